@@ -1,0 +1,96 @@
+"""The MovieLens 100K catalogue: genres, movies, raters, ratings, and feedback from the API."""
+
+from django.db import models
+from django.db.models import Q
+
+GENDERS = [("M", "Male"), ("F", "Female"), ("O", "Other")]
+OCCUPATIONS = [
+    "administrator", "artist", "doctor", "educator", "engineer", "entertainment",
+    "executive", "healthcare", "homemaker", "lawyer", "librarian", "marketing", "none",
+    "other", "programmer", "retired", "salesman", "scientist", "student", "technician",
+    "writer",
+]  # fmt: skip
+MIN_AGE, MAX_AGE = 0, 120
+MIN_SCORE, MAX_SCORE = 1, 5
+
+
+class Genre(models.Model):
+    """A genre; the primary key is the ml-100k genre index (0-18, the flag's position)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    name = models.CharField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Movie(models.Model):
+    """A movie; the primary key is the ml-100k item id. Titles are not unique in ml-100k."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    title = models.CharField(max_length=255, db_index=True)
+    release_date = models.DateField(null=True, blank=True)
+    video_release_date = models.DateField(null=True, blank=True)
+    imdb_url = models.URLField(max_length=255, blank=True)
+    genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def year(self):
+        return self.release_date.year if self.release_date else None
+
+
+class Rater(models.Model):
+    """A person who rated movies in ml-100k, known only by demographics."""
+
+    id = models.PositiveIntegerField(primary_key=True)
+    age = models.PositiveSmallIntegerField()
+    gender = models.CharField(max_length=1, choices=GENDERS)
+    occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
+    zip_code = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(age__gte=MIN_AGE, age__lte=MAX_AGE), name="rater_age_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(gender__in=[g for g, _ in GENDERS]), name="rater_gender_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(occupation__in=OCCUPATIONS), name="rater_occupation_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Rater {self.id} ({self.age}, {self.gender}, {self.occupation})"
+
+
+class Rating(models.Model):
+    """One rater's score (1-5) of one movie; at most one per rater and movie."""
+
+    rater = models.ForeignKey(Rater, on_delete=models.CASCADE, related_name="ratings")
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="ratings")
+    score = models.PositiveSmallIntegerField()
+    rated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rater", "movie"], name="rating_one_per_rater_movie"),
+            models.CheckConstraint(
+                condition=Q(score__gte=MIN_SCORE, score__lte=MAX_SCORE), name="rating_score_range"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rater_id} → {self.movie_id}: {self.score}"

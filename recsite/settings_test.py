@@ -1,0 +1,11 @@
+"""Test settings: fixed secrets, fast hashing, no .env surprises."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256-signing")
+os.environ.setdefault("SESSION_PASSWORD", "test-password")
+os.environ.setdefault("DEBUG", "0")
+
+from recsite.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
