@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class RecommenderConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'recommender'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "recommender"

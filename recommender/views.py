@@ -1,3 +1,36 @@
-from django.shortcuts import render
+import uuid
 
-# Create your views here.
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from recommender.serializers import RecommendInputSerializer, RecommendOutputSerializer
+from recommender.serving import Profile, get_recommender
+
+
+class RecommendApi(APIView):
+    @extend_schema(
+        summary="Recommend movies for a new user known by age, gender and occupation",
+        request=RecommendInputSerializer,
+        responses={
+            200: RecommendOutputSerializer,
+            400: OpenApiResponse(description="Invalid or missing parameter"),
+            401: OpenApiResponse(description="Missing, expired or invalid token"),
+            503: OpenApiResponse(description="No trained model is available"),
+        },
+    )
+    def post(self, request):
+        serializer = RecommendInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        recommender = get_recommender()
+        profile = Profile(age=data["age"], gender=data["gender"], occupation=data["occupation"])
+        items = recommender.recommend(profile, data["max_recs"])
+        return Response(
+            {
+                "recommendations": [item["title"] for item in items],
+                "items": items,
+                "model_version": recommender.version,
+                "request_id": uuid.uuid4().hex,
+            }
+        )

@@ -1,16 +1,9 @@
-"""
-ASGI config for recsite project.
-
-It exposes the ASGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/asgi/
-"""
+"""ASGI entry point, for servers that prefer it; gunicorn uses recsite.wsgi."""
 
 import os
 
 from django.core.asgi import get_asgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'recsite.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsite.settings")
 
 application = get_asgi_application()

@@ -112,6 +112,8 @@ STATIC_ROOT = VAR_DIR / "static"
 ML100K_SOURCE = env.str("ML100K_SOURCE", default="")
 ML100K_CACHE_DIR = env.path("ML100K_CACHE_DIR", default=VAR_DIR / "cache")
 ML_MODEL_PATH = env.path("ML_MODEL_PATH", default=VAR_DIR / "model.joblib")
+# Signs the artifact so that only files this server wrote are ever unpickled.
+MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default=SECRET_KEY)
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -126,9 +128,7 @@ REST_FRAMEWORK = {
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(
-        seconds=env.int("ACCESS_TOKEN_LIFETIME", default=24 * 3600)
-    ),
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("ACCESS_TOKEN_LIFETIME", default=24 * 3600)),
     "ALGORITHM": "HS256",
     "SIGNING_KEY": SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),

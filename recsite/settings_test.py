@@ -6,6 +6,6 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs2
 os.environ.setdefault("SESSION_PASSWORD", "test-password")
 os.environ.setdefault("DEBUG", "0")
 
-from recsite.settings import *  # noqa: E402, F403
+from recsite.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

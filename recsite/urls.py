@@ -1,22 +1,15 @@
-"""
-URL configuration for recsite project.
-
-The `urlpatterns` list routes URLs to views. For more information please see:
-    https://docs.djangoproject.com/en/5.2/topics/http/urls/
-Examples:
-Function views
-    1. Add an import:  from my_app import views
-    2. Add a URL to urlpatterns:  path('', views.home, name='home')
-Class-based views
-    1. Add an import:  from other_app.views import Home
-    2. Add a URL to urlpatterns:  path('', Home.as_view(), name='home')
-Including another URLconf
-    1. Import the include() function: from django.urls import include, path
-    2. Add a URL to urlpatterns:  path('blog/', include('blog.urls'))
-"""
 from django.contrib import admin
 from django.urls import path
 
+from recommender.views import RecommendApi
+from recsite.login import LoginApi
+from recsite.views import HomeApi, ProtectedApi
+
 urlpatterns = [
-    path('admin/', admin.site.urls),
+    path("", HomeApi.as_view(), name="home"),
+    path("protected", ProtectedApi.as_view(), name="protected"),
+    path("api/protected", ProtectedApi.as_view(), name="api-protected"),
+    path("api/login", LoginApi.as_view(), name="login"),
+    path("api/recommend", RecommendApi.as_view(), name="recommend"),
+    path("admin/", admin.site.urls),
 ]

@@ -1,16 +1,21 @@
-"""
-WSGI config for recsite project.
+"""WSGI entry point for gunicorn: ``recsite.wsgi:application``."""
 
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
-"""
-
+import contextlib
 import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'recsite.settings')
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsite.settings")
 
 application = get_wsgi_application()
+
+
+def _warm_up():
+    """Load the model now, so the first request does not pay for it (503s say why later)."""
+    from recommender.serving import ModelUnavailable, get_recommender
+
+    with contextlib.suppress(ModelUnavailable):
+        get_recommender()
+
+
+_warm_up()

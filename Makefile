@@ -1,0 +1,47 @@
+# The README's two commands are `make run` and `make test`; everything else is a helper.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test lint serve train evaluate bench clean
+
+$(BIN)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(BIN)/.dev: $(BIN)/.runtime requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Secrets for a first run: generated once, kept in .env (git-ignored), password printed.
+.env:
+	$(BIN)/python -c "import secrets; print(f'SECRET_KEY={secrets.token_urlsafe(48)}'); \
+	print(f'SESSION_PASSWORD={secrets.token_urlsafe(12)}')" > $@
+	@echo "Wrote .env with a new $$(grep SESSION_PASSWORD .env)"
+
+## Install, migrate, load ml-100k, train if no model yet, serve with gunicorn.
+run: $(BIN)/.runtime .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_movies
+	$(BIN)/python manage.py train_model --if-missing
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(MAKE) serve
+
+serve:
+	$(BIN)/gunicorn recsite.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - --forwarded-allow-ips=127.0.0.1
+
+## Install the dev tools and run the whole test suite.
+test: $(BIN)/.dev
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""The model artifact: one signed joblib file that says what it is.
+
+``joblib.load`` runs code from the file, so the file carries an HMAC of its payload made
+with a server key, and nothing is unpickled before that HMAC checks out. Writes go to a
+temporary file that is renamed into place, so a killed training never leaves half a file.
+"""
+
+import hashlib
+import hmac
+import io
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import joblib
+from django.conf import settings
+from sklearn.exceptions import InconsistentVersionWarning
+
+MAGIC = b"RECSITE-ARTIFACT/1 "
+FORMAT_VERSION = 1
+
+
+class ArtifactError(Exception):
+    """The artifact is missing, damaged, foreign or from other library versions."""
+
+
+def _signing_key() -> bytes:
+    return hashlib.sha256(b"recsite-artifact:" + settings.MODEL_SIGNING_KEY.encode()).digest()
+
+
+def _signature(payload: bytes) -> bytes:
+    return hmac.new(_signing_key(), payload, hashlib.sha256).hexdigest().encode()
+
+
+def save_artifact(artifact: dict, path: Path) -> int:
+    """Write the artifact atomically; returns its size in bytes."""
+    buffer = io.BytesIO()
+    joblib.dump(artifact, buffer, compress=3)
+    payload = buffer.getvalue()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(MAGIC + _signature(payload) + b"\n" + payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path.stat().st_size
+
+
+def load_artifact(path: Path) -> dict:
+    """Verify, then unpickle; refuses anything this server did not sign."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ArtifactError(f"No model file at {path}.") from None
+    except OSError as exc:
+        raise ArtifactError(f"The model file {path} cannot be read: {exc.strerror}.") from None
+    header, _, payload = data.partition(b"\n")
+    if not header.startswith(MAGIC):
+        raise ArtifactError(f"{path} is not a recsite model artifact.")
+    if not hmac.compare_digest(header[len(MAGIC) :], _signature(payload)):
+        raise ArtifactError(
+            f"{path} failed its integrity check: it is damaged, or was signed with another "
+            "MODEL_SIGNING_KEY."
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", InconsistentVersionWarning)
+            artifact = joblib.load(io.BytesIO(payload))
+    except InconsistentVersionWarning as exc:
+        raise ArtifactError(
+            f"{path} was written by scikit-learn {exc.original_sklearn_version}, this server "
+            f"runs {exc.current_sklearn_version}."
+        ) from None
+    except Exception as exc:
+        raise ArtifactError(f"{path} cannot be loaded: {exc}.") from None
+    if not isinstance(artifact, dict) or artifact.get("format") != FORMAT_VERSION:
+        raise ArtifactError(f"{path} has an unknown artifact format.")
+    return artifact

@@ -1,0 +1,80 @@
+"""Training: fit an estimator on the ratings in the database and write the artifact."""
+
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import scipy
+import sklearn
+from django.conf import settings
+from tqdm import tqdm
+
+from recommender.artifact import FORMAT_VERSION, save_artifact
+from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM, make_estimator
+from recommender.selectors import data_fingerprint, movie_catalogue, rating_frame
+
+
+class TrainingError(Exception):
+    """Training cannot start: an unknown algorithm or an empty database."""
+
+
+def library_versions() -> dict:
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pd.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def model_train(
+    *, algorithm: str = DEFAULT_ALGORITHM, output: Path | None = None, progress: bool | None = None
+) -> dict:
+    """Fit ``algorithm`` on every stored rating and save the artifact; returns its metadata."""
+    if algorithm not in ALGORITHMS:
+        raise TrainingError(
+            f"Unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}."
+        )
+    output = Path(output or settings.ML_MODEL_PATH)
+    steps = tqdm(
+        total=3, desc=f"train {algorithm}", disable=None if progress is None else not progress
+    )
+    with steps:
+        steps.set_postfix_str("reading ratings")
+        frame = rating_frame()
+        if frame.empty:
+            raise TrainingError("There are no ratings in the database: run load_movies first.")
+        steps.update()
+        steps.set_postfix_str("fitting")
+        started = time.perf_counter()
+        estimator = make_estimator(algorithm).fit(frame, frame["score"])
+        fit_seconds = time.perf_counter() - started
+        steps.update()
+        steps.set_postfix_str("writing")
+        artifact = {
+            "format": FORMAT_VERSION,
+            "estimator": estimator,
+            "catalogue": movie_catalogue(estimator.movie_ids_),
+            "algorithm": algorithm,
+            "params": estimator.get_params(),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "fit_seconds": round(fit_seconds, 3),
+            "data": {
+                "fingerprint": data_fingerprint(frame),
+                "ratings": len(frame),
+                "raters": int(frame["rater_id"].nunique()),
+                "movies": len(estimator.movie_ids_),
+            },
+            "versions": library_versions(),
+            "metrics": {},
+        }
+        artifact["size_bytes"] = save_artifact(artifact, output)
+        steps.update()
+    artifact["path"] = str(output)
+    return artifact

@@ -1,0 +1,44 @@
+"""The default model trained on the full ml-100k, served through the API."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from movies.services import movies_load
+from recommender.services import model_train
+
+pytestmark = pytest.mark.dataset
+
+PROFILES = [
+    {"age": 30, "gender": "M", "occupation": "programmer"},
+    {"age": 30, "gender": "F", "occupation": "programmer"},
+    {"age": 68, "gender": "M", "occupation": "retired"},
+    {"age": 15, "gender": "F", "occupation": "student"},
+    {"age": 45, "gender": "O", "occupation": "librarian"},
+]
+
+
+def test_default_model_on_ml100k_answers_by_demographics(db, full_ml100k_dir, settings, tmp_path):
+    movies_load(source=str(full_ml100k_dir), progress=False)
+    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
+    artifact = model_train(progress=False)
+    assert artifact["data"]["ratings"] == 100_000
+    login = APIClient().post(
+        "/api/login", {"session_password": settings.SESSION_PASSWORD}, format="json"
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {login.json()['access_token']}")
+
+    answers = {}
+    for profile in PROFILES:
+        for max_recs in (10, 100):
+            response = client.post(
+                "/api/recommend", {**profile, "max_recs": max_recs}, format="json"
+            )
+            assert response.status_code == 200
+            titles = response.json()["recommendations"]
+            assert len(titles) == len(set(titles)) == max_recs
+            assert "unknown" not in titles
+        answers[tuple(profile.values())] = tuple(titles[:10])
+    assert len(set(answers.values())) == len(PROFILES)  # every profile gets its own list
+    programmer = answers[(30, "M", "programmer")]
+    assert "Star Wars (1977)" in programmer  # sensible: the most liked film in ml-100k
