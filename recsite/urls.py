@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from recommender.views import RecommendApi
 from recsite.login import LoginApi
@@ -11,5 +12,7 @@ urlpatterns = [
     path("api/protected", ProtectedApi.as_view(), name="api-protected"),
     path("api/login", LoginApi.as_view(), name="login"),
     path("api/recommend", RecommendApi.as_view(), name="recommend"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
