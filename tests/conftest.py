@@ -1,0 +1,45 @@
+"""Fixtures for the whole suite: small ml-100k data sets, a loaded catalogue, the real data."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from movies.services import movies_load
+from tests.mlfixtures import write_ml100k, write_ml100k_zip
+
+DEFAULT_ML100K_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ml-100k"
+
+
+@pytest.fixture
+def ml100k_dir(tmp_path) -> Path:
+    """A folder holding the small data set of tests/mlfixtures.py."""
+    return write_ml100k(tmp_path / "ml-100k")
+
+
+@pytest.fixture
+def ml100k_zip(tmp_path) -> Path:
+    """The same small data set as a zip, files under `ml-100k/` like the official one."""
+    return write_ml100k_zip(tmp_path / "ml-100k.zip")
+
+
+@pytest.fixture
+def loaded_catalogue(db, ml100k_dir):
+    """The database loaded with the small data set; returns the LoadSummary."""
+    return movies_load(source=str(ml100k_dir), progress=False)
+
+
+@pytest.fixture(scope="session")
+def full_ml100k_dir() -> Path:
+    """The real ml-100k folder: $ML100K_DIR, else ../shared/data/ml-100k beside the repo.
+
+    Every development and CI machine has it, so its absence is a failure, not a skip.
+    """
+    path = Path(os.environ.get("ML100K_DIR") or DEFAULT_ML100K_DIR)
+    if not (path / "u.data").is_file():
+        pytest.fail(
+            f"The ml-100k data set is not at {path}. Unpack "
+            "https://files.grouplens.org/datasets/movielens/ml-100k.zip there, or set "
+            "ML100K_DIR to the folder holding u.data."
+        )
+    return path
