@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class MoviesConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'movies'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "movies"
