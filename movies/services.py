@@ -251,6 +251,14 @@ def _int(value: str, what: str, file: str, number: int) -> int:
         ) from None
 
 
+def _id(value: str, what: str, file: str, number: int) -> int:
+    """An ml-100k id: a positive integer (the database would refuse others, less clearly)."""
+    parsed = _int(value, what, file, number)
+    if parsed < 1:
+        raise DataFormatError(f"{file}, line {number}: {what} {parsed} is not positive")
+    return parsed
+
+
 def _date(value: str, what: str, number: int) -> date | None:
     """Parse ml-100k dates like 01-Jan-1995 without depending on the locale."""
     if not value:
@@ -285,7 +293,7 @@ def _parse_movies(text: str, genres: dict[int, tuple]):
     movies: dict[int, tuple] = {}
     links: set[tuple[int, int]] = set()
     for number, fields in _lines(text, "u.item", "|", 5 + len(genres)):
-        movie_id = _int(fields[0], "movie id", "u.item", number)
+        movie_id = _id(fields[0], "movie id", "u.item", number)
         if movie_id in movies:
             raise DataFormatError(f"u.item, line {number}: movie {movie_id} is repeated")
         title, url = fields[1], fields[4]
@@ -314,7 +322,7 @@ def _parse_raters(text: str) -> dict[int, tuple]:
     raters: dict[int, tuple] = {}
     gender_codes = [code for code, _ in GENDERS]
     for number, (id_, age, gender, occupation, zip_code) in _lines(text, "u.user", "|", 5):
-        rater_id = _int(id_, "user id", "u.user", number)
+        rater_id = _id(id_, "user id", "u.user", number)
         age = _int(age, "age", "u.user", number)
         problem = None
         if rater_id in raters:

@@ -293,6 +293,8 @@ def test_ratings_keep_score_and_utc_time(loaded_catalogue):
         ("u.data", 17, 1, "9999", "item 9999 is not in u.item"),
         ("u.data", 17, 3, "99999999999999999", "timestamp 99999999999999999 is out of range"),
         ("u.item", 3, 0, "x", "movie id 'x' is not an integer"),
+        ("u.item", 3, 0, "-3", "movie id -3 is not positive"),
+        ("u.user", 2, 0, "0", "user id 0 is not positive"),
         ("u.item", 3, 1, "", "title must have 1-255 characters"),
         ("u.item", 3, 2, "1977-01-01", "release date '1977-01-01' is not a date like 01-Jan-1995"),
         ("u.item", 3, 2, "31-Feb-1977", "release date '31-Feb-1977' is not a date like"),
