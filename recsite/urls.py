@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from recommender.feedback import FeedbackApi
 from recommender.views import RecommendApi
 from recsite.login import LoginApi
 from recsite.views import HomeApi, ProtectedApi
@@ -15,4 +16,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Feedback, model card and probes (issue 7).
+    path("api/feedback", FeedbackApi.as_view(), name="feedback"),
 ]
