@@ -12,6 +12,7 @@ import pytest
 import sklearn
 from django.core.management import call_command
 from django.db import OperationalError, connections
+from django.test import Client
 from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 
@@ -295,3 +296,18 @@ def test_home_links_to_the_docs(db):
     assert APIClient().get(body["links"]["docs"]).status_code == 200
     page = APIClient().get("/", HTTP_ACCEPT=HTML).content.decode()
     assert 'href="http://testserver/api/docs/"' in page
+
+
+def test_a_crash_logs_its_traceback_once_and_a_500_line(admin_user, request_log, caplog):
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    caplog.set_level(logging.INFO, logger="django.request")
+
+    with patch("movies.admin.MovieAdmin.get_queryset", side_effect=RuntimeError("boom")):
+        response = client.get("/admin/movies/movie/")
+    client.get("/admin/no/such/page/")
+
+    assert response.status_code == 500
+    crashes = [r for r in caplog.records if r.name == "django.request"]
+    assert len(crashes) == 1 and crashes[0].exc_info[0] is RuntimeError  # not the 404
+    assert [(r.status, r.levelname) for r in request_log()] == [(500, "ERROR"), (404, "INFO")]
