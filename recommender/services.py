@@ -1,5 +1,5 @@
-"""Training: fit an estimator on the ratings in the database and write the artifact;
-recording the feedback that later training can fold in."""
+"""Writes of the recommender: training a model on the ratings in the database into an
+artifact, and recording the feedback that later training can fold in."""
 
 import platform
 import time

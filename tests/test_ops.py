@@ -253,10 +253,11 @@ def test_browsable_api_works_for_a_person_with_a_token(client, trained):
     assert page["Content-Type"].startswith("text/html")
     assert "demographic-popularity" in page.content.decode()
 
-    posted = client.post("/api/recommend", PROFILE, format="json", HTTP_ACCEPT=HTML)
-    assert posted.status_code == 200
+    feedback = {**PROFILE, "movie_id": 50, "chose": True}
+    posted = client.post("/api/feedback", feedback, format="json", HTTP_ACCEPT=HTML)
+    assert posted.status_code == 201
     assert posted["Content-Type"].startswith("text/html")
-    assert "recommendations" in posted.content.decode()
+    assert "created_at" in posted.content.decode()
 
 
 @pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
