@@ -9,7 +9,7 @@ from django.db.models import Avg, Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from movies.models import Genre, Movie, Rater, Rating
+from movies.models import Feedback, Genre, Movie, Rater, Rating
 
 
 class DecadeListFilter(admin.SimpleListFilter):
@@ -127,3 +127,24 @@ class RatingAdmin(admin.ModelAdmin):
     raw_id_fields = ("rater", "movie")
     show_full_result_count = False
     list_per_page = 50
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    """Feedback comes from the API: staff browse it and may delete spam, but not edit it."""
+
+    list_display = (
+        "created_at", "movie", "rating", "chose", "age", "gender", "occupation", "request_id",
+    )  # fmt: skip
+    list_select_related = ("movie",)
+    list_filter = ("chose", "rating", "gender", "occupation", "created_at")
+    search_fields = ("=request_id", "=movie__id", "movie__title")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("movie",)
+    list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

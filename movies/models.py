@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 GENDERS = [("M", "Male"), ("F", "Female"), ("O", "Other")]
 OCCUPATIONS = [
@@ -94,3 +95,47 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"{self.rater_id} → {self.movie_id}: {self.score}"
+
+
+class Feedback(models.Model):
+    """A person's rating or choice of a movie, posted to /api/feedback.
+
+    Recommend requests are not stored (that path runs no SQL), so each row carries the
+    person's demographics itself; ``request_id`` only refers back to the recommend
+    response. ``train_model --with-feedback`` folds these rows into the next model.
+    """
+
+    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    age = models.PositiveSmallIntegerField()
+    gender = models.CharField(max_length=1, choices=GENDERS)
+    occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="feedback")
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    chose = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "feedback"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(age__gte=MIN_AGE, age__lte=MAX_AGE), name="feedback_age_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(gender__in=[g for g, _ in GENDERS]), name="feedback_gender_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(occupation__in=OCCUPATIONS), name="feedback_occupation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=MIN_SCORE, rating__lte=MAX_SCORE),
+                name="feedback_rating_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=False) | Q(chose=True), name="feedback_has_signal"
+            ),
+        ]
+
+    def __str__(self):
+        signal = f"rated {self.rating}" if self.rating is not None else "chose"
+        return f"{self.age}/{self.gender}/{self.occupation} {signal} movie {self.movie_id}"

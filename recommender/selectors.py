@@ -5,7 +5,11 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from movies.models import Movie, Rating
+from movies.models import Feedback, Movie, Rating
+
+RATING_COLUMNS = ["rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation"]
+# A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
+CHOSE_SCORE = 4
 
 
 def rating_frame() -> pd.DataFrame:
@@ -14,8 +18,38 @@ def rating_frame() -> pd.DataFrame:
         "rater_id", "movie_id", "score", "rated_at", "rater__age", "rater__gender",
         "rater__occupation",
     )  # fmt: skip
-    columns = ["rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation"]
-    return pd.DataFrame.from_records(list(rows), columns=columns)
+    return pd.DataFrame.from_records(list(rows), columns=RATING_COLUMNS)
+
+
+def feedback_rating_frame(*, first_rater_id: int) -> pd.DataFrame:
+    """The API's feedback as extra rows shaped like rating_frame's.
+
+    Each feedback person becomes one synthetic rater, numbered from ``first_rater_id``:
+    the rows sharing a request_id and demographics, or one row without a request_id.
+    Per person and movie one row is kept: the latest rating, else the latest choice,
+    which counts as CHOSE_SCORE.
+    """
+    rows = Feedback.objects.order_by("id").values_list(
+        "id", "request_id", "movie_id", "rating", "created_at", "age", "gender", "occupation"
+    )
+    columns = ["id", "request_id", "movie_id", "rating", "rated_at", *RATING_COLUMNS[4:]]
+    frame = pd.DataFrame.from_records(list(rows), columns=columns)
+    if frame.empty:
+        return pd.DataFrame(columns=RATING_COLUMNS)
+    alone = "#" + frame["id"].astype(str)
+    frame["person"] = (
+        frame["request_id"].where(frame["request_id"] != "", alone)
+        + "|" + frame["age"].astype(str) + "|" + frame["gender"] + "|" + frame["occupation"]
+    )  # fmt: skip
+    rating = pd.to_numeric(frame["rating"])
+    frame["explicit"] = rating.notna()
+    frame["score"] = rating.fillna(CHOSE_SCORE).astype(np.int64)
+    frame = frame.sort_values(["explicit", "id"]).drop_duplicates(
+        ["person", "movie_id"], keep="last"
+    )
+    frame = frame.sort_values("id")  # raters numbered in order of their first feedback kept
+    frame["rater_id"] = first_rater_id + pd.factorize(frame["person"])[0]
+    return frame.sort_values(["rater_id", "movie_id"])[RATING_COLUMNS].reset_index(drop=True)
 
 
 def data_fingerprint(frame: pd.DataFrame) -> str:

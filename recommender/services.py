@@ -1,4 +1,5 @@
-"""Training: fit an estimator on the ratings in the database and write the artifact."""
+"""Writes of the recommender: training a model on the ratings in the database into an
+artifact, and recording the feedback that later training can fold in."""
 
 import platform
 import time
@@ -13,9 +14,15 @@ import sklearn
 from django.conf import settings
 from tqdm import tqdm
 
+from movies.models import Feedback
 from recommender.artifact import FORMAT_VERSION, save_artifact
 from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM, make_estimator
-from recommender.selectors import data_fingerprint, movie_catalogue, rating_frame
+from recommender.selectors import (
+    data_fingerprint,
+    feedback_rating_frame,
+    movie_catalogue,
+    rating_frame,
+)
 
 
 class TrainingError(Exception):
@@ -34,9 +41,16 @@ def library_versions() -> dict:
 
 
 def model_train(
-    *, algorithm: str = DEFAULT_ALGORITHM, output: Path | None = None, progress: bool | None = None
+    *,
+    algorithm: str = DEFAULT_ALGORITHM,
+    output: Path | None = None,
+    progress: bool | None = None,
+    with_feedback: bool = False,
 ) -> dict:
-    """Fit ``algorithm`` on every stored rating and save the artifact; returns its metadata."""
+    """Fit ``algorithm`` on every stored rating and save the artifact; returns its metadata.
+
+    ``with_feedback`` adds the API's feedback as extra ratings (see feedback_rating_frame).
+    """
     if algorithm not in ALGORITHMS:
         raise TrainingError(
             f"Unknown algorithm {algorithm!r}; choose one of: {', '.join(ALGORITHMS)}."
@@ -50,6 +64,12 @@ def model_train(
         frame = rating_frame()
         if frame.empty:
             raise TrainingError("There are no ratings in the database: run load_movies first.")
+        feedback_ratings = 0
+        if with_feedback:
+            feedback = feedback_rating_frame(first_rater_id=int(frame["rater_id"].max()) + 1)
+            feedback_ratings = len(feedback)
+            if feedback_ratings:
+                frame = pd.concat([frame, feedback], ignore_index=True)
         steps.update()
         steps.set_postfix_str("fitting")
         started = time.perf_counter()
@@ -70,6 +90,7 @@ def model_train(
                 "ratings": len(frame),
                 "raters": int(frame["rater_id"].nunique()),
                 "movies": len(estimator.movie_ids_),
+                "feedback_ratings": feedback_ratings,
             },
             "versions": library_versions(),
             "metrics": {},
@@ -78,3 +99,25 @@ def model_train(
         steps.update()
     artifact["path"] = str(output)
     return artifact
+
+
+def feedback_record(
+    *,
+    age: int,
+    gender: str,
+    occupation: str,
+    movie_id: int,
+    rating: int | None = None,
+    chose: bool = False,
+    request_id: str = "",
+) -> Feedback:
+    """Store one piece of feedback; the next ``model_train(with_feedback=True)`` uses it."""
+    return Feedback.objects.create(
+        request_id=request_id,
+        age=age,
+        gender=gender,
+        occupation=occupation,
+        movie_id=movie_id,
+        rating=rating,
+        chose=chose,
+    )

@@ -2,7 +2,10 @@ from django.contrib import admin
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from recommender.feedback import FeedbackApi
+from recommender.model_card import ModelCardApi
 from recommender.views import RecommendApi
+from recsite.health import LivenessApi, ReadinessApi
 from recsite.login import LoginApi
 from recsite.views import HomeApi, ProtectedApi
 
@@ -15,4 +18,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # Feedback, model card and probes (issue 7).
+    path("api/feedback", FeedbackApi.as_view(), name="feedback"),
+    path("api/model", ModelCardApi.as_view(), name="model"),
+    path("healthz", LivenessApi.as_view(), name="healthz"),
+    path("readyz", ReadinessApi.as_view(), name="readyz"),
 ]

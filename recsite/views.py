@@ -2,21 +2,35 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 MessageSerializer = inline_serializer("Message", {"message": serializers.CharField()})
+WelcomeSerializer = inline_serializer(
+    "Welcome",
+    {
+        "message": serializers.CharField(),
+        "links": serializers.DictField(child=serializers.URLField()),
+    },
+)
 
 
 class HomeApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    @extend_schema(summary="Welcome message", responses={200: MessageSerializer})
+    @extend_schema(summary="Welcome, with links to the docs", responses={200: WelcomeSerializer})
     def get(self, request):
+        # Absolute links: the browsable API makes them clickable.
+        links = {
+            name: reverse(name, request=request)
+            for name in ("docs", "schema", "login", "recommend", "feedback", "model", "healthz")
+        }
         return Response(
             {
                 "message": "Welcome to recsite: movie recommendations for new users. "
-                "POST /api/login, then POST /api/recommend. API docs: /api/docs/."
+                "POST /api/login, then POST /api/recommend. API docs: /api/docs/.",
+                "links": links,
             }
         )
 

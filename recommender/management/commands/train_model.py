@@ -18,11 +18,15 @@ class Command(BaseCommand):
         )  # fmt: skip
         parser.add_argument("--output", help="where to write it (default: ML_MODEL_PATH)")
         parser.add_argument(
+            "--with-feedback", action="store_true",
+            help="also learn from the feedback posted to /api/feedback",
+        )  # fmt: skip
+        parser.add_argument(
             "--if-missing", action="store_true",
             help="do nothing if a valid artifact is already there (for start-up scripts)",
         )  # fmt: skip
 
-    def handle(self, *args, algorithm, output, if_missing, **options):
+    def handle(self, *args, algorithm, output, with_feedback, if_missing, **options):
         path = Path(output or settings.ML_MODEL_PATH)
         if if_missing:
             try:
@@ -33,10 +37,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"A valid model is already at {path}; not training.")
                 return
         try:
-            artifact = model_train(algorithm=algorithm, output=path)
+            artifact = model_train(algorithm=algorithm, output=path, with_feedback=with_feedback)
         except TrainingError as exc:
             raise CommandError(str(exc)) from exc
         data = artifact["data"]
+        if with_feedback:
+            self.stdout.write(f"Feedback ratings folded in: {data['feedback_ratings']}.")
         self.stdout.write(
             f"Trained {algorithm} on {data['ratings']} ratings of {data['raters']} raters in "
             f"{artifact['fit_seconds']:.1f}s; wrote {artifact['path']} "
