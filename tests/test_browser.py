@@ -1,0 +1,203 @@
+"""Staff and API clients in a real browser: headless Chromium against a live server.
+
+The admin flow (log in, search, filter by genre, a movie with its ratings) and the Swagger
+UI flow (log in, authorize, recommend) run in Debian's `chromium`, driven by Playwright.
+Every request must stay on the live server: the docs' assets come from the project, not a
+CDN. On failure a screenshot and the page's HTML are saved to $BROWSER_ARTIFACTS (default
+var/test-artifacts/) for CI to keep.
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from playwright.sync_api import expect, sync_playwright
+
+from recommender.services import model_train
+from recommender.serving import Profile, get_recommender
+from tests.mlfixtures import MOVIES, RATINGS
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS_DIR = Path(os.environ.get("BROWSER_ARTIFACTS") or REPO_DIR / "var" / "test-artifacts")
+OPT_OUT = "SKIP_BROWSER_TESTS"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
+    "--disable-gpu",
+    "--disable-dev-shm-usage",  # Docker's /dev/shm is 64 MB: use /tmp instead
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TIMEOUT_MS = 15_000  # generous: the machines are shared and noisy
+PROFILE = {"age": 30, "gender": "F", "occupation": "programmer", "max_recs": 5}
+
+
+def chromium_path() -> str:
+    """Debian's chromium (or $CHROMIUM_BIN); never a browser that Playwright downloads."""
+    path = os.environ.get("CHROMIUM_BIN") or shutil.which("chromium")
+    if path:
+        return path
+    if os.environ.get(OPT_OUT) and not os.environ.get("CI"):
+        pytest.skip(f"Chromium is not installed and {OPT_OUT} is set.")
+    pytest.fail(
+        "The browser tests need Chromium: `apt-get install -y chromium` (Debian), or set "
+        f"CHROMIUM_BIN to its path. On a development machine, {OPT_OUT}=1 skips them "
+        "(never in CI)."
+    )
+
+
+@pytest.fixture
+def staff_login(loaded_catalogue):
+    """A staff member who may view the catalogue, and nothing more."""
+    password = secrets.token_urlsafe(12)
+    user = User.objects.create_user("curator", password=password, is_staff=True)
+    codenames = ["view_movie", "view_genre", "view_rater", "view_rating"]
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return {"username": user.username, "password": password}
+
+
+@pytest.fixture
+def trained_model(loaded_catalogue, settings, tmp_path):
+    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
+    model_train(output=settings.ML_MODEL_PATH, progress=False)
+    return settings.ML_MODEL_PATH
+
+
+@pytest.fixture
+def page(live_server, tmp_path):
+    """A fresh Chromium page whose requests may only go to the live server.
+
+    Requested after the database fixtures: Playwright runs an event loop in this thread,
+    and Django refuses ORM calls while one runs.
+    """
+    executable = chromium_path()
+    off_site, server_errors = [], []
+
+    def keep_on_site(route):
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            off_site.append(route.request.url)
+            route.abort()
+
+    def record_server_error(response):
+        if response.status >= 500:
+            server_errors.append(f"{response.status} {response.url}")
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path / "chromium-profile",
+            executable_path=executable,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            base_url=live_server.url,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        expect.set_options(timeout=TIMEOUT_MS)
+        context.route("**/*", keep_on_site)
+        page = context.new_page()
+        page.on("response", record_server_error)
+        try:
+            yield page
+        finally:
+            context.close()
+    assert not off_site, f"The pages requested other sites: {off_site}"
+    assert not server_errors, f"The server failed: {server_errors}"
+
+
+@contextmanager
+def artifacts_on_failure(page, name):
+    """Keep a screenshot and the HTML of the page where a step failed."""
+    try:
+        yield
+    except Exception:
+        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=ARTIFACTS_DIR / f"{name}.png", full_page=True)
+        (ARTIFACTS_DIR / f"{name}.html").write_text(page.content(), encoding="utf-8")
+        raise
+
+
+def titles_with_genre(genre: str) -> list[str]:
+    return [title for _, title, _, _, genres in MOVIES if genre in genres]
+
+
+def test_staff_search_filter_and_open_a_movie_with_its_ratings(staff_login, page):
+    with artifacts_on_failure(page, "admin"):
+        page.goto("/admin/")
+        page.fill("#id_username", staff_login["username"])
+        page.fill("#id_password", staff_login["password"])
+        page.click("input[type=submit]")
+        expect(page.locator("#content h1")).to_have_text("Site administration")
+
+        page.click("#content-main tr.model-movie th a")
+        titles = page.locator("#result_list td.field-title, #result_list th.field-title")
+        expect(titles).to_have_count(len(MOVIES))
+
+        page.fill("#searchbar", "chasing amy")
+        page.press("#searchbar", "Enter")
+        expect(titles).to_have_text(["Chasing Amy (1997)"] * 2)
+
+        genres = page.locator('#changelist-filter [data-filter-title="genres"]')
+        genres.get_by_role("link", name="Comedy", exact=True).click()  # keeps the search
+        expect(page).to_have_url(re.compile(r"q=chasing"))
+        expect(titles).to_have_text(["Chasing Amy (1997)"])
+        expect(titles.locator("a")).to_have_attribute("href", re.compile(r"/268/"))
+
+        page.fill("#searchbar", "")
+        page.press("#searchbar", "Enter")  # keeps the genre filter
+        genres.get_by_role("link", name="War", exact=True).click()
+        expect(titles).to_have_text(titles_with_genre("War"))  # by id, as in MOVIES
+
+        page.get_by_role("link", name="Star Wars (1977)").click()
+        expect(page.locator("#content h1")).to_have_text("View movie")
+        scores = sorted(str(score) for _, movie, score, _ in RATINGS if movie == 50)
+        ratings = page.locator("#ratings-group tbody td.field-score")
+        expect(ratings).to_have_count(len(scores))
+        assert sorted(ratings.all_inner_texts()) == scores
+        expect(page.locator("#ratings-group")).to_contain_text("Rater ")
+        expect(page.locator(".field-rating_count .readonly")).to_have_text(str(len(scores)))
+
+
+def test_swagger_ui_logs_in_authorizes_and_recommends(trained_model, settings, page):
+    expected = get_recommender().recommend(
+        Profile(age=PROFILE["age"], gender=PROFILE["gender"], occupation=PROFILE["occupation"]),
+        PROFILE["max_recs"],
+    )
+    with artifacts_on_failure(page, "api-docs"):
+        page.goto("/api/docs/")
+
+        login = page.locator("#operations-api-api_login_create")
+        body = try_it_out(login, {"session_password": settings.SESSION_PASSWORD})
+        assert set(body) >= {"access_token", "token_type", "expires_in"}
+
+        page.click(".auth-wrapper .authorize")
+        dialog = page.locator(".dialog-ux .modal-ux")
+        dialog.locator("input").fill(body["access_token"])
+        dialog.get_by_role("button", name="Apply credentials").click()
+        dialog.get_by_role("button", name="Close", exact=True).click()
+        expect(page.locator(".auth-wrapper .authorize")).to_have_class(re.compile("locked"))
+
+        recommend = page.locator("#operations-api-api_recommend_create")
+        body = try_it_out(recommend, PROFILE)
+        assert body["recommendations"] == [item["title"] for item in expected]
+        assert len(body["recommendations"]) == PROFILE["max_recs"]
+        assert {item["id"] for item in body["items"]} <= {movie[0] for movie in MOVIES}
+
+
+def try_it_out(operation, request_body: dict) -> dict:
+    """Run one Swagger UI operation with a JSON body; return the 200 response's JSON."""
+    operation.locator(".opblock-summary").click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.locator("textarea.body-param__text").fill(json.dumps(request_body))
+    operation.get_by_role("button", name="Execute").click()
+    response = operation.locator(".live-responses-table tbody .response")
+    expect(response.locator(".response-col_status")).to_have_text("200")
+    return json.loads(response.locator(".response-col_description pre").first.inner_text())
