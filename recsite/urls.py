@@ -16,3 +16,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
 ]
+
+# Errors outside DRF views get the API's JSON shape too (recsite.exceptions).
+handler400 = "recsite.exceptions.bad_request"
+handler404 = "recsite.exceptions.page_not_found"
+handler500 = "recsite.exceptions.server_error"
