@@ -5,12 +5,15 @@ stack trace in any response, oversized bodies refused. Token attacks: test_auth_
 import contextlib
 import io
 import json
+import runpy
 import secrets
 import sqlite3
 
+import environ
 import joblib
 import pytest
 from django.contrib.admin.sites import AdminSite
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
@@ -19,7 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from recommender.artifact import ArtifactError, load_artifact, save_artifact
 from recsite.auth import issue_access_token
 from recsite.views import HomeApi
-from tests.live import copy_sqlite, manage, production_env, serving, sqlite_url
+from tests.live import ROOT, copy_sqlite, manage, production_env, serving, sqlite_url
 
 PASSWORD = "test-password"
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
@@ -148,6 +151,34 @@ def test_login_throttle_counts_are_shared_by_workers_and_replicas(replicas):
 
 
 # --- Production settings ------------------------------------------------------------------
+
+
+@pytest.fixture
+def settings_module(monkeypatch, tmp_path):
+    """Runs recsite/settings.py afresh under the environment the test sets, no .env."""
+    for name in ("DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "MAX_REQUEST_BODY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url(tmp_path / "db.sqlite3"))
+    monkeypatch.setattr(environ.Env, "read_env", lambda *args, **kwargs: None)
+    return lambda: runpy.run_path(str(ROOT / "recsite" / "settings.py"))
+
+
+def test_production_is_the_default_and_https_only(settings_module, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(50))
+    monkeypatch.setenv("SESSION_PASSWORD", "a password")
+    production = settings_module()
+    assert production["DEBUG"] is False
+    assert production["SECURE_SSL_REDIRECT"] is True
+    assert production["SESSION_COOKIE_SECURE"] and production["CSRF_COOKIE_SECURE"]
+    assert production["SECURE_HSTS_SECONDS"] == 365 * 24 * 3600
+    assert production["DATA_UPLOAD_MAX_MEMORY_SIZE"] == 16 * 1024
+
+
+def test_production_without_secrets_does_not_start(settings_module, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.delenv("SESSION_PASSWORD")
+    with pytest.raises(ImproperlyConfigured, match="Set SECRET_KEY and SESSION_PASSWORD"):
+        settings_module()
 
 
 def test_production_settings_pass_check_deploy(tmp_path):
