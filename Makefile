@@ -31,7 +31,9 @@ run: $(BIN)/.runtime .env
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(MAKE) serve
 
+# Plain HTTP on $(HOST): no redirect to HTTPS unless SECURE_SSL_REDIRECT is set (README).
 serve:
+	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
 	$(BIN)/gunicorn recsite.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--access-logfile - --forwarded-allow-ips=127.0.0.1
 

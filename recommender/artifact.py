@@ -1,8 +1,9 @@
 """The model artifact: one signed joblib file that says what it is.
 
 ``joblib.load`` runs code from the file, so the file carries an HMAC of its payload made
-with a server key, and nothing is unpickled before that HMAC checks out. Writes go to a
-temporary file that is renamed into place, so a killed training never leaves half a file.
+with a server key, and nothing is unpickled before that HMAC checks out. A file written
+by another scikit-learn is refused too. Writes go to a temporary file that is renamed into
+place, so a killed training never leaves half a file.
 """
 
 import hashlib
@@ -14,11 +15,14 @@ import warnings
 from pathlib import Path
 
 import joblib
+import sklearn
 from django.conf import settings
 from sklearn.exceptions import InconsistentVersionWarning
 
 MAGIC = b"RECSITE-ARTIFACT/1 "
 FORMAT_VERSION = 1
+# What serving reads; checked at load so that a bad file is a clear refusal, not a crash.
+REQUIRED_KEYS = ("estimator", "catalogue", "algorithm", "trained_at", "versions")
 
 
 class ArtifactError(Exception):
@@ -62,6 +66,8 @@ def load_artifact(path: Path) -> dict:
         raise ArtifactError(f"No model file at {path}.") from None
     except OSError as exc:
         raise ArtifactError(f"The model file {path} cannot be read: {exc.strerror}.") from None
+    if not data:
+        raise ArtifactError(f"The model file {path} is empty.")
     header, _, payload = data.partition(b"\n")
     if not header.startswith(MAGIC):
         raise ArtifactError(f"{path} is not a recsite model artifact.")
@@ -74,13 +80,21 @@ def load_artifact(path: Path) -> dict:
         with warnings.catch_warnings():
             warnings.simplefilter("error", InconsistentVersionWarning)
             artifact = joblib.load(io.BytesIO(payload))
-    except InconsistentVersionWarning as exc:
-        raise ArtifactError(
-            f"{path} was written by scikit-learn {exc.original_sklearn_version}, this server "
-            f"runs {exc.current_sklearn_version}."
-        ) from None
+    except InconsistentVersionWarning as exc:  # a scikit-learn estimator's pickled state
+        raise ArtifactError(_other_sklearn(path, exc.original_sklearn_version)) from None
     except Exception as exc:
         raise ArtifactError(f"{path} cannot be loaded: {exc}.") from None
     if not isinstance(artifact, dict) or artifact.get("format") != FORMAT_VERSION:
         raise ArtifactError(f"{path} has an unknown artifact format.")
+    missing = [key for key in REQUIRED_KEYS if key not in artifact]
+    if missing:
+        raise ArtifactError(f"{path} lacks {', '.join(missing)}.")
+    # Our own estimators carry no version in their state; the artifact records it.
+    written = artifact["versions"].get("scikit-learn")
+    if written != sklearn.__version__:
+        raise ArtifactError(_other_sklearn(path, written))
     return artifact
+
+
+def _other_sklearn(path: Path, written: str) -> str:
+    return f"{path} was written by scikit-learn {written}, this server runs {sklearn.__version__}."

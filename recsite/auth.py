@@ -3,17 +3,23 @@
 There are no per-person accounts: one shared session password buys an access token,
 and tokens are checked from their signature and claims alone. A token also carries a
 fingerprint of the password it was issued for, so changing SESSION_PASSWORD retires
-every token issued before.
+every token issued before. Login attempts are throttled with counts in the shared cache.
 """
 
 import hashlib
 import hmac
+import logging
 
 from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import DatabaseError
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import AccessToken
+
+logger = logging.getLogger("recsite.auth")
 
 SESSION_SUBJECT = "session"
 PASSWORD_CLAIM = "pwd"
@@ -26,7 +32,12 @@ def password_fingerprint() -> str:
 
 
 def password_matches(candidate: str) -> bool:
-    return hmac.compare_digest(candidate.encode(), settings.SESSION_PASSWORD.encode())
+    """Constant time in the candidate's content and length: digests of equal size are
+    compared, so not even the password's length leaks."""
+    return hmac.compare_digest(
+        hashlib.sha256(candidate.encode()).digest(),
+        hashlib.sha256(settings.SESSION_PASSWORD.encode()).digest(),
+    )
 
 
 def token_lifetime_seconds() -> int:
@@ -52,3 +63,19 @@ class SessionTokenAuthentication(JWTStatelessUserAuthentication):
                  "code": "token_not_valid"}
             )  # fmt: skip
         return token
+
+
+class LoginThrottle(ScopedRateThrottle):
+    """Login attempts counted in the default cache, which every worker and replica share
+    (the database cache). Should that cache fail, this process counts alone: login stays
+    available and still throttled while the database is down."""
+
+    local_cache = LocMemCache("recsite-login-throttle", {})
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except DatabaseError:
+            logger.warning("Login throttle counts per process: the shared cache failed.")
+            self.cache = self.local_cache
+            return super().allow_request(request, view)

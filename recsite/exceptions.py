@@ -1,16 +1,36 @@
 """Every API error in one shape (SPEC §4): ``message``, ``code``, and for validation
-``errors`` listing each field's problems."""
+``errors`` listing each field's problems. No traceback ever reaches a response: it goes
+to the log."""
 
 import logging
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger("recsite.api")
+
+SERVER_ERROR = {"message": "The server failed to answer this request.", "code": "server_error"}
+# What an unreachable, locked or closed database raises; not a bug in the request.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "database_unavailable"
+    default_detail = "The database is unavailable right now; try again in a moment."
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self, limit: int):
+        super().__init__(f"The request body is too large: the limit is {limit} bytes.")
 
 
 def _flatten(detail, prefix=""):
@@ -51,13 +71,33 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DATABASE_ERRORS):
+        logger.error("Database unavailable in %s", type(context.get("view")).__name__, exc_info=exc)
+        exc = DatabaseUnavailable()
     response = exception_handler(exc, context)
     if response is None:
         view = context.get("view").__class__.__name__
         logger.error("Unhandled error in %s", view, exc_info=exc)
-        return Response(
-            {"message": "The server failed to answer this request.", "code": "server_error"},
-            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        )
+        return Response(SERVER_ERROR, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     response.data = error_body(exc)
     return response
+
+
+def json_error(exc: exceptions.APIException) -> JsonResponse:
+    """The API handler's body, for requests that DRF views do not answer."""
+    return JsonResponse(error_body(exc), status=exc.status_code)
+
+
+# Django's error views (urls.py handler400/404/500): JSON in the same shape, never a page.
+
+
+def bad_request(request, exception):
+    return JsonResponse({"message": "Bad request.", "code": "bad_request"}, status=400)
+
+
+def page_not_found(request, exception):
+    return json_error(exceptions.NotFound())
+
+
+def server_error(request):
+    return JsonResponse(SERVER_ERROR, status=500)

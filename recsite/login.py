@@ -3,10 +3,14 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.views import TokenViewBase
 
-from recsite.auth import issue_access_token, password_matches, token_lifetime_seconds
+from recsite.auth import (
+    LoginThrottle,
+    issue_access_token,
+    password_matches,
+    token_lifetime_seconds,
+)
 from recsite.validation import StrictSerializer, string_field
 
 
@@ -53,5 +57,5 @@ class LoginSerializer(StrictSerializer):
 )
 class LoginApi(TokenViewBase):
     serializer_class = LoginSerializer
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (LoginThrottle,)
     throttle_scope = "login"

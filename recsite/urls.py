@@ -24,3 +24,8 @@ urlpatterns = [
     path("healthz", LivenessApi.as_view(), name="healthz"),
     path("readyz", ReadinessApi.as_view(), name="readyz"),
 ]
+
+# Errors outside DRF views get the API's JSON shape too (recsite.exceptions).
+handler400 = "recsite.exceptions.bad_request"
+handler404 = "recsite.exceptions.page_not_found"
+handler500 = "recsite.exceptions.server_error"

@@ -9,6 +9,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsite.settings")
 
 application = get_wsgi_application()
 
+from recsite.guards import bounded_chunked_bodies  # noqa: E402 (imports DRF: needs settings)
+
+application = bounded_chunked_bodies(application)
+
 
 def _warm_up():
     """Load the model now, so the first request does not pay for it (503s say why later)."""

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from movies.services import movies_load
+from tests.live import manage, production_env, sqlite_url
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
 
 DEFAULT_ML100K_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ml-100k"
@@ -42,4 +43,13 @@ def full_ml100k_dir() -> Path:
             "https://files.grouplens.org/datasets/movielens/ml-100k.zip there, or set "
             "ML100K_DIR to the folder holding u.data."
         )
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A migrated SQLite file for real processes (manage.py, gunicorn); copy it with
+    tests.live.copy_sqlite rather than writing to it."""
+    path = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
+    manage("migrate", "--noinput", env=production_env(DATABASE_URL=sqlite_url(path)))
     return path

@@ -14,7 +14,7 @@ PASSWORD = "test-password"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle():
+def _fresh_throttle(db):  # login counts live in the database cache
     cache.clear()
     yield
     cache.clear()

@@ -1,0 +1,16 @@
+"""The database cache's table (CACHE_URL's default, dbcache://django_cache): login
+throttle counts shared by every worker and replica, on SQLite and PostgreSQL alike."""
+
+from django.core.management import call_command
+from django.db import migrations
+
+
+def create_cache_tables(apps, schema_editor):
+    # Creates the table of every database cache in CACHES; skips tables that exist.
+    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
+
+
+class Migration(migrations.Migration):
+    dependencies = []
+
+    operations = [migrations.RunPython(create_cache_tables, migrations.RunPython.noop)]
