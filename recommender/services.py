@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from recommender.artifact import FORMAT_VERSION, save_artifact
 from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM, make_estimator
+from recommender.evaluation import recorded_evaluation
 from recommender.selectors import data_fingerprint, movie_catalogue, rating_frame
 
 
@@ -57,6 +58,7 @@ def model_train(
         fit_seconds = time.perf_counter() - started
         steps.update()
         steps.set_postfix_str("writing")
+        fingerprint = data_fingerprint(frame)
         artifact = {
             "format": FORMAT_VERSION,
             "estimator": estimator,
@@ -66,13 +68,13 @@ def model_train(
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "fit_seconds": round(fit_seconds, 3),
             "data": {
-                "fingerprint": data_fingerprint(frame),
+                "fingerprint": fingerprint,
                 "ratings": len(frame),
                 "raters": int(frame["rater_id"].nunique()),
                 "movies": len(estimator.movie_ids_),
             },
             "versions": library_versions(),
-            "metrics": {},
+            "metrics": recorded_evaluation(algorithm, fingerprint),
         }
         artifact["size_bytes"] = save_artifact(artifact, output)
         steps.update()
