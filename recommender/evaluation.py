@@ -118,6 +118,8 @@ def ndcg_scorer(estimator, X, y=None) -> float:
     """NDCG@10 of the raters in X, known only by demographics: the inner search's score."""
     ranked = rank_raters(estimator, X, K)
     rankable = ranked["n_relevant"] > 0
+    if not rankable.any():
+        return 0.0  # nobody here liked anything: no reason to prefer any setting
     return float(ndcg_at_k(ranked["hits"][rankable], ranked["n_relevant"][rankable], K).mean())
 
 
@@ -155,6 +157,10 @@ def evaluate_fold(name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: i
     estimator, params, fit_seconds, tune_seconds = fit_tuned(name, train, seed=seed)
     ranked = rank_raters(estimator, test, CURVE_K)
     rankable = ranked["n_relevant"] > 0
+    if not rankable.any():
+        raise EvaluationError(
+            f"A fold has no test rater with a rating >= {POSITIVE_SCORE}: nothing to rank for."
+        )
     hits, n_relevant = ranked["hits"][rankable], ranked["n_relevant"][rankable]
     return {
         "ndcg": ndcg_at_k(hits, n_relevant, K).mean(),

@@ -123,8 +123,25 @@ def test_command_on_an_empty_database_says_to_load_first(db):
 def test_command_needs_a_rater_per_fold(db, tmp_path):
     users = USER_LINES[:3]
     ratings = [line for line in DATA_LINES if line.split("\t")[0] in {"1", "2", "3"}]
-    movies_load(source=str(write_ml100k(tmp_path / "small", user=users, data=ratings)))
+    movies_load(
+        source=str(write_ml100k(tmp_path / "small", user=users, data=ratings)), progress=False
+    )
     with pytest.raises(CommandError, match="at least 5 raters"):
+        call_command("evaluate_model", algorithms="popularity")
+
+
+def test_command_refuses_a_fold_with_nobody_to_rank_for(db, tmp_path):
+    raters = {"1", "2", "3", "4", "5"}
+    ratings = []
+    for line in DATA_LINES:
+        rater, movie, score, at = line.split("\t")
+        if rater in raters:  # rater 5 likes nothing, and is a fold of its own
+            ratings.append("\t".join([rater, movie, "2" if rater == "5" else score, at]))
+    movies_load(
+        source=str(write_ml100k(tmp_path / "five", user=USER_LINES[:5], data=ratings)),
+        progress=False,
+    )
+    with pytest.raises(CommandError, match="no test rater with a rating >= 4"):
         call_command("evaluate_model", algorithms="popularity")
 
 
