@@ -20,7 +20,7 @@ from django.conf import settings
 from sklearn.exceptions import InconsistentVersionWarning
 
 MAGIC = b"RECSITE-ARTIFACT/1 "
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: DemographicPopularity has `contrast` instead of `global_weight`
 # What serving reads; checked at load so that a bad file is a clear refusal, not a crash.
 REQUIRED_KEYS = ("estimator", "catalogue", "algorithm", "trained_at", "versions")
 

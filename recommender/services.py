@@ -17,6 +17,7 @@ from tqdm import tqdm
 from movies.models import Feedback
 from recommender.artifact import FORMAT_VERSION, save_artifact
 from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM, make_estimator
+from recommender.evaluation import recorded_evaluation
 from recommender.selectors import (
     data_fingerprint,
     feedback_rating_frame,
@@ -77,6 +78,7 @@ def model_train(
         fit_seconds = time.perf_counter() - started
         steps.update()
         steps.set_postfix_str("writing")
+        fingerprint = data_fingerprint(frame)
         artifact = {
             "format": FORMAT_VERSION,
             "estimator": estimator,
@@ -86,14 +88,14 @@ def model_train(
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "fit_seconds": round(fit_seconds, 3),
             "data": {
-                "fingerprint": data_fingerprint(frame),
+                "fingerprint": fingerprint,
                 "ratings": len(frame),
                 "raters": int(frame["rater_id"].nunique()),
                 "movies": len(estimator.movie_ids_),
                 "feedback_ratings": feedback_ratings,
             },
             "versions": library_versions(),
-            "metrics": {},
+            "metrics": recorded_evaluation(algorithm, fingerprint),
         }
         artifact["size_bytes"] = save_artifact(artifact, output)
         steps.update()

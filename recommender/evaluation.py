@@ -1,0 +1,336 @@
+"""Cold-start evaluation: held-out raters, known only by demographics, ranked against what
+they liked.
+
+Protocol: ``KFold(5, shuffle=True, random_state=42)`` over rater ids in ascending order.
+Each algorithm is fitted on every rating of the train raters; hyper-parameters in
+``PARAM_GRIDS`` are chosen first by an inner split over those raters only. Each test rater
+is given as (age, gender, occupation); the model ranks every movie it knows, ties to the
+lower movie id; relevant = the movies the rater rated ≥ 4, and raters with none are left
+out of the ranking metrics. Folds are summarised as mean ± population std.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
+from tqdm import tqdm
+
+from recommender.estimators import (
+    DEFAULT_ALGORITHM,
+    DEMOGRAPHICS,
+    PARAM_GRIDS,
+    POSITIVE_SCORE,
+    make_estimator,
+)
+from recommender.selectors import data_fingerprint
+
+K = 10
+CURVE_K = 20
+N_FOLDS = 5
+SEED = 42
+INNER_FOLDS = 3
+TIMED_REQUESTS = 50
+RANKING_METRICS = ["ndcg", "precision", "recall", "map", "hit_rate"]
+QUALITY_REPORT = Path(__file__).with_name("quality_ml100k.json")
+
+
+class EvaluationError(Exception):
+    """The data cannot support the protocol (too few raters, nothing rated)."""
+
+
+# Metrics. ``hits`` is a boolean matrix (raters by ranks, best first) saying whether the
+# movie at that rank is relevant; ``n_relevant`` counts each rater's relevant movies
+# (≥ 1), including any the model does not know.
+
+
+def _discounts(k: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(2, k + 2))
+
+
+def _at(hits: np.ndarray, k: int) -> np.ndarray:
+    """The first k columns, padded with misses when the catalogue is shorter than k."""
+    hits = np.asarray(hits, dtype=bool)[:, :k]
+    return np.pad(hits, ((0, 0), (0, k - hits.shape[1])))
+
+
+def precision_at_k(hits, k: int) -> np.ndarray:
+    return _at(hits, k).sum(axis=1) / k
+
+
+def recall_at_k(hits, n_relevant, k: int) -> np.ndarray:
+    return _at(hits, k).sum(axis=1) / np.asarray(n_relevant)
+
+
+def hit_rate_at_k(hits, k: int) -> np.ndarray:
+    return _at(hits, k).any(axis=1).astype(float)
+
+
+def ndcg_at_k(hits, n_relevant, k: int) -> np.ndarray:
+    """Binary gain, log2 discount, ideal DCG over min(k, |relevant|) hits."""
+    discounts = _discounts(k)
+    ideal = np.cumsum(discounts)[np.minimum(np.asarray(n_relevant), k) - 1]
+    return (_at(hits, k) @ discounts) / ideal
+
+
+def average_precision_at_k(hits, n_relevant, k: int) -> np.ndarray:
+    """Mean of precision@i over the ranks i ≤ k that hit, divided by min(k, |relevant|)."""
+    hits = _at(hits, k)
+    precision = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    return (precision * hits).sum(axis=1) / np.minimum(np.asarray(n_relevant), k)
+
+
+def catalogue_coverage(top_ids, n_movies: int) -> float:
+    """Share of the catalogue that appears in at least one of the top lists."""
+    return len(np.unique(top_ids)) / n_movies
+
+
+def top_k(scores, k: int) -> np.ndarray:
+    """Column indices of the k best scores per row, best first; ties go to the lower
+    column, which is the lower movie id since ``movie_ids_`` ascend."""
+    return np.argsort(-np.asarray(scores), axis=1, kind="stable")[:, :k]
+
+
+# The protocol.
+
+
+def rank_raters(estimator, ratings: pd.DataFrame, k: int = CURVE_K) -> dict:
+    """Rank for every rater of ``ratings`` from demographics alone; their top-k movie ids,
+    hits and number of relevant movies."""
+    people = ratings.drop_duplicates("rater_id")
+    raters = people["rater_id"].to_numpy()
+    top_ids = estimator.movie_ids_[top_k(estimator.score_profiles(people[DEMOGRAPHICS]), k)]
+    liked = ratings[ratings["score"] >= POSITIVE_SCORE]
+    rows = pd.Index(raters).get_indexer(liked["rater_id"])
+    width = max(top_ids.max(initial=0), liked["movie_id"].to_numpy().max(initial=0)) + 1
+    relevant = np.zeros((len(raters), width), dtype=bool)
+    relevant[rows, liked["movie_id"].to_numpy()] = True
+    return {
+        "top_ids": top_ids,
+        "hits": np.take_along_axis(relevant, top_ids, axis=1),
+        "n_relevant": np.bincount(rows, minlength=len(raters)),
+    }
+
+
+def ndcg_scorer(estimator, X, y=None) -> float:
+    """NDCG@10 of the raters in X, known only by demographics: the inner search's score."""
+    ranked = rank_raters(estimator, X, K)
+    rankable = ranked["n_relevant"] > 0
+    if not rankable.any():
+        return 0.0  # nobody here liked anything: no reason to prefer any setting
+    return float(ndcg_at_k(ranked["hits"][rankable], ranked["n_relevant"][rankable], K).mean())
+
+
+def fit_tuned(name: str, train: pd.DataFrame, *, seed: int = SEED):
+    """Fit ``name`` on ``train``, first choosing its PARAM_GRIDS entry by an inner split
+    over the train raters; returns the estimator, the chosen params and timings."""
+    estimator = make_estimator(name)
+    tune_seconds = 0.0
+    if name in PARAM_GRIDS:
+        started = time.perf_counter()
+        search = GridSearchCV(
+            estimator, PARAM_GRIDS[name], scoring=ndcg_scorer, refit=False,
+            cv=GroupKFold(INNER_FOLDS, shuffle=True, random_state=seed), error_score="raise",
+        )  # fmt: skip
+        search.fit(train, train["score"], groups=train["rater_id"])
+        estimator.set_params(**search.best_params_)
+        tune_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    estimator.fit(train, train["score"])
+    return estimator, _plain(estimator.get_params()), time.perf_counter() - started, tune_seconds
+
+
+def request_milliseconds(estimator, ratings: pd.DataFrame, n: int = TIMED_REQUESTS) -> float:
+    """Median time to rank the catalogue for one person, as a request would."""
+    people = ratings.drop_duplicates("rater_id")[DEMOGRAPHICS].head(n)
+    timings = []
+    for profile in people.to_dict("records"):
+        started = time.perf_counter()
+        top_k(estimator.score_profiles([profile]), K)
+        timings.append(time.perf_counter() - started)
+    return float(np.median(timings) * 1000)
+
+
+def evaluate_fold(name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: int, n_movies: int):
+    estimator, params, fit_seconds, tune_seconds = fit_tuned(name, train, seed=seed)
+    ranked = rank_raters(estimator, test, CURVE_K)
+    rankable = ranked["n_relevant"] > 0
+    if not rankable.any():
+        raise EvaluationError(
+            f"A fold has no test rater with a rating >= {POSITIVE_SCORE}: nothing to rank for."
+        )
+    hits, n_relevant = ranked["hits"][rankable], ranked["n_relevant"][rankable]
+    return {
+        "ndcg": ndcg_at_k(hits, n_relevant, K).mean(),
+        "precision": precision_at_k(hits, K).mean(),
+        "recall": recall_at_k(hits, n_relevant, K).mean(),
+        "map": average_precision_at_k(hits, n_relevant, K).mean(),
+        "hit_rate": hit_rate_at_k(hits, K).mean(),
+        "coverage": catalogue_coverage(ranked["top_ids"][:, :K], n_movies),
+        "fit_seconds": fit_seconds,
+        "tune_seconds": tune_seconds,
+        "request_ms": request_milliseconds(estimator, test),
+        "raters": int(rankable.sum()),
+        "params": params,
+        "curves": {
+            "ndcg": [ndcg_at_k(hits, n_relevant, k).mean() for k in range(1, CURVE_K + 1)],
+            "recall": [recall_at_k(hits, n_relevant, k).mean() for k in range(1, CURVE_K + 1)],
+        },
+    }
+
+
+SUMMARISED = [*RANKING_METRICS, "coverage", "fit_seconds", "tune_seconds", "request_ms"]
+
+
+def evaluate_algorithms(
+    frame: pd.DataFrame, algorithms: list[str], *, seed: int = SEED, progress: bool | None = None
+) -> dict:
+    """Run the protocol for each algorithm on a ratings frame (see selectors.rating_frame)."""
+    raters = np.unique(frame["rater_id"].to_numpy())
+    if len(raters) < N_FOLDS:
+        raise EvaluationError(
+            f"The protocol needs at least {N_FOLDS} raters; the database has {len(raters)}."
+        )
+    folds = list(KFold(N_FOLDS, shuffle=True, random_state=seed).split(raters))
+    n_movies = frame["movie_id"].nunique()
+    report = {
+        "protocol": {
+            "folds": N_FOLDS,
+            "seed": seed,
+            "inner_folds": INNER_FOLDS,
+            "k": K,
+            "relevant": f"score >= {POSITIVE_SCORE}",
+            "std": "population (ddof=0)",
+            "ratings": len(frame),
+            "raters": len(raters),
+            "movies": n_movies,
+            "data_fingerprint": data_fingerprint(frame),
+        },
+        "default_algorithm": DEFAULT_ALGORITHM,
+        "algorithms": {},
+    }
+    bar = tqdm(
+        total=len(algorithms) * N_FOLDS, desc="evaluate",
+        disable=None if progress is None else not progress,
+    )  # fmt: skip
+    with bar:
+        for name in algorithms:
+            runs = []
+            for number, (train_at, test_at) in enumerate(folds, start=1):
+                bar.set_postfix_str(f"{name} fold {number}")
+                train = frame[frame["rater_id"].isin(raters[train_at])]
+                test = frame[frame["rater_id"].isin(raters[test_at])]
+                runs.append(evaluate_fold(name, train, test, seed=seed, n_movies=n_movies))
+                bar.update()
+            report["algorithms"][name] = _summarise(runs)
+            if name in PARAM_GRIDS:
+                bar.set_postfix_str(f"{name} on all raters")
+                report["algorithms"][name]["params_on_all_raters"] = fit_tuned(
+                    name, frame, seed=seed
+                )[1]
+    return report
+
+
+def _summarise(runs: list[dict]) -> dict:
+    table = pd.DataFrame([{m: run[m] for m in SUMMARISED} for run in runs])
+    curves = {c: np.mean([run["curves"][c] for run in runs], axis=0) for c in ("ndcg", "recall")}
+    return _plain(
+        {
+            "mean": table.mean().to_dict(),
+            "std": table.std(ddof=0).to_dict(),
+            "folds": [
+                {key: value for key, value in run.items() if key != "curves"} for run in runs
+            ],
+            "curves": curves,
+        }
+    )
+
+
+def _plain(value):
+    """numpy scalars and arrays as JSON-ready Python values, floats rounded to 6 places."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return round(float(value), 6)
+    return value
+
+
+# Output.
+
+
+def format_table(report: dict) -> str:
+    """The mean ± std of every algorithm, one row each, for a terminal."""
+    columns = [*RANKING_METRICS, "coverage"]
+    titles = ["NDCG@10", "P@10", "R@10", "MAP@10", "HR@10", "coverage"]
+    header = f"{'algorithm':<24}" + "".join(f"{t:>17}" for t in titles)
+    header += f"{'tune s':>9}{'fit s':>9}{'req ms':>9}"
+    lines = [header, "-" * len(header)]
+    for name, result in report["algorithms"].items():
+        mean, std = result["mean"], result["std"]
+        cells = "".join(f"{mean[c]:>10.3f} ± {std[c]:.3f}" for c in columns)
+        lines.append(
+            f"{name:<24}{cells}{mean['tune_seconds']:>9.1f}{mean['fit_seconds']:>9.2f}"
+            f"{mean['request_ms']:>9.3f}"
+        )
+    protocol = report["protocol"]
+    lines.append(
+        f"{protocol['folds']} folds over {protocol['raters']} raters "
+        f"({protocol['ratings']} ratings, {protocol['movies']} movies); mean ± std over folds."
+    )
+    return "\n".join(lines)
+
+
+def write_json(report: dict, path) -> None:
+    Path(path).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+
+
+def plot_curves(report: dict, path) -> None:
+    """NDCG@k and Recall@k for k = 1…20, one line per algorithm, written as a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, 2)
+    ks = np.arange(1, CURVE_K + 1)
+    for name, result in report["algorithms"].items():
+        for ax, curve in zip(axes, ("ndcg", "recall"), strict=True):
+            ax.plot(ks, result["curves"][curve], marker="o", markersize=3, label=name)
+    for ax, title in zip(axes, ("NDCG@k", "Recall@k"), strict=True):
+        ax.set(title=title, xlabel="k", xticks=ks[1::2])
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize="small")
+    protocol = report["protocol"]
+    figure.suptitle(
+        f"Cold-start raters, {protocol['folds']}-fold mean ({protocol['raters']} raters, "
+        f"{protocol['ratings']} ratings)"
+    )
+    figure.savefig(path, dpi=100)
+
+
+def recorded_evaluation(algorithm: str, fingerprint: str) -> dict:
+    """What the committed ml-100k evaluation says about ``algorithm`` and the baselines it
+    was chosen against, for the artifact; empty if that report or algorithm is absent."""
+    try:
+        report = json.loads(QUALITY_REPORT.read_text())
+    except (OSError, ValueError):
+        return {}
+    if algorithm not in report["algorithms"]:
+        return {}
+    return {
+        "source": QUALITY_REPORT.name,
+        "protocol": report["protocol"],
+        "same_data": report["protocol"].get("data_fingerprint") == fingerprint,
+        "chosen": report["default_algorithm"],
+        "algorithm": algorithm,
+        "summary": {
+            name: {"mean": result["mean"], "std": result["std"]}
+            for name, result in report["algorithms"].items()
+        },
+    }

@@ -1,0 +1,192 @@
+"""evaluate_model: each metric against hand-computed cases, the command on a fixture, the
+committed ml-100k report, and the popularity reference figures on the real data."""
+
+import io
+import json
+from math import log2
+
+import joblib
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+
+from movies.services import movies_load
+from recommender.artifact import load_artifact
+from recommender.estimators import DEFAULT_ALGORITHM, PARAM_GRIDS, make_estimator
+from recommender.evaluation import (
+    QUALITY_REPORT,
+    average_precision_at_k,
+    catalogue_coverage,
+    evaluate_algorithms,
+    hit_rate_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    top_k,
+)
+from recommender.selectors import rating_frame
+from tests.mlfixtures import DATA_LINES, USER_LINES, write_ml100k
+
+# One rater: ranks 1 and 3 of the top 4 are relevant, out of 3 relevant movies.
+HITS = [[True, False, True, False]]
+
+
+def test_precision_counts_hits_over_k():
+    assert precision_at_k(HITS, 4) == pytest.approx([2 / 4])
+    assert precision_at_k(HITS, 1) == pytest.approx([1.0])
+
+
+def test_recall_counts_hits_over_every_relevant_movie():
+    assert recall_at_k(HITS, [3], 4) == pytest.approx([2 / 3])
+    assert recall_at_k([[False, True]], [20], 2) == pytest.approx([1 / 20])
+
+
+def test_hit_rate_is_one_if_anything_relevant_is_in_the_top():
+    assert hit_rate_at_k([[False, False, True], [False, False, False]], 3) == pytest.approx(
+        [1.0, 0.0]
+    )
+    assert hit_rate_at_k([[False, False, True]], 2) == pytest.approx([0.0])
+
+
+def test_ndcg_has_binary_gain_log2_discount_and_ideal_over_min_k_relevant():
+    dcg = 1 / log2(2) + 1 / log2(4)
+    assert ndcg_at_k(HITS, [3], 4) == pytest.approx([dcg / (1 + 1 / log2(3) + 1 / log2(4))])
+    # more relevant movies than k: the ideal list is k hits long
+    assert ndcg_at_k([[False, True]], [20], 2) == pytest.approx([(1 / log2(3)) / (1 + 1 / log2(3))])
+    assert ndcg_at_k([[True, True]], [2], 2) == pytest.approx([1.0])
+    assert ndcg_at_k([[False, False]], [5], 2) == pytest.approx([0.0])
+
+
+def test_average_precision_averages_precision_at_each_hit_over_min_k_relevant():
+    assert average_precision_at_k(HITS, [3], 4) == pytest.approx([(1 / 1 + 2 / 3) / 3])
+    assert average_precision_at_k([[False, True]], [20], 2) == pytest.approx([(1 / 2) / 2])
+
+
+def test_a_catalogue_shorter_than_k_counts_the_missing_ranks_as_misses():
+    assert precision_at_k([[True, True]], 4) == pytest.approx([2 / 4])
+    assert ndcg_at_k([[True]], [3], 4) == pytest.approx([1 / (1 + 1 / log2(3) + 1 / log2(4))])
+
+
+def test_top_k_is_best_first_with_ties_to_the_lower_column():
+    assert top_k(np.array([[1.0, 3.0, 3.0, 0.0], [0.0, 0.0, 0.0, 1.0]]), 3).tolist() == [
+        [1, 2, 0],
+        [3, 0, 1],
+    ]
+
+
+def test_coverage_is_the_share_of_the_catalogue_in_any_list():
+    assert catalogue_coverage(np.array([[1, 2], [2, 3]]), 10) == pytest.approx(0.3)
+
+
+# The command.
+
+
+def test_command_reports_every_metric_per_fold_as_json_and_plot(loaded_catalogue, tmp_path, capsys):
+    report_path, plot_path = tmp_path / "report.json", tmp_path / "quality.png"
+    names = ["positive-popularity", "demographic-popularity"]
+    call_command(
+        "evaluate_model", algorithms=",".join(names), json=str(report_path), plot=str(plot_path)
+    )
+    out = capsys.readouterr().out
+    report = json.loads(report_path.read_text())
+    assert report["protocol"]["folds"] == 5
+    assert report["protocol"]["raters"] == 8
+    assert report["default_algorithm"] == DEFAULT_ALGORITHM
+    assert list(report["algorithms"]) == names
+    for name, result in report["algorithms"].items():
+        assert name in out
+        for summary in (result["mean"], result["std"]):
+            assert set(summary) >= {"ndcg", "precision", "recall", "map", "hit_rate", "coverage"}
+            assert {"fit_seconds", "request_ms"} <= set(summary)
+        assert all(0 <= result["mean"][m] <= 1 for m in ("ndcg", "recall", "coverage"))
+        assert len(result["folds"]) == 5
+        assert all(fold["raters"] >= 1 for fold in result["folds"])
+        assert len(result["curves"]["ndcg"]) == len(result["curves"]["recall"]) == 20
+        # more of the list can only find more of what each rater liked
+        assert np.all(np.diff(result["curves"]["recall"]) >= -1e-9)
+    tuned = report["algorithms"]["demographic-popularity"]
+    assert set(tuned["folds"][0]["params"]) >= set(PARAM_GRIDS["demographic-popularity"])
+    assert "params_on_all_raters" in tuned
+    assert plot_path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_command_refuses_unknown_algorithms(loaded_catalogue):
+    with pytest.raises(CommandError, match="choose from"):
+        call_command("evaluate_model", algorithms="popularity,magic")
+
+
+def test_command_on_an_empty_database_says_to_load_first(db):
+    with pytest.raises(CommandError, match="load_movies"):
+        call_command("evaluate_model", algorithms="popularity")
+
+
+def test_command_needs_a_rater_per_fold(db, tmp_path):
+    users = USER_LINES[:3]
+    ratings = [line for line in DATA_LINES if line.split("\t")[0] in {"1", "2", "3"}]
+    movies_load(
+        source=str(write_ml100k(tmp_path / "small", user=users, data=ratings)), progress=False
+    )
+    with pytest.raises(CommandError, match="at least 5 raters"):
+        call_command("evaluate_model", algorithms="popularity")
+
+
+def test_command_refuses_a_fold_with_nobody_to_rank_for(db, tmp_path):
+    raters = {"1", "2", "3", "4", "5"}
+    ratings = []
+    for line in DATA_LINES:
+        rater, movie, score, at = line.split("\t")
+        if rater in raters:  # rater 5 likes nothing, and is a fold of its own
+            ratings.append("\t".join([rater, movie, "2" if rater == "5" else score, at]))
+    movies_load(
+        source=str(write_ml100k(tmp_path / "five", user=USER_LINES[:5], data=ratings)),
+        progress=False,
+    )
+    with pytest.raises(CommandError, match="no test rater with a rating >= 4"):
+        call_command("evaluate_model", algorithms="popularity")
+
+
+def test_trained_artifact_carries_the_evaluation_it_was_chosen_by(loaded_catalogue, tmp_path):
+    output = tmp_path / "model.joblib"
+    call_command("train_model", output=str(output))
+    metrics = load_artifact(output)["metrics"]
+    assert metrics["chosen"] == metrics["algorithm"] == DEFAULT_ALGORITHM
+    assert metrics["summary"][DEFAULT_ALGORITHM]["mean"]["ndcg"] > 0
+    assert metrics["same_data"] is False  # the report is about ml-100k, not the fixture
+
+
+def test_committed_report_backs_the_default():
+    """recommender/quality_ml100k.json is what `evaluate_model --json` wrote on ml-100k."""
+    report = json.loads(QUALITY_REPORT.read_text())
+    results = report["algorithms"]
+    assert report["default_algorithm"] == DEFAULT_ALGORITHM
+    assert {"popularity", "positive-popularity", "damped-mean", "seed-rf"} <= set(results)
+    default = results[DEFAULT_ALGORITHM]
+    for name, result in results.items():
+        if name != DEFAULT_ALGORITHM:
+            assert default["mean"]["ndcg"] > result["mean"]["ndcg"], name
+    for ours, theirs in zip(default["folds"], results["positive-popularity"]["folds"], strict=True):
+        assert ours["ndcg"] > theirs["ndcg"]
+    # the shipped defaults are what the search chose on all raters
+    params = make_estimator(DEFAULT_ALGORITHM).get_params()
+    assert params == pytest.approx(default["params_on_all_raters"])
+
+
+@pytest.mark.dataset
+def test_popularity_reproduces_the_reference_figures_on_ml100k(db, full_ml100k_dir):
+    movies_load(source=str(full_ml100k_dir), progress=False)
+    frame = rating_frame()
+    report = evaluate_algorithms(frame, ["popularity", "positive-popularity"], progress=False)
+    for name, mean, std in [("popularity", 0.375, 0.020), ("positive-popularity", 0.408, 0.025)]:
+        result = report["algorithms"][name]
+        assert result["mean"]["ndcg"] == pytest.approx(mean, abs=0.002), name
+        assert result["std"]["ndcg"] == pytest.approx(std, abs=0.002), name
+        assert result["mean"]["coverage"] == pytest.approx(10 / 1682, abs=1e-6)  # same ten
+        assert sum(fold["raters"] for fold in result["folds"]) == 942  # one rater liked nothing
+    assert (
+        report["protocol"]["data_fingerprint"]
+        == json.loads(QUALITY_REPORT.read_text())["protocol"]["data_fingerprint"]
+    )
+    default = make_estimator(DEFAULT_ALGORITHM).fit(frame, frame["score"])
+    buffer = io.BytesIO()
+    joblib.dump(default, buffer, compress=3)
+    assert len(buffer.getvalue()) < 5_000_000  # the artifact stays small
