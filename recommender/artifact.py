@@ -85,7 +85,10 @@ def load_artifact(path: Path) -> dict:
     except Exception as exc:
         raise ArtifactError(f"{path} cannot be loaded: {exc}.") from None
     if not isinstance(artifact, dict) or artifact.get("format") != FORMAT_VERSION:
-        raise ArtifactError(f"{path} has an unknown artifact format.")
+        written = artifact.get("format") if isinstance(artifact, dict) else None
+        raise ArtifactError(
+            f"{path} is in artifact format {written}; this server reads format {FORMAT_VERSION}."
+        )
     missing = [key for key in REQUIRED_KEYS if key not in artifact]
     if missing:
         raise ArtifactError(f"{path} lacks {', '.join(missing)}.")

@@ -18,7 +18,7 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from recommender.artifact import ArtifactError, load_artifact, save_artifact
+from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, save_artifact
 from recommender.services import model_train
 from recsite.auth import LoginThrottle, issue_access_token
 from recsite.views import HomeApi
@@ -102,7 +102,7 @@ BAD_MODELS = {
     ),
     "signed with another key": (_signed_with_another_key, "another MODEL_SIGNING_KEY"),
     "signed but incomplete": (
-        lambda good, path: save_artifact({"format": 1}, path),
+        lambda good, path: save_artifact({"format": FORMAT_VERSION}, path),
         "lacks estimator, catalogue, algorithm, trained_at",
     ),
 }
