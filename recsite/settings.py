@@ -121,7 +121,7 @@ MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default=SECRET_KEY)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["recsite.auth.SessionTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["recsite.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["recsite.renderers.FastJSONRenderer"],
     "EXCEPTION_HANDLER": "recsite.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
