@@ -1,21 +1,41 @@
-"""JSON request parsing with orjson: strict RFC 8259, so that any malformed body is a 400.
+"""JSON request parsing: DRF's parser, minus the two inputs that got through it to a 500.
 
-The standard library's parser, which DRF uses, lets two kinds of input through to a 500:
-nesting deep enough to raise RecursionError (a few kilobytes of ``[``), and escaped lone
-surrogates (``"\\ud800"``) that no UTF-8 renderer can echo back in an error message.
-orjson refuses both, as well as NaN, Infinity and invalid UTF-8, with a ValueError.
+The standard library's decoder raises RecursionError, not ValueError, on a few kilobytes of
+``[``; and it accepts escaped lone surrogates (``"\\ud800"``), which are not Unicode text,
+so no UTF-8 renderer can echo them back in an "unknown key" error. Both are malformed
+bodies: 400.
 """
 
-import orjson
+from rest_framework import parsers
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser
 
 
-class JSONParser(BaseParser):
-    media_type = "application/json"
-
+class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return orjson.loads(stream.read())
-        except orjson.JSONDecodeError as exc:
-            raise ParseError(f"JSON parse error - {exc}") from exc
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError("JSON parse error - the body is nested too deeply") from exc
+        if not is_unicode_text(data):
+            raise ParseError("JSON parse error - a string holds a lone surrogate (\\ud800-\\udfff)")
+        return data
+
+
+def is_unicode_text(data) -> bool:
+    """False if any string or key in parsed JSON holds a lone surrogate; no recursion, as
+    the data may be nested as deep as the decoder allows."""
+    pending = [data]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode()
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
