@@ -1,8 +1,8 @@
 """OpenAPI: document our session tokens as the bearer JWTs they are, our strict inputs as
-closed objects, and the one error shape every 4xx and 5xx takes."""
+closed objects of strings without NUL, and the one error shape every 4xx and 5xx takes."""
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
-from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -21,6 +21,17 @@ class StrictSerializerScheme(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         return {**schema, "additionalProperties": False}
+
+
+class StrictCharFieldScheme(OpenApiSerializerFieldExtension):
+    """DRF's CharField refuses NUL characters with a 400: say so."""
+
+    target_class = "recsite.validation.StrictCharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "pattern": "^[^\\u0000]*$"}
 
 
 ErrorSerializer = inline_serializer(
