@@ -68,7 +68,7 @@ def free_port() -> int:
 def request(
     port: int, method: str, path: str, body=None, token: str | None = None, timeout: float = 30
 ) -> tuple[int, dict]:
-    """One request on a fresh connection; connection errors propagate as OSError."""
+    """One request on a fresh connection; no answer raises OSError or HTTPException."""
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -116,10 +116,17 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
-        self._wait_until_serving()
+        try:
+            self._wait_until_serving()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=30)

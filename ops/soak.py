@@ -2,7 +2,7 @@
 login traffic for a fixed time, then the verdict: no 5xx, no dropped connection, no
 "database is locked", no worker restarted, each worker's memory flat after warm-up.
 
-    python -m ops.soak [--duration 60] [--warmup-requests 40000] [--clients 6]
+    python -m ops.soak [--duration 60] [--warmup-requests 50000] [--clients 6]
 
 Login runs at the production throttle (10/min per client) with the counts in the
 database cache, so SQLite takes concurrent writes; 429 is the expected answer to most
@@ -15,6 +15,7 @@ the allocator's arenas) and is flat from there, however fast the machine.
 """
 
 import argparse
+import http.client
 import random
 import tempfile
 import threading
@@ -69,12 +70,12 @@ class Soak:
         self.unexpected: list[str] = []
         self.rss: dict[int, list[tuple[float, int]]] = {}
         self.warm_at: float | None = None  # seconds from the start when warm-up ended
-        self.deadline = float("inf")
+        self.deadline = self.started
 
     def send(self, endpoint: str, body, expected: set[int], token: str | None = None) -> None:
         try:
             status, answer = live.request(self.server.port, "POST", endpoint, body, token)
-        except OSError as exc:  # refused, reset, timed out, closed without an answer
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut
             with self.lock:
                 self.dropped[(endpoint, type(exc).__name__)] += 1
             return
@@ -100,7 +101,6 @@ class Soak:
     def pace(self, *, warmup_requests: int, max_warmup: float, duration: float) -> None:
         """Each second: sample every worker's memory; end warm-up after ``warmup_requests``
         (or ``max_warmup`` seconds), then measure for ``duration`` seconds."""
-        self.deadline = self.started + max_warmup + duration
         while time.monotonic() < self.deadline:
             now = time.monotonic() - self.started
             for pid in self.server.worker_pids():
@@ -110,10 +110,30 @@ class Soak:
                 self.deadline = self.started + now + duration
             time.sleep(1)
 
-    def run(self, clients: int, **pace) -> float:
-        threads = [threading.Thread(target=self.pace, kwargs=pace)]
-        threads += [threading.Thread(target=self.recommend_client) for _ in range(clients)]
-        threads += [threading.Thread(target=self.login_client, args=(n,)) for n in (3, 5)]
+    def guarded(self, target, *args, **kwargs) -> None:
+        """A thread that dies would quietly lighten the load: make it a failure instead."""
+        try:
+            target(*args, **kwargs)
+        except Exception as exc:
+            with self.lock:
+                self.unexpected.append(f"{target.__name__} stopped: {exc!r}")
+
+    def run(
+        self, clients: int, *, warmup_requests: int, max_warmup: float, duration: float
+    ) -> float:
+        """Traffic until the deadline, which ``pace`` brings forward once warm-up is over."""
+        self.deadline = self.started + max_warmup + duration
+
+        def spawn(*args, **kwargs) -> threading.Thread:
+            return threading.Thread(target=self.guarded, args=args, kwargs=kwargs)
+
+        threads = [
+            spawn(
+                self.pace, warmup_requests=warmup_requests, max_warmup=max_warmup, duration=duration
+            )
+        ]
+        threads += [spawn(self.recommend_client) for _ in range(clients)]
+        threads += [spawn(self.login_client, wrong_every) for wrong_every in (3, 5)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -183,7 +203,7 @@ def soak(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=60, help="seconds measured")
-    parser.add_argument("--warmup-requests", type=int, default=40_000, help="before measuring")
+    parser.add_argument("--warmup-requests", type=int, default=50_000, help="before measuring")
     parser.add_argument("--max-warmup", type=float, default=240, help="seconds, at most")
     parser.add_argument("--clients", type=int, default=6, help="concurrent recommend clients")
     parser.add_argument("--max-growth-mib", type=float, default=4, help="per worker")
