@@ -1,6 +1,7 @@
 """OpenAPI: document our session tokens as the bearer JWTs they are, our strict inputs as
 closed objects of strings without NUL, and the one error shape every 4xx and 5xx takes."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
@@ -31,6 +32,8 @@ class StrictCharFieldScheme(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if any(isinstance(v, RegexValidator) for v in self.target.validators):
+            return schema  # the field's own pattern says more, and spectacular keeps the first
         return {**schema, "pattern": "^[^\\u0000]*$"}
 
 
