@@ -51,5 +51,21 @@ docker-lint: $(BIN)/.dev
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/shellcheck docker/entrypoint.sh
 
+## Issue 6, in .ci/run: the suite on PostgreSQL, then checks against the live server
+## (generated requests, a load soak, two replicas); see README "Reliability".
+.PHONY: test-postgres fuzz soak replicas
+
+test-postgres: $(BIN)/.dev
+	bash ops/with-postgres $(BIN)/python -m pytest
+
+fuzz: $(BIN)/.dev
+	$(BIN)/python -m ops.fuzz
+
+soak: $(BIN)/.dev
+	$(BIN)/python -m ops.soak
+
+replicas: $(BIN)/.dev
+	bash ops/with-postgres $(BIN)/python -m ops.replicas
+
 clean:
 	rm -rf var .pytest_cache .ruff_cache

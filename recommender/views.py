@@ -1,11 +1,12 @@
 import uuid
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from recommender.serializers import RecommendInputSerializer, RecommendOutputSerializer
 from recommender.serving import Profile, get_recommender
+from recsite.schema import error_response
 
 
 class RecommendApi(APIView):
@@ -14,9 +15,9 @@ class RecommendApi(APIView):
         request=RecommendInputSerializer,
         responses={
             200: RecommendOutputSerializer,
-            400: OpenApiResponse(description="Invalid or missing parameter"),
-            401: OpenApiResponse(description="Missing, expired or invalid token"),
-            503: OpenApiResponse(description="No trained model is available"),
+            400: error_response("Invalid or missing parameter"),
+            401: error_response("Missing, expired or invalid token"),
+            503: error_response("No trained model is available"),
         },
     )
     def post(self, request):

@@ -1,6 +1,6 @@
 """POST /api/login: the session password in, an access token out."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.views import TokenViewBase
@@ -11,6 +11,7 @@ from recsite.auth import (
     password_matches,
     token_lifetime_seconds,
 )
+from recsite.schema import error_response
 from recsite.validation import StrictSerializer, string_field
 
 
@@ -50,9 +51,9 @@ class LoginSerializer(StrictSerializer):
                 "expires_in": serializers.IntegerField(),
             },
         ),
-        400: OpenApiResponse(description="Missing or malformed session_password"),
-        401: OpenApiResponse(description="Wrong session password"),
-        429: OpenApiResponse(description="Too many attempts; see Retry-After"),
+        400: error_response("Missing or malformed session_password"),
+        401: error_response("Wrong session password"),
+        429: error_response("Too many attempts; see Retry-After"),
     },
 )
 class LoginApi(TokenViewBase):

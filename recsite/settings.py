@@ -126,6 +126,8 @@ STATIC_ROOT = VAR_DIR / "static"
 # overwrites that header.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+# Load balancers and Docker's HEALTHCHECK probe over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_PROXY_SSL_HEADER = env.tuple("SECURE_PROXY_SSL_HEADER", default=None)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
@@ -146,7 +148,7 @@ MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default=SECRET_KEY)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["recsite.auth.SessionTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["recsite.parsers.JSONParser"],
     # JSON first: clients that send no Accept header, or */*, get JSON; browsers get HTML.
     "DEFAULT_RENDERER_CLASSES": [
         "recsite.renderers.FastJSONRenderer",
@@ -173,6 +175,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Movie recommendations for a new user known by age, gender and occupation.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request bodies get their own components, with what only requests need (minLength).
+    "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI's assets come from the project itself: no CDN on the machines that run it.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -5,6 +5,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from recsite.schema import error_response
+
 MessageSerializer = inline_serializer("Message", {"message": serializers.CharField()})
 WelcomeSerializer = inline_serializer(
     "Welcome",
@@ -36,6 +38,12 @@ class HomeApi(APIView):
 
 
 class ProtectedApi(APIView):
-    @extend_schema(summary="Check that a token works", responses={200: MessageSerializer})
+    @extend_schema(
+        summary="Check that a token works",
+        responses={
+            200: MessageSerializer,
+            401: error_response("Missing, expired or invalid token"),
+        },
+    )
     def get(self, request):
         return Response({"message": "Protected"})

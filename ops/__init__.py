@@ -1,0 +1,1 @@
+"""Checks against the live, gunicorn-served project; run by .ci/run (see the Makefile)."""
