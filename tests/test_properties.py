@@ -178,8 +178,8 @@ def test_recommend_api_answers_400_to_any_body_that_is_not_a_valid_request(clien
 
 @API
 @given(body=login_bodies | any_body)
-def test_login_api_answers_200_400_or_401_to_any_json(body):
-    cache.clear()  # the login throttle would turn later examples into 429s
+def test_login_api_answers_200_400_or_401_to_any_json(db, body):
+    cache.clear()  # the throttle (counts in the database cache) would answer 429 later on
     response = post_json(APIClient(), "/api/login", body)
     event(f"HTTP {response.status_code}")
     if body == {"session_password": PASSWORD}:
