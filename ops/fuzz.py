@@ -23,7 +23,8 @@ def fuzz(workdir: Path, *, max_examples: int, seed: int | None) -> dict:
     with Gunicorn(env, workdir / "server.log") as server:
         token = login(server.port, env["SESSION_PASSWORD"])
         command = [
-            str(Path(sys.executable).parent / "schemathesis"), "run",
+            str(Path(sys.executable).parent / "schemathesis"),
+            "--config-file", str(Path(__file__).with_name("schemathesis.toml")), "run",
             f"http://127.0.0.1:{server.port}/api/schema/",
             "--checks", "all",
             "--header", f"Authorization: Bearer {token}",
