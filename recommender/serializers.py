@@ -1,10 +1,40 @@
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 
 from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
-from recommender.serving import MAX_RECS
-from recsite.validation import StrictSerializer, choice_field, integer_field
+from recommender.serving import MAX_RECS, served_genres
+from recsite.validation import (
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+    choice_field,
+    integer_field,
+)
 
 DEFAULT_RECS = 10
+MAX_GENRES = 50
+MAX_EXCLUDE = 2000
+MAX_MOVIE_ID = 2**31 - 1
+
+
+def _list_field(name: str, child, *, what: str, max_length: int, **kwargs):
+    not_a_list = f"The parameter '{name}' must be a list of {what}"
+    return serializers.ListField(
+        child=child,
+        max_length=max_length,
+        required=False,
+        error_messages={
+            "null": not_a_list,
+            "not_a_list": not_a_list,
+            "empty": f"The parameter '{name}' must not be empty",
+            "max_length": f"The parameter '{name}' must hold at most {max_length} {what}",
+        },
+        **kwargs,
+    )
+
+
+def _quoted(names) -> str:
+    return ", ".join(f"'{name}'" for name in names)
 
 
 class RecommendInputSerializer(StrictSerializer):
@@ -12,6 +42,60 @@ class RecommendInputSerializer(StrictSerializer):
     gender = choice_field("gender", [g for g, _ in GENDERS])
     occupation = choice_field("occupation", OCCUPATIONS)
     max_recs = integer_field("max_recs", 1, MAX_RECS, required=False, default=DEFAULT_RECS)
+    genres = _list_field(
+        "genres",
+        StrictCharField(
+            error_messages={
+                "invalid": "The parameter 'genres' must be a list of genre names",
+                "null": "The parameter 'genres' must be a list of genre names",
+                "max_length": "The parameter 'genres' must be a list of genre names",
+            },
+            allow_blank=True,
+            trim_whitespace=False,
+            max_length=40,
+        ),
+        what="genre names",
+        max_length=MAX_GENRES,
+        allow_empty=False,
+        help_text="Only movies having any of these genres.",
+    )
+    exclude = _list_field(
+        "exclude",
+        StrictIntegerField(
+            min_value=1,
+            max_value=MAX_MOVIE_ID,
+            error_messages={
+                key: "The parameter 'exclude' must be a list of movie ids (positive integers)"
+                for key in ("invalid", "null", "min_value", "max_value", "max_string_length")
+            },
+        ),
+        what="movie ids",
+        max_length=MAX_EXCLUDE,
+        help_text="Movie ids the person has seen: never recommended, nor their other ids.",
+    )
+
+    def validate_genres(self, value):
+        known = served_genres()
+        if known is None:  # nothing to check against; the view answers 503 next
+            return value
+        unknown = sorted(set(value).difference(known))
+        if unknown:
+            raise ValidationError(
+                "The parameter 'genres' must only name the following genres: "
+                f"{_quoted(known)}; unknown: {_quoted(unknown)}",
+                code="invalid_choice",
+            )
+        return value
+
+
+# One instance serves every request: building a serializer deep-copies all of its
+# fields, which costs more than ranking; validation itself keeps no state on it.
+_RECOMMEND_INPUT = RecommendInputSerializer()
+
+
+def recommend_input(data) -> dict:
+    """The request's validated fields, or a ValidationError listing every problem."""
+    return _RECOMMEND_INPUT.run_validation(data)
 
 
 class RecommendedMovieSerializer(serializers.Serializer):
