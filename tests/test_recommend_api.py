@@ -3,11 +3,12 @@
 import io
 
 import pytest
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
-from movies.models import OCCUPATIONS
+from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
+from recommender.serializers import RecommendInputSerializer, recommend_input
 from recommender.services import model_train
 from recsite.auth import issue_access_token
 from recsite.renderers import FastJSONParser
@@ -329,3 +330,33 @@ def test_the_fast_parser_reads_what_drfs_parser_reads(raw):
             return ParseError
 
     assert repr(parse(FastJSONParser())) == repr(parse(JSONParser()))
+
+
+def test_the_plain_request_check_agrees_with_the_serializer(model_path):
+    """recommend_input checks the usual body itself: the serializer must agree on each."""
+    bodies = [
+        {"age": age, "gender": gender, "occupation": occupation}
+        for age in range(MIN_AGE, MAX_AGE + 1)
+        for gender in ["M", "F", "O"]
+        for occupation in OCCUPATIONS
+    ]
+    bodies += [
+        {"age": age, "gender": gender, "occupation": occupation}
+        for age in [MIN_AGE - 1, MIN_AGE, MAX_AGE, MAX_AGE + 1]
+        for gender in ["M", "m", "X", ""]
+        for occupation in ["programmer", "astronaut", "Programmer", ""]
+    ]
+    odd_values = [-1, 0, 1, 10, 100, 101, True, False, 5.0, "5", None, [5], {}]
+    bodies += [{**VALID, "max_recs": value} for value in odd_values]
+    bodies += [{**VALID, "age": value} for value in odd_values]
+    bodies += [{**VALID, "gender": value} for value in [1, None, ["M"], "MF", "M "]]
+    bodies += [{**VALID, "genres": ["Drama"]}, {**VALID, "exclude": []}, {**VALID, "x": 1}]
+    bodies += [{"age": 30}, {}, [], "x", None]
+    for body in bodies:
+        serializer = RecommendInputSerializer(data=body)
+        if serializer.is_valid():
+            assert recommend_input(body) == dict(serializer.validated_data), body
+        else:
+            with pytest.raises(ValidationError) as refused:
+                recommend_input(body)
+            assert refused.value.detail == serializer.errors, body
