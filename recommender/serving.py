@@ -1,22 +1,26 @@
 """Ranking for requests: the artifact loaded once per process, the whole catalogue scored
 in one vectorised step, no SQL and no Python loop over the catalogue on the hot path."""
 
+import os
 import threading
+import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from rest_framework.exceptions import APIException
 
+from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
 from recommender.artifact import ArtifactError, load_artifact
 
 UNKNOWN_TITLE = "unknown"
 MAX_RECS = 100
 # Every profile there is: 121 ages x 3 genders x 21 occupations = 7,623 entries of ~1.5 kB.
 TOP_CACHE_SIZE = 8192
+# About 1 s for the default model on ml-100k; a slow model ranks what it can in this time.
+WARM_UP_SECONDS = 5.0
 
 
 class ModelUnavailable(APIException):
@@ -30,6 +34,22 @@ class Profile:
     age: int
     gender: str
     occupation: str
+
+
+def _row(profile: Profile) -> dict:
+    """A profile as the estimators take it."""
+    return {"age": profile.age, "gender": profile.gender, "occupation": profile.occupation}
+
+
+def all_profiles() -> list[Profile]:
+    """Every profile the API accepts, youngest first."""
+    genders = [gender for gender, _ in GENDERS]
+    return [
+        Profile(age, gender, occupation)
+        for age in range(MIN_AGE, MAX_AGE + 1)
+        for gender in genders
+        for occupation in OCCUPATIONS
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +90,10 @@ class Recommender:
         self._has_genre = np.zeros((len(self.genre_names), len(titles)), dtype=bool)
         for index, names in enumerate(genres):
             self._has_genre[[self._genre_row[name] for name in names], index] = True
-        self._top = lru_cache(maxsize=TOP_CACHE_SIZE)(self._top_uncached)
+        self._top: dict[Profile, Ranking] = {}
 
     def scores(self, profile: Profile) -> np.ndarray:
-        row = {"age": profile.age, "gender": profile.gender, "occupation": profile.occupation}
-        return np.asarray(self.estimator.score_profiles([row])[0], dtype=np.float64)
+        return np.asarray(self.estimator.score_profiles([_row(profile)])[0], dtype=np.float64)
 
     def _rank(self, scores: np.ndarray, allowed: np.ndarray, limit: int) -> Ranking:
         """The ``limit`` best distinct titles among ``allowed`` movies; equal scores go to
@@ -92,8 +111,28 @@ class Recommender:
         best = candidates[np.sort(first)[:limit]]
         return Ranking(indices=best.astype(np.int32), scores=scores[best])
 
-    def _top_uncached(self, profile: Profile) -> Ranking:
-        return self._rank(self.scores(profile), self.servable, MAX_RECS)
+    def top(self, profile: Profile) -> Ranking:
+        """The profile's best MAX_RECS movies, kept for its next request."""
+        ranking = self._top.get(profile)
+        if ranking is None:
+            ranking = self._rank(self.scores(profile), self.servable, MAX_RECS)
+            if len(self._top) < TOP_CACHE_SIZE:
+                self._top[profile] = ranking
+        return ranking
+
+    def warm_up(self, profiles: list[Profile], *, seconds: float, batch: int = 16) -> int:
+        """Rank ``profiles`` ahead of their requests, scoring a batch per call to the
+        estimator, until done or ``seconds`` have passed; returns how many are ready."""
+        deadline = time.monotonic() + seconds
+        for start in range(0, len(profiles), batch):
+            if time.monotonic() > deadline or len(self._top) >= TOP_CACHE_SIZE:
+                break
+            chunk = profiles[start : start + batch]
+            rows = self.estimator.score_profiles([_row(profile) for profile in chunk])
+            for profile, scores in zip(chunk, rows, strict=True):
+                scores = np.asarray(scores, dtype=np.float64)
+                self._top[profile] = self._rank(scores, self.servable, MAX_RECS)
+        return len(self._top)
 
     def allowed(self, *, genres: Collection[str] = (), exclude: Collection[int] = ()):
         """Servable movies having any of ``genres`` (all if none), minus every id sharing a
@@ -123,7 +162,7 @@ class Recommender:
             allowed = self.allowed(genres=genres, exclude=exclude)
             ranking = self._rank(self.scores(profile), allowed, max_recs)
         else:
-            ranking = self._top(profile)
+            ranking = self.top(profile)
         return [
             {**self._items[index], "score": round(score, 6)}
             for index, score in zip(
@@ -140,17 +179,17 @@ _loaded: dict = {"key": None, "recommender": None, "error": None}
 
 def get_recommender() -> Recommender:
     """The recommender for ML_MODEL_PATH, reloaded only when the file changes on disk."""
-    path = Path(settings.ML_MODEL_PATH)
+    path = settings.ML_MODEL_PATH
     try:
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
     except OSError:
-        key = (str(path), None, None)
+        key = (path, None, None)
     if _loaded["key"] != key:
         with _lock:
             if _loaded["key"] != key:
                 try:
-                    _loaded.update(recommender=Recommender(load_artifact(path)), error=None)
+                    _loaded.update(recommender=Recommender(load_artifact(Path(path))), error=None)
                 except ArtifactError as exc:
                     _loaded.update(recommender=None, error=str(exc))
                 _loaded["key"] = key
@@ -160,6 +199,12 @@ def get_recommender() -> Recommender:
             "Train one with `python manage.py train_model`."
         )
     return _loaded["recommender"]
+
+
+def warm_up(seconds: float = WARM_UP_SECONDS) -> int:
+    """Load the served model and rank every profile before requests come (at start-up;
+    gunicorn's preload_app then shares the work with every worker). Returns how many."""
+    return get_recommender().warm_up(all_profiles(), seconds=seconds)
 
 
 def served_genres() -> tuple[str, ...] | None:

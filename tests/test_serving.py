@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from recommender.services import model_train
-from recommender.serving import MAX_RECS, Profile, Recommender, get_recommender, served_genres
+from recommender.serving import (
+    MAX_RECS,
+    Profile,
+    Recommender,
+    all_profiles,
+    get_recommender,
+    served_genres,
+    warm_up,
+)
 
 PROFILE = Profile(30, "M", "programmer")
 
@@ -169,3 +177,34 @@ def test_served_genres_are_the_served_catalogues(loaded_catalogue, settings, tmp
     model_train(progress=False)
     assert served_genres() == get_recommender().genre_names
     assert {"Drama", "Comedy", "War"} <= set(served_genres())
+
+
+def test_all_profiles_are_every_accepted_demographic():
+    profiles = all_profiles()
+    assert len(profiles) == len(set(profiles)) == 121 * 3 * 21
+    assert Profile(0, "O", "writer") in profiles and Profile(120, "M", "none") in profiles
+
+
+def test_warm_up_ranks_ahead_so_requests_do_not_score():
+    recommender = make_recommender([0.1, 0.2, 0.3])
+    profiles = all_profiles()
+    assert recommender.warm_up(profiles, seconds=60) == len(profiles)
+    calls = recommender.estimator.calls
+    assert ids(recommender.recommend(Profile(44, "F", "artist"), 2)) == [3, 2]
+    assert recommender.estimator.calls == calls
+    assert calls < len(profiles) / 10  # profiles are scored in batches
+
+
+def test_warm_up_stops_when_out_of_time():
+    recommender = make_recommender([0.1, 0.2, 0.3])
+    assert recommender.warm_up(all_profiles(), seconds=0) < len(all_profiles())
+
+
+def test_warmed_up_lists_equal_lists_ranked_on_request(loaded_catalogue, settings, tmp_path):
+    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
+    model_train(progress=False)
+    assert warm_up() == len(all_profiles())
+    warmed = get_recommender()
+    fresh = Recommender(warmed.artifact)
+    for profile in all_profiles()[::97]:
+        assert warmed.recommend(profile, MAX_RECS) == fresh.recommend(profile, MAX_RECS)
