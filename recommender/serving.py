@@ -71,13 +71,9 @@ class Recommender:
         self.movie_ids = np.asarray(catalogue["movie_ids"], dtype=np.int64)
         titles, genres = catalogue["titles"], catalogue["genres"]
         self.version = f"{artifact['algorithm']}@{artifact['trained_at']}"
-        # The response's per-movie fields; a request only adds the score.
-        self._items = [
-            {"id": int(movie_id), "title": title, "year": year, "genres": list(names)}
-            for movie_id, title, year, names in zip(
-                self.movie_ids, titles, catalogue["years"], genres, strict=True
-            )
-        ]
+        # The response's per-movie fields, as lists that a request indexes.
+        self._ids, self._titles = self.movie_ids.tolist(), list(titles)
+        self._years, self._genres = list(catalogue["years"]), list(genres)
         # Titles ml-100k lists under two ids are served once, and the placeholder never.
         first_of_title = {}
         for index, title in enumerate(titles):
@@ -88,8 +84,10 @@ class Recommender:
         self.genre_names = tuple(sorted({name for names in genres for name in names}))
         self._genre_row = {name: row for row, name in enumerate(self.genre_names)}
         self._has_genre = np.zeros((len(self.genre_names), len(titles)), dtype=bool)
-        for index, names in enumerate(genres):
-            self._has_genre[[self._genre_row[name] for name in names], index] = True
+        self._has_genre[
+            [self._genre_row[name] for names in genres for name in names],
+            np.repeat(np.arange(len(titles)), [len(names) for names in genres]),
+        ] = True
         self._top: dict[Profile, Ranking] = {}
 
     def scores(self, profile: Profile) -> np.ndarray:
@@ -164,7 +162,13 @@ class Recommender:
         else:
             ranking = self.top(profile)
         return [
-            {**self._items[index], "score": round(score, 6)}
+            {
+                "id": self._ids[index],
+                "title": self._titles[index],
+                "year": self._years[index],
+                "genres": self._genres[index],
+                "score": round(score, 6),
+            }
             for index, score in zip(
                 ranking.indices[:max_recs].tolist(),
                 ranking.scores[:max_recs].tolist(),

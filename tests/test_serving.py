@@ -51,17 +51,18 @@ def make_recommender(scores, titles=None, genres=None, movie_ids=None) -> Recomm
     )
 
 
-def plain_ranking(recommender, scores, limit, allowed=None):
-    """The reference: sort by (-score, id), skip unservable and already served titles."""
-    served, titles = [], set()
+def plain_ranking(scores, titles, limit, allowed=None):
+    """The reference: sort by (-score, id), skip unservable and already served titles;
+    movie ids are 1, 2, ... in catalogue order."""
+    served, seen = [], set()
     for index in sorted(range(len(scores)), key=lambda i: (-scores[i], i)):
-        title = recommender._items[index]["title"]
-        if title == "unknown" or title in titles or not np.isfinite(scores[index]):
+        title = titles[index]
+        if title == "unknown" or title in seen or not np.isfinite(scores[index]):
             continue
         if allowed is not None and not allowed[index]:
             continue
-        titles.add(title)
-        served.append(recommender._items[index]["id"])
+        seen.add(title)
+        served.append(index + 1)
     return served[:limit]
 
 
@@ -95,7 +96,7 @@ def test_ranking_matches_a_plain_sort(seed):
     genres = [["Comedy"] if g else ["Drama", "War"] for g in rng.integers(0, 2, n)]
     recommender = make_recommender(scores, titles=titles, genres=genres)
     limit = int(rng.integers(1, MAX_RECS + 1))
-    assert ids(recommender.recommend(PROFILE, limit)) == plain_ranking(recommender, scores, limit)
+    assert ids(recommender.recommend(PROFILE, limit)) == plain_ranking(scores, titles, limit)
 
     exclude = [int(i) for i in rng.integers(1, n + 1, 5)]
     excluded_titles = {titles[i - 1] for i in exclude}
@@ -103,7 +104,7 @@ def test_ranking_matches_a_plain_sort(seed):
         [("War" in g) and t not in excluded_titles for g, t in zip(genres, titles, strict=True)]
     )
     filtered = recommender.recommend(PROFILE, limit, genres=["War"], exclude=exclude)
-    assert ids(filtered) == plain_ranking(recommender, scores, limit, allowed)
+    assert ids(filtered) == plain_ranking(scores, titles, limit, allowed)
 
 
 def test_items_carry_the_catalogue_fields_and_rounded_scores():
