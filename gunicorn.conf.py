@@ -6,8 +6,8 @@ and the number of workers; any other setting can be given in GUNICORN_CMD_ARGS.
 
 import os
 
-# Workers are the parallelism: one BLAS thread each, so idle thread pools neither
-# oversubscribe the cores nor hold memory.
+# Workers are the parallelism: one BLAS thread each, so that thread pools neither
+# oversubscribe the cores nor sit in the master across the fork of preload_app.
 for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(name, "1")
 
