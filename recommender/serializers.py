@@ -27,6 +27,7 @@ def _list_field(name: str, child, *, what: str, max_length: int, **kwargs):
             "null": not_a_list,
             "not_a_list": not_a_list,
             "empty": f"The parameter '{name}' must not be empty",
+            "min_length": f"The parameter '{name}' must not be empty",
             "max_length": f"The parameter '{name}' must hold at most {max_length} {what}",
         },
         **kwargs,
@@ -38,6 +39,8 @@ def _quoted(names) -> str:
 
 
 class RecommendInputSerializer(StrictSerializer):
+    """Who the recommendations are for (age, gender, occupation), how many, and filters."""
+
     age = integer_field("age", MIN_AGE, MAX_AGE)
     gender = choice_field("gender", [g for g, _ in GENDERS])
     occupation = choice_field("occupation", OCCUPATIONS)
@@ -55,6 +58,7 @@ class RecommendInputSerializer(StrictSerializer):
             max_length=40,
         ),
         what="genre names",
+        min_length=1,
         max_length=MAX_GENRES,
         allow_empty=False,
         help_text="Only movies having any of these genres.",
