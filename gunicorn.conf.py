@@ -1,7 +1,8 @@
 """gunicorn settings for recsite: `gunicorn -c gunicorn.conf.py recsite.wsgi:application`.
 
 Used by `make serve` and the Docker image. HOST, PORT and WEB_CONCURRENCY set the address
-and the number of workers; any other setting can be given in GUNICORN_CMD_ARGS.
+and the number of workers; any other setting can be given in GUNICORN_CMD_ARGS (gunicorn
+itself reads FORWARDED_ALLOW_IPS, default 127.0.0.1 and ::1).
 """
 
 import gc
@@ -15,7 +16,6 @@ for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 accesslog = "-"
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Load the app, the model and its ranked profiles once in the master (recsite/wsgi.py):
 # workers start ready and share those pages instead of each holding a copy.
 preload_app = True
