@@ -34,12 +34,16 @@ run: $(BIN)/.runtime .env
 # Plain HTTP on $(HOST): no redirect to HTTPS unless SECURE_SSL_REDIRECT is set (README).
 serve:
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
-	$(BIN)/gunicorn recsite.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS) \
-		--access-logfile - --forwarded-allow-ips=127.0.0.1
+	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
+		$(BIN)/gunicorn -c gunicorn.conf.py recsite.wsgi:application
 
 ## Install the dev tools and run the whole test suite.
 test: $(BIN)/.dev
 	$(BIN)/python -m pytest
+
+## Benchmark of issue 5 (not part of the tests; needs wrk): table on stdout, figures in var/.
+bench: $(BIN)/.dev
+	$(BIN)/python bench/run.py --json var/bench.json
 
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .

@@ -1,19 +1,26 @@
 """Ranking for requests: the artifact loaded once per process, the whole catalogue scored
-in one vectorised step, no SQL on the hot path."""
+in one vectorised step, no SQL and no Python loop over the catalogue on the hot path."""
 
+import os
 import threading
+import time
+from collections.abc import Collection
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from rest_framework.exceptions import APIException
 
+from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
 from recommender.artifact import ArtifactError, load_artifact
 
 UNKNOWN_TITLE = "unknown"
 MAX_RECS = 100
+# Every profile there is: 121 ages x 3 genders x 21 occupations = 7,623 entries of ~1.5 kB.
+TOP_CACHE_SIZE = 8192
+# About 1 s for the default model on ml-100k; a slow model ranks what it can in this time.
+WARM_UP_SECONDS = 5.0
 
 
 class ModelUnavailable(APIException):
@@ -29,60 +36,144 @@ class Profile:
     occupation: str
 
 
+def _row(profile: Profile) -> dict:
+    """A profile as the estimators take it."""
+    return {"age": profile.age, "gender": profile.gender, "occupation": profile.occupation}
+
+
+def all_profiles() -> list[Profile]:
+    """Every profile the API accepts, youngest first."""
+    genders = [gender for gender, _ in GENDERS]
+    return [
+        Profile(age, gender, occupation)
+        for age in range(MIN_AGE, MAX_AGE + 1)
+        for gender in genders
+        for occupation in OCCUPATIONS
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Catalogue indices, best first, and their scores."""
+
+    indices: np.ndarray
+    scores: np.ndarray
+
+
 class Recommender:
-    """An artifact ready to serve: metadata in arrays, ranking without Python loops over
-    the catalogue."""
+    """An artifact ready to serve: metadata in arrays and per-movie dicts built at load,
+    so that a request costs one scoring (or a cache hit) and a top-k selection."""
 
     def __init__(self, artifact: dict):
         self.artifact = artifact
         self.estimator = artifact["estimator"]
         catalogue = artifact["catalogue"]
-        self.movie_ids = catalogue["movie_ids"]
-        self.titles = catalogue["titles"]
-        self.years = catalogue["years"]
-        self.genres = catalogue["genres"]
+        self.movie_ids = np.asarray(catalogue["movie_ids"], dtype=np.int64)
+        titles, genres = catalogue["titles"], catalogue["genres"]
         self.version = f"{artifact['algorithm']}@{artifact['trained_at']}"
+        # The response's per-movie fields, as lists that a request indexes.
+        self._ids, self._titles = self.movie_ids.tolist(), list(titles)
+        self._years, self._genres = list(catalogue["years"]), list(genres)
         # Titles ml-100k lists under two ids are served once, and the placeholder never.
         first_of_title = {}
-        for index, title in enumerate(self.titles):
+        for index, title in enumerate(titles):
             first_of_title.setdefault(title, index)
-        self.title_group = np.array([first_of_title[t] for t in self.titles])
-        self.n_duplicates = len(self.titles) - len(first_of_title)
-        self.servable = np.array([t != UNKNOWN_TITLE for t in self.titles])
-        self._top = lru_cache(maxsize=8192)(self._top_uncached)
+        self.title_group = np.fromiter(map(first_of_title.__getitem__, titles), np.int64)
+        self.n_duplicates = len(titles) - len(first_of_title)
+        self.servable = np.array([title != UNKNOWN_TITLE for title in titles], dtype=bool)
+        self.genre_names = tuple(sorted({name for names in genres for name in names}))
+        self._genre_row = {name: row for row, name in enumerate(self.genre_names)}
+        self._has_genre = np.zeros((len(self.genre_names), len(titles)), dtype=bool)
+        self._has_genre[
+            [self._genre_row[name] for names in genres for name in names],
+            np.repeat(np.arange(len(titles)), [len(names) for names in genres]),
+        ] = True
+        self._top: dict[Profile, Ranking] = {}
 
     def scores(self, profile: Profile) -> np.ndarray:
-        row = {"age": profile.age, "gender": profile.gender, "occupation": profile.occupation}
-        return np.asarray(self.estimator.score_profiles([row])[0], dtype=np.float64)
+        return np.asarray(self.estimator.score_profiles([_row(profile)])[0], dtype=np.float64)
 
-    def _top_uncached(self, profile: Profile) -> tuple[tuple[int, float], ...]:
-        """The best MAX_RECS distinct titles for a profile: (catalogue index, score)."""
-        scores = np.where(self.servable, self.scores(profile), -np.inf)
-        wanted = min(MAX_RECS + self.n_duplicates, len(scores))
-        candidates = np.argpartition(-scores, wanted - 1)[:wanted]
-        # Best first; equal scores go to the lower movie id (the catalogue is id-ordered).
+    def _rank(self, scores: np.ndarray, allowed: np.ndarray, limit: int) -> Ranking:
+        """The ``limit`` best distinct titles among ``allowed`` movies; equal scores go to
+        the lower movie id (the catalogue is id-ordered)."""
+        scores = np.where(allowed & ~np.isnan(scores), scores, -np.inf)
+        # Enough candidates that dropping every duplicate title still leaves ``limit``.
+        wanted = limit + self.n_duplicates
+        if wanted < len(scores):
+            threshold = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
+            candidates = np.flatnonzero(scores >= max(threshold, np.finfo(np.float64).min))
+        else:
+            candidates = np.flatnonzero(scores > -np.inf)
         candidates = candidates[np.lexsort((candidates, -scores[candidates]))]
-        top, seen = [], set()
-        for index in candidates:
-            group = self.title_group[index]
-            if group in seen or not np.isfinite(scores[index]):
-                continue
-            seen.add(group)
-            top.append((int(index), float(scores[index])))
-            if len(top) == MAX_RECS:
-                break
-        return tuple(top)
+        _, first = np.unique(self.title_group[candidates], return_index=True)
+        best = candidates[np.sort(first)[:limit]]
+        return Ranking(indices=best.astype(np.int32), scores=scores[best])
 
-    def recommend(self, profile: Profile, max_recs: int) -> list[dict]:
+    def top(self, profile: Profile) -> Ranking:
+        """The profile's best MAX_RECS movies, kept for its next request."""
+        ranking = self._top.get(profile)
+        if ranking is None:
+            ranking = self._rank(self.scores(profile), self.servable, MAX_RECS)
+            if len(self._top) < TOP_CACHE_SIZE:
+                self._top[profile] = ranking
+        return ranking
+
+    def warm_up(self, profiles: list[Profile], *, seconds: float, batch: int = 16) -> int:
+        """Rank ``profiles`` ahead of their requests, scoring a batch per call to the
+        estimator, until done or ``seconds`` have passed; returns how many are ready."""
+        deadline = time.monotonic() + seconds
+        for start in range(0, len(profiles), batch):
+            if time.monotonic() > deadline or len(self._top) >= TOP_CACHE_SIZE:
+                break
+            chunk = profiles[start : start + batch]
+            rows = self.estimator.score_profiles([_row(profile) for profile in chunk])
+            for profile, scores in zip(chunk, rows, strict=True):
+                scores = np.asarray(scores, dtype=np.float64)
+                self._top[profile] = self._rank(scores, self.servable, MAX_RECS)
+        return len(self._top)
+
+    def allowed(self, *, genres: Collection[str] = (), exclude: Collection[int] = ()):
+        """Servable movies having any of ``genres`` (all if none), minus every id sharing a
+        title with an excluded one. Unknown genres match nothing; unknown ids are ignored."""
+        allowed = self.servable.copy()
+        if genres:
+            rows = [self._genre_row[name] for name in genres if name in self._genre_row]
+            allowed &= self._has_genre[rows].any(axis=0)
+        if exclude:
+            ids = np.asarray(list(exclude), dtype=np.int64)
+            at = np.searchsorted(self.movie_ids, ids).clip(max=len(self.movie_ids) - 1)
+            seen = at[self.movie_ids[at] == ids]
+            allowed &= ~np.isin(self.title_group, self.title_group[seen])
+        return allowed
+
+    def recommend(
+        self,
+        profile: Profile,
+        max_recs: int,
+        *,
+        genres: Collection[str] = (),
+        exclude: Collection[int] = (),
+    ) -> list[dict]:
+        """Best first. Without filters the profile's cached top list answers; with filters
+        the profile is scored afresh, so a cached list never hides a filtered-in movie."""
+        if genres or exclude:
+            allowed = self.allowed(genres=genres, exclude=exclude)
+            ranking = self._rank(self.scores(profile), allowed, max_recs)
+        else:
+            ranking = self.top(profile)
         return [
             {
-                "id": int(self.movie_ids[index]),
-                "title": self.titles[index],
-                "year": self.years[index],
-                "genres": self.genres[index],
+                "id": self._ids[index],
+                "title": self._titles[index],
+                "year": self._years[index],
+                "genres": self._genres[index],
                 "score": round(score, 6),
             }
-            for index, score in self._top(profile)[:max_recs]
+            for index, score in zip(
+                ranking.indices[:max_recs].tolist(),
+                ranking.scores[:max_recs].tolist(),
+                strict=True,
+            )
         ]
 
 
@@ -92,17 +183,17 @@ _loaded: dict = {"key": None, "recommender": None, "error": None}
 
 def get_recommender() -> Recommender:
     """The recommender for ML_MODEL_PATH, reloaded only when the file changes on disk."""
-    path = Path(settings.ML_MODEL_PATH)
+    path = settings.ML_MODEL_PATH
     try:
-        stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
     except OSError:
-        key = (str(path), None, None)
+        key = (path, None, None)
     if _loaded["key"] != key:
         with _lock:
             if _loaded["key"] != key:
                 try:
-                    _loaded.update(recommender=Recommender(load_artifact(path)), error=None)
+                    _loaded.update(recommender=Recommender(load_artifact(Path(path))), error=None)
                 except ArtifactError as exc:
                     _loaded.update(recommender=None, error=str(exc))
                 _loaded["key"] = key
@@ -112,3 +203,17 @@ def get_recommender() -> Recommender:
             "Train one with `python manage.py train_model`."
         )
     return _loaded["recommender"]
+
+
+def warm_up(seconds: float = WARM_UP_SECONDS) -> int:
+    """Load the served model and rank every profile before requests come (at start-up;
+    gunicorn's preload_app then shares the work with every worker). Returns how many."""
+    return get_recommender().warm_up(all_profiles(), seconds=seconds)
+
+
+def served_genres() -> tuple[str, ...] | None:
+    """Genre names of the served catalogue, or None when no model can be served."""
+    try:
+        return get_recommender().genre_names
+    except ModelUnavailable:
+        return None

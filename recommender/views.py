@@ -4,7 +4,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recommender.serializers import RecommendInputSerializer, RecommendOutputSerializer
+from recommender.serializers import (
+    RecommendInputSerializer,
+    RecommendOutputSerializer,
+    recommend_input,
+)
 from recommender.serving import Profile, get_recommender
 from recsite.schema import error_response
 
@@ -21,12 +25,15 @@ class RecommendApi(APIView):
         },
     )
     def post(self, request):
-        serializer = RecommendInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = recommend_input(request.data)
         recommender = get_recommender()
         profile = Profile(age=data["age"], gender=data["gender"], occupation=data["occupation"])
-        items = recommender.recommend(profile, data["max_recs"])
+        items = recommender.recommend(
+            profile,
+            data["max_recs"],
+            genres=data.get("genres", ()),
+            exclude=data.get("exclude", ()),
+        )
         return Response(
             {
                 "recommendations": [item["title"] for item in items],

@@ -1,4 +1,4 @@
-"""JSON rendering with orjson: the same bytes as DRF's renderer for our payloads, faster."""
+"""JSON out with orjson: the same documents as DRF's own renderer, faster."""
 
 import orjson
 from django.utils.encoding import force_str

@@ -15,11 +15,12 @@ application = bounded_chunked_bodies(application)
 
 
 def _warm_up():
-    """Load the model now, so the first request does not pay for it (503s say why later)."""
-    from recommender.serving import ModelUnavailable, get_recommender
+    """Load the model and rank every profile now, so that requests do not pay for it
+    (503s say why later if there is no model)."""
+    from recommender.serving import ModelUnavailable, warm_up
 
     with contextlib.suppress(ModelUnavailable):
-        get_recommender()
+        warm_up()
 
 
 _warm_up()

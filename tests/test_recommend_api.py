@@ -1,11 +1,17 @@
 """POST /api/recommend: validation wording, the 503 path, and what a client gets back."""
 
+import io
+
 import pytest
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
-from movies.models import OCCUPATIONS
+from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
+from recommender.serializers import RecommendInputSerializer, recommend_input
 from recommender.services import model_train
 from recsite.auth import issue_access_token
+from recsite.parsers import JSONParser as FastJSONParser
 
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
 GENDER_MESSAGE = "The parameter 'gender' must be one of the following: 'M', 'F', 'O'"
@@ -138,14 +144,15 @@ def test_unknown_key_lists_the_valid_ones(client):
     response = recommend(client, {**VALID, "foo": 1})
     assert response.status_code == 400
     assert response.json()["message"] == (
-        "The only valid parameters are: 'age', 'gender', 'occupation', 'max_recs'"
+        "The only valid parameters are: 'age', 'gender', 'occupation', 'max_recs', 'genres', "
+        "'exclude'"
     )
 
 
 def test_every_problem_is_reported_at_once(client):
-    response = recommend(client, {"age": "x", "gender": "Q", "foo": 1})
+    response = recommend(client, {"age": "x", "gender": "Q", "foo": 1, "genres": "War"})
     errors = response.json()["errors"]
-    assert set(errors) == {"foo", "age", "gender", "occupation"}
+    assert set(errors) == {"foo", "age", "gender", "occupation", "genres"}
 
 
 @pytest.mark.parametrize("raw", ["[]", "3", '"x"', "null", "{bad json", "[1, 2]"])
@@ -159,3 +166,197 @@ def test_non_json_content_type_is_415(client):
     response = client.post("/api/recommend", "age=30", content_type="text/plain")
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_nesting_too_deep_to_parse_is_400(client):
+    response = client.post("/api/recommend", "[" * 100_000, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("Missing JSON request")
+
+
+def test_a_body_in_another_charset_is_read_in_that_charset(client, trained):
+    body = '{"age": 30, "gender": "M", "occupation": "programmer", "genres": ["Drama"]}'
+    response = client.post(
+        "/api/recommend", body.encode("utf-16"), content_type="application/json; charset=utf-16"
+    )
+    assert response.status_code == 200
+    assert all("Drama" in item["genres"] for item in response.json()["items"])
+
+
+# --- genres and exclude (issue 7) --------------------------------------------------------
+
+GENRES_MESSAGE = "The parameter 'genres' must be a list of genre names"
+EXCLUDE_MESSAGE = "The parameter 'exclude' must be a list of movie ids (positive integers)"
+
+
+def served_ids(client, body):
+    response = recommend(client, {**VALID, "max_recs": 100, **body})
+    assert response.status_code == 200, response.json()
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_genres_keep_only_movies_having_any_of_them(client, trained):
+    body = recommend(client, {**VALID, "max_recs": 100, "genres": ["War", "Crime"]}).json()
+    assert {item["id"] for item in body["items"]} == {50, 100, 483, 543}
+    assert all({"War", "Crime"} & set(item["genres"]) for item in body["items"])
+    assert body["recommendations"] == [item["title"] for item in body["items"]]
+
+
+def test_a_title_listed_twice_is_served_under_the_id_that_has_the_genre(client, trained):
+    comedies = served_ids(client, {"genres": ["Comedy"]})
+    assert 268 in comedies  # Chasing Amy as a comedy; its other id 246 is not one
+    assert 246 not in comedies
+
+
+def test_exclude_removes_those_movies_and_their_other_ids(client, trained):
+    everything = served_ids(client, {})
+    assert 50 in everything
+    assert served_ids(client, {"exclude": [50]}) == [i for i in everything if i != 50]
+    chasing_amy = {246, 268}
+    assert chasing_amy & set(everything)
+    assert not chasing_amy & set(served_ids(client, {"exclude": [246]}))
+    assert not chasing_amy & set(served_ids(client, {"exclude": [268]}))
+
+
+def test_exclude_accepts_ids_outside_the_catalogue(client, trained):
+    assert served_ids(client, {"exclude": [999_999, 2**31 - 1]}) == served_ids(client, {})
+
+
+def test_genres_and_exclude_combine_and_may_leave_nothing(client, trained):
+    assert served_ids(client, {"genres": ["Sci-Fi"], "exclude": [2]}) == [50]
+    assert served_ids(client, {"genres": ["Sci-Fi"], "exclude": [50]}) == []
+
+
+def test_filters_do_not_disturb_the_cached_list_of_a_profile(client, trained):
+    before = served_ids(client, {})
+    assert served_ids(client, {"genres": ["War"], "exclude": [50]}) != before
+    assert served_ids(client, {}) == before
+    assert (
+        served_ids(client, {"max_recs": 3, "genres": ["Drama"]})[:3]
+        == [i for i in before if i in {100, 246, 268, 483, 543, 1623}][:3]
+    )
+
+
+def test_filtered_recommend_runs_no_sql(client, trained, django_assert_num_queries):
+    recommend(client, VALID)
+    with django_assert_num_queries(0):
+        assert served_ids(client, {"genres": ["Drama"], "exclude": [1, 2]})
+
+
+def test_unknown_genres_are_listed_with_the_valid_ones(client, trained):
+    response = recommend(client, {**VALID, "genres": ["Drama", "Space Opera", "drama", ""]})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid_choice"
+    message = body["message"]
+    assert message.startswith("The parameter 'genres' must only name the following genres: ")
+    assert message.endswith("; unknown: '', 'Space Opera', 'drama'")
+    assert "'Action', 'Adventure', 'Animation', 'Children's', 'Comedy'" in message
+
+
+def test_genres_without_a_model_is_503_not_400(client, model_path):
+    response = recommend(client, {**VALID, "genres": ["Drama"]})
+    assert response.status_code == 503
+    assert response.json()["code"] == "model_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"genres": "Drama"}, "genres", GENRES_MESSAGE),
+        ({"genres": {"Drama": 1}}, "genres", GENRES_MESSAGE),
+        ({"genres": None}, "genres", GENRES_MESSAGE),
+        ({"genres": [1]}, "genres.0", GENRES_MESSAGE),
+        ({"genres": ["Drama", None]}, "genres.1", GENRES_MESSAGE),
+        ({"genres": [["Drama"]]}, "genres.0", GENRES_MESSAGE),
+        ({"genres": ["x" * 41]}, "genres.0", GENRES_MESSAGE),
+        ({"genres": []}, "genres", "The parameter 'genres' must not be empty"),
+        (
+            {"genres": ["Drama"] * 51},
+            "genres",
+            "The parameter 'genres' must hold at most 50 genre names",
+        ),
+        ({"exclude": 50}, "exclude", "The parameter 'exclude' must be a list of movie ids"),
+        ({"exclude": "50"}, "exclude", "The parameter 'exclude' must be a list of movie ids"),
+        ({"exclude": None}, "exclude", "The parameter 'exclude' must be a list of movie ids"),
+        ({"exclude": ["50"]}, "exclude.0", EXCLUDE_MESSAGE),
+        ({"exclude": [50.0]}, "exclude.0", EXCLUDE_MESSAGE),
+        ({"exclude": [True]}, "exclude.0", EXCLUDE_MESSAGE),
+        ({"exclude": [1, None]}, "exclude.1", EXCLUDE_MESSAGE),
+        ({"exclude": [0]}, "exclude.0", EXCLUDE_MESSAGE),
+        ({"exclude": [-5]}, "exclude.0", EXCLUDE_MESSAGE),
+        ({"exclude": [2**31]}, "exclude.0", EXCLUDE_MESSAGE),
+        ({"exclude": [10**40]}, "exclude.0", EXCLUDE_MESSAGE),
+        (
+            {"exclude": list(range(1, 2002))},
+            "exclude",
+            "The parameter 'exclude' must hold at most 2000 movie ids",
+        ),
+    ],
+)
+def test_bad_genres_or_exclude_is_400_with_a_clear_message(client, trained, body, field, message):
+    response = recommend(client, {**VALID, **body})
+    assert response.status_code == 400
+    assert response.json()["message"] == message
+    assert response.json()["errors"] == {field: [message]}
+
+
+def test_empty_exclude_is_no_filter(client, trained):
+    assert served_ids(client, {"exclude": []}) == served_ids(client, {})
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"age": 30, "gender": "M", "occupation": "programmer", "exclude": [1, 2]}',
+        b'{"a": 1, "a": 2}',
+        b'{"age": 100000000000000000000000000000000000000000}',
+        b'{"age": -9223372036854775809, "x": 1e400}',
+        b'{"title": "Mis\xc3\xa9rables \\u00e9 \\ud800"}',
+        b'{"x": NaN}',
+        b'{"x": Infinity}',
+        b'{"x": 1',
+        b"\xef\xbb\xbf{}",
+        b'{"x": "\xff"}',
+        b'{"x": "\x01"}',
+        b"  [1, 2.5, true, null, -0]  ",
+    ],
+)
+def test_the_fast_parser_reads_what_drfs_parser_reads(raw):
+    def parse(parser):
+        try:
+            return parser.parse(io.BytesIO(raw), "application/json", {"encoding": "utf-8"})
+        except ParseError:
+            return ParseError
+
+    assert repr(parse(FastJSONParser())) == repr(parse(JSONParser()))
+
+
+def test_the_plain_request_check_agrees_with_the_serializer(model_path):
+    """recommend_input checks the usual body itself: the serializer must agree on each."""
+    bodies = [
+        {"age": age, "gender": gender, "occupation": occupation}
+        for age in range(MIN_AGE, MAX_AGE + 1)
+        for gender in ["M", "F", "O"]
+        for occupation in OCCUPATIONS
+    ]
+    bodies += [
+        {"age": age, "gender": gender, "occupation": occupation}
+        for age in [MIN_AGE - 1, MIN_AGE, MAX_AGE, MAX_AGE + 1]
+        for gender in ["M", "m", "X", ""]
+        for occupation in ["programmer", "astronaut", "Programmer", ""]
+    ]
+    odd_values = [-1, 0, 1, 10, 100, 101, True, False, 5.0, "5", None, [5], {}]
+    bodies += [{**VALID, "max_recs": value} for value in odd_values]
+    bodies += [{**VALID, "age": value} for value in odd_values]
+    bodies += [{**VALID, "gender": value} for value in [1, None, ["M"], "MF", "M "]]
+    bodies += [{**VALID, "genres": ["Drama"]}, {**VALID, "exclude": []}, {**VALID, "x": 1}]
+    bodies += [{"age": 30}, {}, [], "x", None]
+    for body in bodies:
+        serializer = RecommendInputSerializer(data=body)
+        if serializer.is_valid():
+            assert recommend_input(body) == dict(serializer.validated_data), body
+        else:
+            with pytest.raises(ValidationError) as refused:
+                recommend_input(body)
+            assert refused.value.detail == serializer.errors, body

@@ -1,0 +1,582 @@
+"""Benchmark of the recommend path (issue 5): `make bench`, or `python bench/run.py --help`.
+
+Not part of the test suite. It builds its own database and model files in a temporary
+folder from ml-100k ($ML100K_DIR, else ../shared/data/ml-100k), then measures:
+
+1. in-process: the recommend view (token check, parsing, validation, ranking, rendering;
+   no network) over random valid requests, for the default model and seed-rf;
+2. HTTP: the project under gunicorn (gunicorn.conf.py, 2 workers, DEBUG off) on 127.0.0.1,
+   loaded by wrk at concurrency 8 and 32: POST /api/recommend, GET /, and seed-rf (on a
+   freshly started server for each run);
+3. the artifact: training time, file size, load time, memory of one worker;
+4. scale: the default estimator on a synthetic catalogue of 100,000 movies and 1,000,000
+   ratings: training time and in-process recommend latency.
+
+Every measurement is repeated (--repeat) and the median reported: the machine is shared.
+Prints a table; --json FILE writes every figure.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
+GENDERS = ["M", "F", "O"]
+MiB = 2**20
+
+# Targets of issue 5: (figure, comparison, bound).
+TARGETS = [
+    ("http.c8.recommend_over_home", ">=", 0.8),
+    ("http.c32.recommend_over_home", ">=", 0.8),
+    ("http.c8.recommend_over_seed_rf", ">=", 10),
+    ("http.c32.recommend_over_seed_rf", ">=", 10),
+    ("http.c32.recommend.p99_ms", "<", 50),
+    ("in_process.default.cold.p50_ms", "<=", 1),
+    ("in_process.default.warm.p50_ms", "<=", 1),
+    ("scale.in_process.cold.p50_ms", "<=", 10),
+    ("artifact.default.size_mb", "<=", 5),
+    ("artifact.default.train_s", "<=", 10),
+    ("artifact.default.load_s", "<=", 0.2),
+    ("http.worker_rss_mib", "<=", 150),
+]
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def configure(workdir: Path, data_dir: Path) -> dict:
+    """Environment of a production server with its own database and model files."""
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SESSION_PASSWORD": secrets.token_urlsafe(16),
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "ML_MODEL_PATH": str(workdir / "default.joblib"),
+        "ML100K_SOURCE": str(data_dir),
+        "DJANGO_SETTINGS_MODULE": "recsite.settings",
+    }
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return env
+
+
+def all_profiles() -> list[dict]:
+    from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
+
+    return [
+        {"age": age, "gender": gender, "occupation": occupation}
+        for age in range(MIN_AGE, MAX_AGE + 1)
+        for gender in GENDERS
+        for occupation in OCCUPATIONS
+    ]
+
+
+# --- 1. in-process -----------------------------------------------------------------------
+
+
+def serve_model(path: Path):
+    """Point the server at ``path`` and load it afresh: an empty per-profile cache."""
+    from django.conf import settings
+
+    from recommender.serving import get_recommender
+
+    settings.ML_MODEL_PATH = Path(path)
+    os.utime(path)  # a new mtime makes get_recommender load the file again
+    return get_recommender()
+
+
+def time_view(view, bodies, token) -> list[float]:
+    """Seconds per request through the DRF view; requests are built before the clock."""
+    import orjson
+    from rest_framework.test import APIRequestFactory
+
+    factory = APIRequestFactory()
+    requests = [
+        factory.post(
+            "/api/recommend",
+            orjson.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        for body in bodies
+    ]
+    seconds = []
+    for request in requests:
+        started = time.perf_counter()
+        response = view(request)
+        response.render()
+        seconds.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise RuntimeError(f"recommend answered {response.status_code}: {response.content}")
+    return seconds
+
+
+def percentiles(seconds) -> dict:
+    ms = np.asarray(seconds) * 1e3
+    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
+
+
+def filtered_bodies(profiles, genre_names, movie_ids, rng) -> list[dict]:
+    return [
+        {
+            **profile,
+            "genres": rng.sample(genre_names, rng.randint(1, 3)),
+            "exclude": rng.sample(movie_ids, rng.randint(0, 50)),
+        }
+        for profile in profiles
+    ]
+
+
+def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
+    """cold: every profile new to the cache; warm: the same requests again; filtered:
+    random genres and excluded ids (scored afresh each time)."""
+    from recommender.views import RecommendApi
+    from recsite.auth import issue_access_token
+
+    view, token, rng = RecommendApi.as_view(), str(issue_access_token()), random.Random(seed)
+    recommender = serve_model(model_path)
+    profiles = rng.sample(all_profiles(), n)
+    view_seconds = {"cold": time_view(view, profiles, token)}
+    view_seconds["warm"] = time_view(view, profiles, token)
+    bodies = filtered_bodies(
+        profiles, list(recommender.genre_names), recommender.movie_ids.tolist(), rng
+    )
+    view_seconds["filtered"] = time_view(view, bodies, token)
+    return {mode: percentiles(seconds) for mode, seconds in view_seconds.items()}
+
+
+def measure_home(n: int) -> dict:
+    from rest_framework.test import APIRequestFactory
+
+    from recsite.views import HomeApi
+
+    view, factory, seconds = HomeApi.as_view(), APIRequestFactory(), []
+    for request in [factory.get("/") for _ in range(n)]:
+        started = time.perf_counter()
+        view(request).render()
+        seconds.append(time.perf_counter() - started)
+    return percentiles(seconds)
+
+
+def median_of_rounds(rounds: list[dict]) -> dict:
+    """Medians of nested figures across repeated rounds of the same measurement."""
+    first = rounds[0]
+    if isinstance(first, dict):
+        return {key: median_of_rounds([r[key] for r in rounds]) for key in first}
+    return median(rounds)
+
+
+# --- 2. HTTP -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def gunicorn(model_path: Path, workdir: Path, name: str):
+    """gunicorn as `make serve` runs it, on a free port, until the block ends."""
+    port = free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"}
+    env["ML_MODEL_PATH"] = str(model_path)
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    with open(workdir / f"gunicorn-{name}.log", "wb") as output:
+        server = subprocess.Popen(
+            [*command, "recsite.wsgi:application"], cwd=ROOT, env=env, stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 120
+            while not answers(url):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start; see {output.name}")
+                time.sleep(0.2)
+            yield url, server.pid
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def workers(master_pid: int) -> list[Path]:
+    """/proc folders of a gunicorn master's workers."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master_pid:
+                found.append(stat.parent)
+    return found
+
+
+def cpu_seconds(procs: list[Path]) -> float:
+    """User and system CPU time the processes have used so far."""
+    ticks = 0
+    for proc in procs:
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(server, *, connections: int, seconds: int, token: str | None = None) -> dict:
+    """One wrk run; adds requests/s and the server's CPU milliseconds per request, a
+    figure that other load on the machine disturbs less than requests/s."""
+    url, master = server
+    env = {key: value for key, value in os.environ.items() if key != "BENCH_TOKEN"}
+    if token:
+        env["BENCH_TOKEN"] = token
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    procs = workers(master)
+    cpu_before = cpu_seconds(procs)
+    out = subprocess.run(
+        [*command, "-s", str(WRK_SCRIPT), f"{url}/"], env=env, capture_output=True,
+        text=True, check=True,
+    ).stdout  # fmt: skip
+    cpu = cpu_seconds(procs) - cpu_before
+    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
+    result = json.loads(line.removeprefix("BENCH "))
+    result["rps"] = result["requests"] / result["seconds"]
+    result["server_cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
+    return result
+
+
+def worker_memory(master_pid: int) -> dict:
+    """Largest worker's RSS, and its PSS and USS (its share of pages and its own pages)."""
+    figures = []
+    for proc in workers(master_pid):
+        rollup = {}
+        for line in (proc / "smaps_rollup").read_text().splitlines()[1:]:
+            key, value = line.split(":", 1)
+            rollup[key] = int(value.split()[0]) * 1024
+        uss = rollup["Private_Clean"] + rollup["Private_Dirty"]
+        figures.append({"rss": rollup["Rss"], "pss": rollup["Pss"], "uss": uss})
+    largest = max(figures, key=lambda f: f["rss"])
+    return {f"worker_{key}_mib": value / MiB for key, value in largest.items()}
+
+
+def measure_http(models: dict, workdir: Path, args) -> dict:
+    """GET / and recommend on one server; seed-rf on a fresh server for each run, as just
+    after a deploy: it has ranked what it could at start-up and scores the rest on request
+    (left running, it would fill its cache and end up as fast as any model)."""
+    from recsite.auth import issue_access_token
+
+    token = str(issue_access_token())
+    rounds, seed_memory = [], {}
+    with gunicorn(models["default"], workdir, "default") as server:
+        log(f"HTTP: warming up for {args.warmup}s")
+        wrk(server, connections=8, seconds=args.warmup, token=token)
+        for round_ in range(args.repeat):
+            figures = {}
+            for c in (8, 32):
+                log(f"HTTP round {round_ + 1}/{args.repeat}, concurrency {c}")
+                run = figures[f"c{c}"] = {
+                    "home": wrk(server, connections=c, seconds=args.duration),
+                    "recommend": wrk(server, connections=c, seconds=args.duration, token=token),
+                }
+                run["recommend_over_home"] = run["recommend"]["rps"] / run["home"]["rps"]
+                run["cpu_home_over_recommend"] = (
+                    run["home"]["server_cpu_ms"] / run["recommend"]["server_cpu_ms"]
+                )
+                if "seed-rf" in models:
+                    with gunicorn(models["seed-rf"], workdir, "seed-rf") as seed_server:
+                        seed = wrk(seed_server, connections=c, seconds=args.duration, token=token)
+                        seed_memory = worker_memory(seed_server[1])
+                    run["seed_rf"] = seed
+                    run["recommend_over_seed_rf"] = run["recommend"]["rps"] / seed["rps"]
+            rounds.append(figures)
+        result = median_of_rounds(rounds)
+        result.update(worker_memory(server[1]))
+    if seed_memory:
+        result["seed_rf_worker"] = seed_memory
+    result["rounds"] = rounds
+    return result
+
+
+# --- 3. artifact ---------------------------------------------------------------------------
+
+
+def measure_artifact(path: Path, algorithm: str, repeat: int) -> dict:
+    from recommender.artifact import load_artifact
+    from recommender.services import model_train
+    from recommender.serving import Recommender
+
+    train_seconds, artifact = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        artifact = model_train(algorithm=algorithm, output=path, progress=False)
+        train_seconds.append(time.perf_counter() - started)
+    return {
+        "train_s": median(train_seconds),
+        "fit_s": artifact["fit_seconds"],
+        "size_mb": path.stat().st_size / 1e6,
+        "load_s": median(time_load(path, load_artifact, Recommender) for _ in range(5)),
+    }
+
+
+def time_load(path, load_artifact, recommender_class) -> float:
+    """Reading, verifying and unpickling the file, then building the serving arrays."""
+    started = time.perf_counter()
+    recommender_class(load_artifact(path))
+    return time.perf_counter() - started
+
+
+# --- 4. scale ------------------------------------------------------------------------------
+
+
+def synthetic_ratings(*, movies: int, ratings: int, raters: int, seed: int):
+    """A rating_frame() look-alike: every movie rated at least once, then popularity-skewed
+    picks; scores lean on a per-movie quality and a per-occupation taste."""
+    import pandas as pd
+
+    from movies.models import OCCUPATIONS
+
+    rng = np.random.default_rng(seed)
+    popularity = 1.0 / (np.arange(movies) + 10.0) ** 0.9
+    picks = rng.choice(movies, size=int(ratings * 1.1), p=popularity / popularity.sum())
+    frame = pd.DataFrame(
+        {
+            "rater_id": rng.integers(1, raters + 1, len(picks) + movies),
+            "movie_id": np.concatenate([np.arange(movies), picks]) + 1,
+        }
+    )
+    frame = frame.drop_duplicates(["rater_id", "movie_id"]).head(ratings)
+    ages = rng.integers(7, 74, raters + 1)
+    genders = rng.choice(np.array(["M", "F"]), raters + 1, p=[0.7, 0.3])
+    occupations = rng.choice(np.array(OCCUPATIONS), raters + 1)
+    quality = rng.normal(3.5, 0.6, movies + 1)
+    taste = rng.normal(0, 0.5, (len(OCCUPATIONS), movies + 1))
+    occupation_index = {name: i for i, name in enumerate(OCCUPATIONS)}
+    rater, movie = frame["rater_id"].to_numpy(), frame["movie_id"].to_numpy()
+    occ = np.array([occupation_index[o] for o in occupations])[rater]
+    noise = rng.normal(0, 0.8, len(frame))
+    frame["score"] = np.clip(np.rint(quality[movie] + taste[occ, movie] + noise), 1, 5)
+    frame["score"] = frame["score"].astype(np.int64)
+    frame["rated_at"] = pd.to_datetime(
+        rng.integers(870_000_000, 890_000_000, len(frame)), unit="s", utc=True
+    )
+    frame["age"], frame["gender"] = ages[rater], genders[rater]
+    frame["occupation"] = occupations[rater]
+    return frame.sort_values(["rater_id", "movie_id"], ignore_index=True)
+
+
+def synthetic_catalogue(movie_ids, seed: int) -> dict:
+    from movies.models import Genre
+
+    genres = list(Genre.objects.exclude(name="unknown").values_list("name", flat=True))
+    rng = random.Random(seed)
+    years = [rng.randint(1920, 2020) for _ in movie_ids]
+    return {
+        "movie_ids": np.asarray(movie_ids, dtype=np.int64),
+        "titles": [f"Synthetic movie {i} ({y})" for i, y in zip(movie_ids, years, strict=True)],
+        "years": years,
+        "genres": [sorted(rng.sample(genres, rng.randint(1, 3))) for _ in movie_ids],
+    }
+
+
+def measure_scale(workdir: Path, args) -> dict:
+    from recommender.artifact import FORMAT_VERSION, load_artifact, save_artifact
+    from recommender.estimators import DEFAULT_ALGORITHM, make_estimator
+    from recommender.serving import Recommender
+
+    log("scale: generating 100,000 movies and 1,000,000 ratings")
+    frame = synthetic_ratings(movies=100_000, ratings=1_000_000, raters=10_000, seed=5)
+    fit_seconds = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        estimator = make_estimator(DEFAULT_ALGORITHM).fit(frame, frame["score"])
+        fit_seconds.append(time.perf_counter() - started)
+    path = workdir / "synthetic.joblib"
+    artifact = {
+        "format": FORMAT_VERSION,
+        "estimator": estimator,
+        "catalogue": synthetic_catalogue(estimator.movie_ids_, seed=5),
+        "algorithm": DEFAULT_ALGORITHM,
+        "params": estimator.get_params(),
+        "trained_at": "synthetic",
+    }
+    save_artifact(artifact, path)
+    log("scale: recommending")
+    rounds = [measure_in_process(path, n=args.requests, seed=r) for r in range(args.repeat)]
+    return {
+        "movies": len(estimator.movie_ids_),
+        "ratings": len(frame),
+        "raters": int(frame["rater_id"].nunique()),
+        "fit_s": median(fit_seconds),
+        "size_mb": path.stat().st_size / 1e6,
+        "load_s": median(time_load(path, load_artifact, Recommender) for _ in range(3)),
+        "in_process": median_of_rounds(rounds),
+    }
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def figure(results: dict, dotted: str):
+    value = results
+    for key in dotted.split("."):
+        value = value[key]
+    return value
+
+
+def print_report(results: dict) -> None:
+    rows = [("section", "measure", "median")]
+    for model, modes in results.get("in_process", {}).items():
+        for mode, values in modes.items():
+            rows.append(
+                ("in-process", f"{model} {mode}", f"p50 {values['p50_ms']:.3f} ms, "
+                 f"p99 {values['p99_ms']:.3f} ms")
+            )  # fmt: skip
+    http = results.get("http", {})
+    for c in ("c8", "c32"):
+        for name in ("home", "recommend", "seed_rf"):
+            if name in http.get(c, {}):
+                run = http[c][name]
+                rows.append(
+                    (f"HTTP {c}", {"home": "GET /", "recommend": "POST /api/recommend",
+                                   "seed_rf": "POST /api/recommend seed-rf"}[name],
+                     f"{run['rps']:.0f} req/s, p50 {run['p50_ms']:.1f} ms, "
+                     f"p99 {run['p99_ms']:.1f} ms, non-2xx {run['non_2xx']:.0f}, "
+                     f"socket errors {run['socket_errors']:.0f}, "
+                     f"server CPU {run['server_cpu_ms']:.2f} ms/request")
+                )  # fmt: skip
+    for c in ("c8", "c32"):
+        if c in http:
+            rows.append(
+                (f"HTTP {c}", "recommend / GET /", f"{http[c]['recommend_over_home']:.2f} x "
+                 "the requests/s; GET / takes "
+                 f"{http[c]['cpu_home_over_recommend']:.2f} x the server CPU per request")
+            )  # fmt: skip
+    for name, memory in [("default model", http), ("seed-rf", http.get("seed_rf_worker", {}))]:
+        if "worker_rss_mib" in memory:
+            rows.append(
+                ("HTTP", f"one worker ({name})", f"RSS {memory['worker_rss_mib']:.0f} MiB, "
+                 f"PSS {memory['worker_pss_mib']:.0f} MiB, USS {memory['worker_uss_mib']:.0f} MiB")
+            )  # fmt: skip
+    for model, values in results.get("artifact", {}).items():
+        rows.append(
+            ("artifact", model, f"train {values['train_s']:.2f} s (fit {values['fit_s']:.2f} s), "
+             f"{values['size_mb']:.2f} MB, load {values['load_s'] * 1e3:.0f} ms")
+        )  # fmt: skip
+    if "scale" in results:
+        scale = results["scale"]
+        rows.append(
+            ("scale", f"{scale['movies']:,} movies, {scale['ratings']:,} ratings",
+             f"fit {scale['fit_s']:.2f} s, {scale['size_mb']:.1f} MB, "
+             f"load {scale['load_s'] * 1e3:.0f} ms")
+        )  # fmt: skip
+        for mode, values in scale["in_process"].items():
+            rows.append(
+                ("scale", f"in-process {mode}", f"p50 {values['p50_ms']:.3f} ms, "
+                 f"p99 {values['p99_ms']:.3f} ms")
+            )  # fmt: skip
+    rows.append(("", "", ""))
+    rows.append(("target", "figure", "median vs bound"))
+    for dotted, op, bound in TARGETS:
+        with contextlib.suppress(KeyError):
+            value = figure(results, dotted)
+            met = {"<": value < bound, "<=": value <= bound, ">=": value >= bound}[op]
+            rows.append(("met" if met else "NOT MET", dotted, f"{value:.3g} {op} {bound}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per figure (median)")
+    parser.add_argument("--requests", type=int, default=1000, help="in-process requests")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=10, help="seconds of wrk warm-up")
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["seed-rf", "http", "scale"],
+        help="leave a part out (for quick runs; the targets need them all)",
+    )  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = parser.parse_args()
+    if "http" not in args.skip and not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install -y wrk (or --skip http).")
+    data_dir = Path(os.environ.get("ML100K_DIR") or ROOT.parent / "shared" / "data" / "ml-100k")
+    if not (data_dir / "u.data").is_file():
+        sys.exit(f"No ml-100k at {data_dir}: set ML100K_DIR to the folder holding u.data.")
+
+    with tempfile.TemporaryDirectory(prefix="recsite-bench-") as tmp:
+        workdir = Path(tmp)
+        configure(workdir, data_dir)
+        from django.core.management import call_command
+
+        from movies.services import movies_load
+
+        log(f"loading ml-100k from {data_dir} into {workdir}")
+        call_command("migrate", verbosity=0)
+        movies_load(source=str(data_dir), progress=False)
+        algorithms = ["default"] + ([] if "seed-rf" in args.skip else ["seed-rf"])
+        models = {name: workdir / f"{name}.joblib" for name in algorithms}
+        results = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}}
+        results["artifact"] = {}
+        for name, path in models.items():
+            log(f"training {name}")
+            algorithm = "seed-rf" if name == "seed-rf" else _default_algorithm()
+            repeat = 1 if name == "seed-rf" else args.repeat
+            results["artifact"][name] = measure_artifact(path, algorithm, repeat)
+        log("in-process")
+        results["in_process"] = {"home": {"get": measure_home(args.requests)}}
+        for name, path in models.items():
+            rounds = [measure_in_process(path, n=args.requests, seed=r) for r in range(args.repeat)]
+            results["in_process"][name] = median_of_rounds(rounds)
+        if "http" not in args.skip:
+            results["http"] = measure_http(models, workdir, args)
+        if "scale" not in args.skip:
+            results["scale"] = measure_scale(workdir, args)
+        results["machine"]["load_average_after"] = os.getloadavg()
+
+    print_report(results)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+        log(f"wrote {args.json}")
+
+
+def _default_algorithm() -> str:
+    from recommender.estimators import DEFAULT_ALGORITHM
+
+    return DEFAULT_ALGORITHM
+
+
+if __name__ == "__main__":
+    main()
