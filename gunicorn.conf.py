@@ -15,7 +15,7 @@ for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-accesslog = "-"
+# No access log: recsite.middleware writes one structured line per request already.
 # Load the app, the model and its ranked profiles once in the master (recsite/wsgi.py):
 # workers start ready and share those pages instead of each holding a copy.
 preload_app = True
