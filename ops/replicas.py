@@ -1,11 +1,14 @@
 """Scaling out: two gunicorn instances on different ports, one PostgreSQL database, one
 artifact. A token issued by either is accepted by both, both recommend the same titles,
+feedback written through either lands in the database both read,
 and a client throttled by one is throttled by the other.
 
     ops/with-postgres python -m ops.replicas
 """
 
 import os
+import subprocess
+import sys
 import tempfile
 from itertools import product
 from pathlib import Path
@@ -59,9 +62,31 @@ def login_throttle_is_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) 
     return f"a client throttled by one replica (after {logins} more logins) is throttled by both"
 
 
-# Issue 6 also wants feedback written through either replica to be visible to both. When
-# POST /api/feedback exists, add that check here, beside the others.
-CHECKS = [tokens_are_shared, recommendations_agree, login_throttle_is_shared]
+def feedback_is_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) -> str:
+    """Feedback written through each replica lands in the one database both read."""
+    token = live.login(a.port, password)
+    request_ids = []
+    for server in (a, b):
+        request_id = f"replica-{server.port}"
+        feedback = {"age": 30, "gender": "F", "occupation": "writer", "movie_id": 50,
+                    "rating": 5, "request_id": request_id}  # fmt: skip
+        status, body = live.request(server.port, "POST", "/api/feedback", feedback, token)
+        if status != 201:
+            raise CheckFailed(f"feedback on port {server.port} answered {status}: {body}")
+        request_ids.append(request_id)
+    stored = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c",
+         "from movies.models import Feedback; "
+         f"print(sorted(Feedback.objects.filter(request_id__in={request_ids!r})"
+         ".values_list('request_id', flat=True)))"],
+        cwd=live.ROOT, env=a.env, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if stored != repr(sorted(request_ids)):
+        raise CheckFailed(f"feedback written through the replicas: {request_ids}, stored: {stored}")
+    return "feedback written through either replica is stored in the one shared database"
+
+
+CHECKS = [tokens_are_shared, recommendations_agree, feedback_is_shared, login_throttle_is_shared]
 
 
 def replicas(workdir: Path) -> str:
