@@ -53,3 +53,16 @@ ErrorSerializer = inline_serializer(
 
 def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+def document_body_limit(result, generator, request, public):
+    """Every operation with a body may answer 413 (recsite.guards): say so, in our shape."""
+    too_large = {
+        "description": "The request body is larger than MAX_REQUEST_BODY",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["responses"].setdefault("413", too_large)
+    return result
