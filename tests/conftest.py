@@ -4,8 +4,10 @@ import os
 from pathlib import Path
 
 import pytest
+from rest_framework.test import APIClient
 
 from movies.services import movies_load
+from recsite.auth import issue_access_token
 from tests.live import manage, production_env, sqlite_url
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
 
@@ -28,6 +30,14 @@ def ml100k_zip(tmp_path) -> Path:
 def loaded_catalogue(db, ml100k_dir):
     """The database loaded with the small data set; returns the LoadSummary."""
     return movies_load(source=str(ml100k_dir), progress=False)
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """An API client holding a valid access token, as a logged-in client would."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -44,13 +44,6 @@ CATALOGUE_TABLES = [
 
 
 @pytest.fixture
-def api():
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
-    return client
-
-
-@pytest.fixture
 def good_model(loaded_catalogue, tmp_path):
     path = tmp_path / "good.joblib"
     model_train(output=path, progress=False)

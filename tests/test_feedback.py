@@ -8,7 +8,6 @@ from movies.models import Feedback
 from recommender.artifact import load_artifact
 from recommender.selectors import CHOSE_SCORE, feedback_rating_frame
 from recommender.services import feedback_record
-from recsite.auth import issue_access_token
 
 STUDENT = {"age": 19, "gender": "F", "occupation": "student"}
 RETIRED = {"age": 65, "gender": "M", "occupation": "retired"}
@@ -25,15 +24,8 @@ BAD_REQUEST_ID = (
 UNSEEN = 1623  # in the fixture's catalogue, rated by nobody
 
 
-@pytest.fixture
-def client():
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
-    return client
-
-
-def post(client, body, **kwargs):
-    return client.post("/api/feedback", body, format="json", **kwargs)
+def post(api, body, **kwargs):
+    return api.post("/api/feedback", body, format="json", **kwargs)
 
 
 # --- Recording ------------------------------------------------------------------------
@@ -45,8 +37,8 @@ def test_feedback_needs_a_token(loaded_catalogue):
     assert not Feedback.objects.exists()
 
 
-def test_a_rating_is_stored_and_echoed(client, loaded_catalogue):
-    response = post(client, {**VALID, "request_id": "0123abcd" * 4})
+def test_a_rating_is_stored_and_echoed(api, loaded_catalogue):
+    response = post(api, {**VALID, "request_id": "0123abcd" * 4})
 
     assert response.status_code == 201
     body = response.json()
@@ -58,10 +50,10 @@ def test_a_rating_is_stored_and_echoed(client, loaded_catalogue):
     assert body["rating"] == 5 and body["chose"] is False and body["created_at"]
 
 
-def test_a_choice_without_a_rating_is_stored(client, loaded_catalogue):
+def test_a_choice_without_a_rating_is_stored(api, loaded_catalogue):
     body = {**STUDENT, "movie_id": UNSEEN, "chose": True}
 
-    response = post(client, body)
+    response = post(api, body)
 
     assert response.status_code == 201
     assert response.json()["rating"] is None
@@ -69,14 +61,14 @@ def test_a_choice_without_a_rating_is_stored(client, loaded_catalogue):
     assert Feedback.objects.get().request_id == ""
 
 
-def test_feedback_can_quote_a_recommend_request_id(client, loaded_catalogue, settings, tmp_path):
+def test_feedback_can_quote_a_recommend_request_id(api, loaded_catalogue, settings, tmp_path):
     settings.ML_MODEL_PATH = tmp_path / "model.joblib"
     call_command("train_model", output=str(settings.ML_MODEL_PATH))
-    recommended = client.post("/api/recommend", STUDENT, format="json").json()
+    recommended = api.post("/api/recommend", STUDENT, format="json").json()
 
     movie_id = recommended["items"][0]["id"]
     response = post(
-        client,
+        api,
         {**STUDENT, "movie_id": movie_id, "chose": True, "request_id": recommended["request_id"]},
     )
 
@@ -137,8 +129,8 @@ def test_feedback_can_quote_a_recommend_request_id(client, loaded_catalogue, set
         ({**VALID, "user": 1}, "user", f"The only valid parameters are: {VALID_KEYS}"),
     ],
 )
-def test_bad_feedback_is_a_clear_400(client, loaded_catalogue, body, field, message):
-    response = post(client, body)
+def test_bad_feedback_is_a_clear_400(api, loaded_catalogue, body, field, message):
+    response = post(api, body)
 
     assert response.status_code == 400
     error = response.json()
@@ -147,8 +139,8 @@ def test_bad_feedback_is_a_clear_400(client, loaded_catalogue, body, field, mess
     assert not Feedback.objects.exists()
 
 
-def test_every_problem_is_reported_at_once(client, loaded_catalogue):
-    response = post(client, {"age": -1, "movie_id": 99999, "colour": "red"})
+def test_every_problem_is_reported_at_once(api, loaded_catalogue):
+    response = post(api, {"age": -1, "movie_id": 99999, "colour": "red"})
 
     assert response.status_code == 400
     errors = response.json()["errors"]
@@ -156,22 +148,22 @@ def test_every_problem_is_reported_at_once(client, loaded_catalogue):
 
 
 @pytest.mark.parametrize("body", [[VALID], "feedback", 5])
-def test_a_body_that_is_not_an_object_is_400(client, loaded_catalogue, body):
-    response = post(client, body)
+def test_a_body_that_is_not_an_object_is_400(api, loaded_catalogue, body):
+    response = post(api, body)
 
     assert response.status_code == 400
     assert response.json()["message"].startswith("Missing JSON request")
 
 
-def test_malformed_json_is_400(client, loaded_catalogue):
-    response = client.post("/api/feedback", "{not json", content_type="application/json")
+def test_malformed_json_is_400(api, loaded_catalogue):
+    response = api.post("/api/feedback", "{not json", content_type="application/json")
 
     assert response.status_code == 400
     assert response.json()["message"].startswith("Missing JSON request")
 
 
-def test_feedback_only_takes_post(client, loaded_catalogue):
-    response = client.get("/api/feedback")
+def test_feedback_only_takes_post(api, loaded_catalogue):
+    response = api.get("/api/feedback")
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
@@ -245,46 +237,44 @@ def test_same_request_id_with_other_demographics_is_another_person(loaded_catalo
     assert sorted(frame["rater_id"]) == [9, 10, 11, 12]  # no request_id: one person each
 
 
-def recommend(client, profile, max_recs=3):
-    body = client.post("/api/recommend", {**profile, "max_recs": max_recs}, format="json").json()
+def recommend(api, profile, max_recs=3):
+    body = api.post("/api/recommend", {**profile, "max_recs": max_recs}, format="json").json()
     return [item["id"] for item in body["items"]]
 
 
 @pytest.mark.parametrize("algorithm", ["demographic-popularity", "positive-popularity"])
 def test_feedback_changes_the_next_model_for_that_profile(
-    client, loaded_catalogue, settings, tmp_path, algorithm
+    api, loaded_catalogue, settings, tmp_path, algorithm
 ):
     settings.ML_MODEL_PATH = tmp_path / "model.joblib"
     call_command("train_model", algorithm=algorithm)
-    before = recommend(client, STUDENT)
+    before = recommend(api, STUDENT)
     assert UNSEEN not in before
 
     for person in range(5):  # five students choose, then rate, the film nobody had rated
         for signal in ({"chose": True}, {"rating": 5}):
             body = {**STUDENT, "movie_id": UNSEEN, "request_id": f"student-{person}", **signal}
-            assert post(client, body).status_code == 201
+            assert post(api, body).status_code == 201
 
     call_command("train_model", algorithm=algorithm)  # without --with-feedback: ignored
-    assert recommend(client, STUDENT) == before
+    assert recommend(api, STUDENT) == before
 
     call_command("train_model", algorithm=algorithm, with_feedback=True)
-    assert recommend(client, STUDENT)[0] == UNSEEN
+    assert recommend(api, STUDENT)[0] == UNSEEN
     data = load_artifact(settings.ML_MODEL_PATH)["data"]
     assert data["feedback_ratings"] == 5
     assert data["raters"] == 8 + 5
 
 
-def test_demographic_model_keeps_feedback_to_look_alikes(
-    client, loaded_catalogue, settings, tmp_path
-):
+def test_demographic_model_keeps_feedback_to_look_alikes(api, loaded_catalogue, settings, tmp_path):
     settings.ML_MODEL_PATH = tmp_path / "model.joblib"
     for person in range(3):
         feedback_record(**STUDENT, movie_id=UNSEEN, rating=5, request_id=f"s{person}")
 
     call_command("train_model", with_feedback=True)
 
-    assert recommend(client, STUDENT)[0] == UNSEEN
-    assert UNSEEN not in recommend(client, RETIRED)
+    assert recommend(api, STUDENT)[0] == UNSEEN
+    assert UNSEEN not in recommend(api, RETIRED)
 
 
 def test_training_with_feedback_reports_it_and_changes_the_fingerprint(

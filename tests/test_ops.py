@@ -16,17 +16,8 @@ from django.test import Client
 from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 
-from recsite.auth import issue_access_token
-
 PROFILE = {"age": 30, "gender": "M", "occupation": "programmer"}
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def client():
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
-    return client
 
 
 @pytest.fixture
@@ -41,8 +32,8 @@ def trained(loaded_catalogue, model_path):
     return model_path
 
 
-def recommend(client):
-    return client.post("/api/recommend", PROFILE, format="json")
+def recommend(api):
+    return api.post("/api/recommend", PROFILE, format="json")
 
 
 # --- /healthz and /readyz -------------------------------------------------------------
@@ -77,14 +68,14 @@ def test_readyz_is_503_without_a_model_and_says_which_check(db, model_path):
     assert str(model_path.parent) not in response.content.decode()  # no server paths
 
 
-def test_readyz_is_200_with_a_model_and_a_database(client, trained):
+def test_readyz_is_200_with_a_model_and_a_database(api, trained):
     response = APIClient().get("/readyz")
 
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready"
     assert body["checks"] == {"database": "ok", "model": "ok"}
-    assert body["model_version"] == recommend(client).json()["model_version"]
+    assert body["model_version"] == recommend(api).json()["model_version"]
 
 
 def test_readyz_is_503_when_the_database_is_unreachable(trained):
@@ -107,19 +98,19 @@ def test_model_card_needs_a_token(trained):
     assert APIClient().get("/api/model").status_code == 401
 
 
-def test_model_card_is_503_without_a_model(client, db, model_path):
-    response = client.get("/api/model")
+def test_model_card_is_503_without_a_model(api, db, model_path):
+    response = api.get("/api/model")
 
     assert response.status_code == 503
     assert response.json()["code"] == "model_unavailable"
 
 
-def test_model_card_describes_the_served_artifact(client, trained):
-    response = client.get("/api/model")
+def test_model_card_describes_the_served_artifact(api, trained):
+    response = api.get("/api/model")
 
     assert response.status_code == 200
     card = response.json()
-    assert card["model_version"] == recommend(client).json()["model_version"]
+    assert card["model_version"] == recommend(api).json()["model_version"]
     assert card["algorithm"] == "demographic-popularity"
     assert card["params"] and card["trained_at"] in card["model_version"]
     assert len(card["data"]["fingerprint"]) == 64
@@ -130,11 +121,11 @@ def test_model_card_describes_the_served_artifact(client, trained):
     assert str(trained.parent) not in response.content.decode()
 
 
-def test_model_card_follows_a_retrained_model(client, trained):
-    first = client.get("/api/model").json()
+def test_model_card_follows_a_retrained_model(api, trained):
+    first = api.get("/api/model").json()
     call_command("train_model", algorithm="seed-rf")
 
-    card = client.get("/api/model").json()
+    card = api.get("/api/model").json()
 
     assert card["algorithm"] == "seed-rf" and card["params"]["n_estimators"] == 10
     assert card["model_version"] != first["model_version"]
@@ -157,9 +148,9 @@ def as_json(record, settings) -> dict:
 
 
 def test_one_json_line_per_request_with_the_recommend_request_id(
-    client, trained, request_log, settings
+    api, trained, request_log, settings
 ):
-    response = recommend(client)
+    response = recommend(api)
 
     (record,) = request_log()
     line = as_json(record, settings)
@@ -187,12 +178,12 @@ def test_requests_without_an_id_of_their_own_get_one(db, request_log, settings):
 
 
 def test_logs_never_hold_the_password_token_or_body(db, request_log, settings):
-    client = APIClient()
-    token = client.post("/api/login", {"session_password": "test-password"}, format="json").json()[
+    api = APIClient()
+    token = api.post("/api/login", {"session_password": "test-password"}, format="json").json()[
         "access_token"
     ]
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    client.post("/api/feedback", {"age": 77, "occupation": "lawyer"}, format="json")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    api.post("/api/feedback", {"age": 77, "occupation": "lawyer"}, format="json")
 
     written = "\n".join(json.dumps(as_json(record, settings)) for record in request_log())
     assert len(request_log()) == 2
@@ -247,25 +238,25 @@ def test_log_level_comes_from_the_environment():
 HTML = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # a browser's
 
 
-def test_browsable_api_works_for_a_person_with_a_token(client, trained):
-    page = client.get("/api/model", HTTP_ACCEPT=HTML)
+def test_browsable_api_works_for_a_person_with_a_token(api, trained):
+    page = api.get("/api/model", HTTP_ACCEPT=HTML)
     assert page.status_code == 200
     assert page["Content-Type"].startswith("text/html")
     assert "demographic-popularity" in page.content.decode()
 
     feedback = {**PROFILE, "movie_id": 50, "chose": True}
-    posted = client.post("/api/feedback", feedback, format="json", HTTP_ACCEPT=HTML)
+    posted = api.post("/api/feedback", feedback, format="json", HTTP_ACCEPT=HTML)
     assert posted.status_code == 201
     assert posted["Content-Type"].startswith("text/html")
     assert "created_at" in posted.content.decode()
 
 
 @pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
-def test_api_clients_still_get_json(client, trained, accept):
+def test_api_clients_still_get_json(api, trained, accept):
     headers = {"HTTP_ACCEPT": accept} if accept else {}
 
-    ok = client.get("/api/model", **headers)
-    bad = client.post("/api/recommend", {**PROFILE, "age": "30"}, format="json", **headers)
+    ok = api.get("/api/model", **headers)
+    bad = api.post("/api/recommend", {**PROFILE, "age": "30"}, format="json", **headers)
     anonymous = APIClient().get("/api/model", **headers)
 
     assert ok["Content-Type"] == "application/json" and ok.json()["algorithm"]
@@ -278,8 +269,8 @@ def test_api_clients_still_get_json(client, trained, accept):
     assert anonymous.status_code == 401 and set(anonymous.json()) == {"message", "code"}
 
 
-def test_errors_in_the_browsable_api_show_the_same_shape(client, trained):
-    bad = client.post("/api/recommend", {**PROFILE, "age": "30"}, format="json", HTTP_ACCEPT=HTML)
+def test_errors_in_the_browsable_api_show_the_same_shape(api, trained):
+    bad = api.post("/api/recommend", {**PROFILE, "age": "30"}, format="json", HTTP_ACCEPT=HTML)
     anonymous = APIClient().get("/api/model", HTTP_ACCEPT=HTML)
 
     assert bad.status_code == 400 and bad["Content-Type"].startswith("text/html")
@@ -300,13 +291,13 @@ def test_home_links_to_the_docs(db):
 
 
 def test_a_crash_logs_its_traceback_once_and_a_500_line(admin_user, request_log, caplog):
-    client = Client(raise_request_exception=False)
-    client.force_login(admin_user)
+    api = Client(raise_request_exception=False)
+    api.force_login(admin_user)
     caplog.set_level(logging.INFO, logger="django.request")
 
     with patch("movies.admin.MovieAdmin.get_queryset", side_effect=RuntimeError("boom")):
-        response = client.get("/admin/movies/movie/")
-    client.get("/admin/no/such/page/")
+        response = api.get("/admin/movies/movie/")
+    api.get("/admin/no/such/page/")
 
     assert response.status_code == 500
     crashes = [r for r in caplog.records if r.name == "django.request"]

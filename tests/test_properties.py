@@ -18,7 +18,6 @@ from rest_framework.test import APIClient
 from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
 from recommender.serializers import RecommendInputSerializer
 from recommender.services import model_train
-from recsite.auth import issue_access_token
 from recsite.exceptions import error_body
 from recsite.login import InvalidPassword, LoginSerializer
 
@@ -133,21 +132,14 @@ def trained(loaded_catalogue, settings, tmp_path):
     model_train(output=settings.ML_MODEL_PATH, progress=False)
 
 
-@pytest.fixture
-def client():
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
-    return client
-
-
-def post_json(client, path: str, body):
-    return client.post(path, json.dumps(body), content_type="application/json")
+def post_json(api, path: str, body):
+    return api.post(path, json.dumps(body), content_type="application/json")
 
 
 @API
 @given(body=any_body)
-def test_recommend_api_answers_200_or_400_to_any_json(client, trained, body):
-    response = post_json(client, "/api/recommend", body)
+def test_recommend_api_answers_200_or_400_to_any_json(api, trained, body):
+    response = post_json(api, "/api/recommend", body)
     event(f"HTTP {response.status_code}")
     assert response.status_code == (200 if recommend_body_is_valid(body) else 400)
     if response.status_code == 200:
@@ -165,12 +157,12 @@ def test_recommend_api_answers_200_or_400_to_any_json(client, trained, body):
 @example(body=b'{"age": 1' + b"0" * 5000 + b"}")  # beyond Python's int-from-string limit
 @example(body=b"NaN")
 @example(body=b"\xef\xbb\xbf{}")
-def test_recommend_api_answers_400_to_any_body_that_is_not_a_valid_request(client, trained, body):
+def test_recommend_api_answers_400_to_any_body_that_is_not_a_valid_request(api, trained, body):
     try:
         valid = recommend_body_is_valid(json.loads(body.decode("utf-8")))
     except (ValueError, RecursionError):
         valid = False
-    response = client.post("/api/recommend", body, content_type="application/json")
+    response = api.post("/api/recommend", body, content_type="application/json")
     assert response.status_code == (200 if valid else 400)
     if not valid:
         assert_error_shape(response.json())

@@ -1,4 +1,4 @@
-"""POST /api/recommend: validation wording, the 503 path, and what a client gets back."""
+"""POST /api/recommend: validation wording, the 503 path, and what a api gets back."""
 
 import io
 
@@ -10,19 +10,11 @@ from rest_framework.test import APIClient
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
 from recommender.serializers import RecommendInputSerializer, recommend_input
 from recommender.services import model_train
-from recsite.auth import issue_access_token
 from recsite.parsers import JSONParser as FastJSONParser
 from recsite.parsers import is_unicode_text
 
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
 GENDER_MESSAGE = "The parameter 'gender' must be one of the following: 'M', 'F', 'O'"
-
-
-@pytest.fixture
-def client():
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
-    return client
 
 
 @pytest.fixture
@@ -37,8 +29,8 @@ def trained(loaded_catalogue, model_path):
     return model_path
 
 
-def recommend(client, body):
-    return client.post("/api/recommend", body, format="json")
+def recommend(api, body):
+    return api.post("/api/recommend", body, format="json")
 
 
 def test_recommend_needs_a_token():
@@ -46,8 +38,8 @@ def test_recommend_needs_a_token():
     assert response.status_code == 401
 
 
-def test_recommend_returns_ten_distinct_titles_by_default(client, trained):
-    response = recommend(client, VALID)
+def test_recommend_returns_ten_distinct_titles_by_default(api, trained):
+    response = recommend(api, VALID)
     assert response.status_code == 200
     body = response.json()
     titles = body["recommendations"]
@@ -60,36 +52,36 @@ def test_recommend_returns_ten_distinct_titles_by_default(client, trained):
     assert len(body["request_id"]) == 32
 
 
-def test_duplicate_titles_and_unknown_are_never_served(client, trained):
-    body = recommend(client, {**VALID, "max_recs": 100}).json()
+def test_duplicate_titles_and_unknown_are_never_served(api, trained):
+    body = recommend(api, {**VALID, "max_recs": 100}).json()
     titles = body["recommendations"]
     assert len(titles) == len(set(titles))
     assert "unknown" not in titles
     assert "Chasing Amy (1997)" in titles  # listed under two ids, served once
 
 
-def test_titles_come_out_as_utf8(client, trained):
-    response = recommend(client, {**VALID, "max_recs": 100})
+def test_titles_come_out_as_utf8(api, trained):
+    response = recommend(api, {**VALID, "max_recs": 100})
     assert "Misérables, Les (1995)" in response.content.decode("utf-8")
 
 
-def test_max_recs_limits_the_list(client, trained):
-    assert len(recommend(client, {**VALID, "max_recs": 3}).json()["recommendations"]) == 3
+def test_max_recs_limits_the_list(api, trained):
+    assert len(recommend(api, {**VALID, "max_recs": 3}).json()["recommendations"]) == 3
 
 
 @pytest.mark.parametrize("gender", ["M", "F", "O"])
-def test_every_gender_is_served(client, trained, gender):
-    assert recommend(client, {**VALID, "gender": gender}).status_code == 200
+def test_every_gender_is_served(api, trained, gender):
+    assert recommend(api, {**VALID, "gender": gender}).status_code == 200
 
 
-def test_authenticated_recommend_runs_no_sql(client, trained, django_assert_num_queries):
-    recommend(client, VALID)  # the first call loads the artifact from disk, not the database
+def test_authenticated_recommend_runs_no_sql(api, trained, django_assert_num_queries):
+    recommend(api, VALID)  # the first call loads the artifact from disk, not the database
     with django_assert_num_queries(0):
-        assert recommend(client, {**VALID, "age": 60}).status_code == 200
+        assert recommend(api, {**VALID, "age": 60}).status_code == 200
 
 
-def test_without_a_model_it_is_503_and_says_how_to_train(client, model_path):
-    response = recommend(client, VALID)
+def test_without_a_model_it_is_503_and_says_how_to_train(api, model_path):
+    response = recommend(api, VALID)
     assert response.status_code == 503
     body = response.json()
     assert body["code"] == "model_unavailable"
@@ -97,8 +89,8 @@ def test_without_a_model_it_is_503_and_says_how_to_train(client, model_path):
     assert APIClient().get("/").status_code == 200
 
 
-def test_invalid_request_is_refused_before_the_model_is_needed(client, model_path):
-    assert recommend(client, {**VALID, "age": "30"}).status_code == 400
+def test_invalid_request_is_refused_before_the_model_is_needed(api, model_path):
+    assert recommend(api, {**VALID, "age": "30"}).status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -126,23 +118,23 @@ def test_invalid_request_is_refused_before_the_model_is_needed(client, model_pat
         ({**VALID, "max_recs": False}, "The parameter 'max_recs' must be an integer"),
     ],
 )
-def test_bad_parameter_gets_the_originals_wording(client, body, message):
-    response = recommend(client, body)
+def test_bad_parameter_gets_the_originals_wording(api, body, message):
+    response = recommend(api, body)
     assert response.status_code == 400
     assert response.json()["message"] == message
     assert response.json()["code"]
 
 
-def test_occupation_error_lists_every_occupation(client):
-    response = recommend(client, {**VALID, "occupation": "astronaut"})
+def test_occupation_error_lists_every_occupation(api):
+    response = recommend(api, {**VALID, "occupation": "astronaut"})
     assert response.status_code == 400
     message = response.json()["message"]
     assert message.startswith("The parameter 'occupation' must be one of the following: ")
     assert all(f"'{o}'" in message for o in OCCUPATIONS)
 
 
-def test_unknown_key_lists_the_valid_ones(client):
-    response = recommend(client, {**VALID, "foo": 1})
+def test_unknown_key_lists_the_valid_ones(api):
+    response = recommend(api, {**VALID, "foo": 1})
     assert response.status_code == 400
     assert response.json()["message"] == (
         "The only valid parameters are: 'age', 'gender', 'occupation', 'max_recs', 'genres', "
@@ -150,34 +142,34 @@ def test_unknown_key_lists_the_valid_ones(client):
     )
 
 
-def test_every_problem_is_reported_at_once(client):
-    response = recommend(client, {"age": "x", "gender": "Q", "foo": 1, "genres": "War"})
+def test_every_problem_is_reported_at_once(api):
+    response = recommend(api, {"age": "x", "gender": "Q", "foo": 1, "genres": "War"})
     errors = response.json()["errors"]
     assert set(errors) == {"foo", "age", "gender", "occupation", "genres"}
 
 
 @pytest.mark.parametrize("raw", ["[]", "3", '"x"', "null", "{bad json", "[1, 2]"])
-def test_body_that_is_not_a_json_object_is_400(client, raw):
-    response = client.post("/api/recommend", raw, content_type="application/json")
+def test_body_that_is_not_a_json_object_is_400(api, raw):
+    response = api.post("/api/recommend", raw, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["message"].startswith("Missing JSON request")
 
 
-def test_non_json_content_type_is_415(client):
-    response = client.post("/api/recommend", "age=30", content_type="text/plain")
+def test_non_json_content_type_is_415(api):
+    response = api.post("/api/recommend", "age=30", content_type="text/plain")
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
 
 
-def test_nesting_too_deep_to_parse_is_400(client):
-    response = client.post("/api/recommend", "[" * 10_000, content_type="application/json")
+def test_nesting_too_deep_to_parse_is_400(api):
+    response = api.post("/api/recommend", "[" * 10_000, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["message"].startswith("Missing JSON request")
 
 
-def test_a_body_in_another_charset_is_read_in_that_charset(client, trained):
+def test_a_body_in_another_charset_is_read_in_that_charset(api, trained):
     body = '{"age": 30, "gender": "M", "occupation": "programmer", "genres": ["Drama"]}'
-    response = client.post(
+    response = api.post(
         "/api/recommend", body.encode("utf-16"), content_type="application/json; charset=utf-16"
     )
     assert response.status_code == 200
@@ -190,62 +182,62 @@ GENRES_MESSAGE = "The parameter 'genres' must be a list of genre names"
 EXCLUDE_MESSAGE = "The parameter 'exclude' must be a list of movie ids (positive integers)"
 
 
-def served_ids(client, body):
-    response = recommend(client, {**VALID, "max_recs": 100, **body})
+def served_ids(api, body):
+    response = recommend(api, {**VALID, "max_recs": 100, **body})
     assert response.status_code == 200, response.json()
     return [item["id"] for item in response.json()["items"]]
 
 
-def test_genres_keep_only_movies_having_any_of_them(client, trained):
-    body = recommend(client, {**VALID, "max_recs": 100, "genres": ["War", "Crime"]}).json()
+def test_genres_keep_only_movies_having_any_of_them(api, trained):
+    body = recommend(api, {**VALID, "max_recs": 100, "genres": ["War", "Crime"]}).json()
     assert {item["id"] for item in body["items"]} == {50, 100, 483, 543}
     assert all({"War", "Crime"} & set(item["genres"]) for item in body["items"])
     assert body["recommendations"] == [item["title"] for item in body["items"]]
 
 
-def test_a_title_listed_twice_is_served_under_the_id_that_has_the_genre(client, trained):
-    comedies = served_ids(client, {"genres": ["Comedy"]})
+def test_a_title_listed_twice_is_served_under_the_id_that_has_the_genre(api, trained):
+    comedies = served_ids(api, {"genres": ["Comedy"]})
     assert 268 in comedies  # Chasing Amy as a comedy; its other id 246 is not one
     assert 246 not in comedies
 
 
-def test_exclude_removes_those_movies_and_their_other_ids(client, trained):
-    everything = served_ids(client, {})
+def test_exclude_removes_those_movies_and_their_other_ids(api, trained):
+    everything = served_ids(api, {})
     assert 50 in everything
-    assert served_ids(client, {"exclude": [50]}) == [i for i in everything if i != 50]
+    assert served_ids(api, {"exclude": [50]}) == [i for i in everything if i != 50]
     chasing_amy = {246, 268}
     assert chasing_amy & set(everything)
-    assert not chasing_amy & set(served_ids(client, {"exclude": [246]}))
-    assert not chasing_amy & set(served_ids(client, {"exclude": [268]}))
+    assert not chasing_amy & set(served_ids(api, {"exclude": [246]}))
+    assert not chasing_amy & set(served_ids(api, {"exclude": [268]}))
 
 
-def test_exclude_accepts_ids_outside_the_catalogue(client, trained):
-    assert served_ids(client, {"exclude": [999_999, 2**31 - 1]}) == served_ids(client, {})
+def test_exclude_accepts_ids_outside_the_catalogue(api, trained):
+    assert served_ids(api, {"exclude": [999_999, 2**31 - 1]}) == served_ids(api, {})
 
 
-def test_genres_and_exclude_combine_and_may_leave_nothing(client, trained):
-    assert served_ids(client, {"genres": ["Sci-Fi"], "exclude": [2]}) == [50]
-    assert served_ids(client, {"genres": ["Sci-Fi"], "exclude": [50]}) == []
+def test_genres_and_exclude_combine_and_may_leave_nothing(api, trained):
+    assert served_ids(api, {"genres": ["Sci-Fi"], "exclude": [2]}) == [50]
+    assert served_ids(api, {"genres": ["Sci-Fi"], "exclude": [50]}) == []
 
 
-def test_filters_do_not_disturb_the_cached_list_of_a_profile(client, trained):
-    before = served_ids(client, {})
-    assert served_ids(client, {"genres": ["War"], "exclude": [50]}) != before
-    assert served_ids(client, {}) == before
+def test_filters_do_not_disturb_the_cached_list_of_a_profile(api, trained):
+    before = served_ids(api, {})
+    assert served_ids(api, {"genres": ["War"], "exclude": [50]}) != before
+    assert served_ids(api, {}) == before
     assert (
-        served_ids(client, {"max_recs": 3, "genres": ["Drama"]})[:3]
+        served_ids(api, {"max_recs": 3, "genres": ["Drama"]})[:3]
         == [i for i in before if i in {100, 246, 268, 483, 543, 1623}][:3]
     )
 
 
-def test_filtered_recommend_runs_no_sql(client, trained, django_assert_num_queries):
-    recommend(client, VALID)
+def test_filtered_recommend_runs_no_sql(api, trained, django_assert_num_queries):
+    recommend(api, VALID)
     with django_assert_num_queries(0):
-        assert served_ids(client, {"genres": ["Drama"], "exclude": [1, 2]})
+        assert served_ids(api, {"genres": ["Drama"], "exclude": [1, 2]})
 
 
-def test_unknown_genres_are_listed_with_the_valid_ones(client, trained):
-    response = recommend(client, {**VALID, "genres": ["Drama", "Space Opera", "drama", ""]})
+def test_unknown_genres_are_listed_with_the_valid_ones(api, trained):
+    response = recommend(api, {**VALID, "genres": ["Drama", "Space Opera", "drama", ""]})
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid_choice"
@@ -255,8 +247,8 @@ def test_unknown_genres_are_listed_with_the_valid_ones(client, trained):
     assert "'Action', 'Adventure', 'Animation', 'Children's', 'Comedy'" in message
 
 
-def test_genres_without_a_model_is_503_not_400(client, model_path):
-    response = recommend(client, {**VALID, "genres": ["Drama"]})
+def test_genres_without_a_model_is_503_not_400(api, model_path):
+    response = recommend(api, {**VALID, "genres": ["Drama"]})
     assert response.status_code == 503
     assert response.json()["code"] == "model_unavailable"
 
@@ -295,15 +287,15 @@ def test_genres_without_a_model_is_503_not_400(client, model_path):
         ),
     ],
 )
-def test_bad_genres_or_exclude_is_400_with_a_clear_message(client, trained, body, field, message):
-    response = recommend(client, {**VALID, **body})
+def test_bad_genres_or_exclude_is_400_with_a_clear_message(api, trained, body, field, message):
+    response = recommend(api, {**VALID, **body})
     assert response.status_code == 400
     assert response.json()["message"] == message
     assert response.json()["errors"] == {field: [message]}
 
 
-def test_empty_exclude_is_no_filter(client, trained):
-    assert served_ids(client, {"exclude": []}) == served_ids(client, {})
+def test_empty_exclude_is_no_filter(api, trained):
+    assert served_ids(api, {"exclude": []}) == served_ids(api, {})
 
 
 @pytest.mark.parametrize(
