@@ -424,7 +424,7 @@ def measure_scale(workdir: Path, args) -> dict:
     path = workdir / "synthetic.joblib"
     artifact = {
         "format": FORMAT_VERSION,
-        "estimator": estimator,
+        "scorer": estimator.scorer_,
         "catalogue": synthetic_catalogue(estimator.movie_ids_, seed=5),
         "algorithm": DEFAULT_ALGORITHM,
         "params": estimator.get_params(),

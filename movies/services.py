@@ -1,4 +1,4 @@
-"""Write side of the catalogue: load MovieLens 100K into the database.
+"""Write side of the catalogue: load MovieLens 100K into the database, record feedback.
 
 `movies_load` reads the data set from a URL, a zip or a folder, checks every line first,
 then upserts it in one transaction, so a bad file or a killed process leaves the database
@@ -29,6 +29,7 @@ from movies.models import (
     MIN_AGE,
     MIN_SCORE,
     OCCUPATIONS,
+    Feedback,
     Genre,
     Movie,
     Rater,
@@ -431,3 +432,25 @@ def _sync_genre_links(movie_ids, links: set[tuple[int, int]]) -> int:
     missing = [link(movie_id=m, genre_id=g) for m, g in links if (m, g) not in existing]
     link.objects.bulk_create(missing, batch_size=BATCH_SIZE)
     return len(extra) + len(missing)
+
+
+def feedback_record(
+    *,
+    age: int,
+    gender: str,
+    occupation: str,
+    movie_id: int,
+    rating: int | None = None,
+    chose: bool = False,
+    request_id: str = "",
+) -> Feedback:
+    """Store one piece of feedback (POST /api/feedback) for ``train_model --with-feedback``."""
+    return Feedback.objects.create(
+        request_id=request_id,
+        age=age,
+        gender=gender,
+        occupation=occupation,
+        movie_id=movie_id,
+        rating=rating,
+        chose=chose,
+    )

@@ -12,17 +12,20 @@ import io
 import os
 import tempfile
 import warnings
+from importlib.metadata import version
 from pathlib import Path
 
 import joblib
-import sklearn
 from django.conf import settings
-from sklearn.exceptions import InconsistentVersionWarning
 
 MAGIC = b"RECSITE-ARTIFACT/1 "
-FORMAT_VERSION = 2  # 2: DemographicPopularity has `contrast` instead of `global_weight`
+# 2: DemographicPopularity has `contrast` instead of `global_weight`.
+# 3: the artifact holds the estimator's numpy-only scorer, not the estimator.
+FORMAT_VERSION = 3
 # What serving reads; checked at load so that a bad file is a clear refusal, not a crash.
-REQUIRED_KEYS = ("estimator", "catalogue", "algorithm", "trained_at", "versions")
+REQUIRED_KEYS = ("scorer", "catalogue", "algorithm", "trained_at", "versions")
+# Serving does not import scikit-learn (see recommender/scoring.py): ask its metadata.
+SKLEARN_VERSION = version("scikit-learn")
 
 
 class ArtifactError(Exception):
@@ -78,10 +81,12 @@ def load_artifact(path: Path) -> dict:
         )
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", InconsistentVersionWarning)
+            # scikit-learn's InconsistentVersionWarning, for a scorer that is an estimator.
+            warnings.filterwarnings("error", "Trying to unpickle estimator", UserWarning)
             artifact = joblib.load(io.BytesIO(payload))
-    except InconsistentVersionWarning as exc:  # a scikit-learn estimator's pickled state
-        raise ArtifactError(_other_sklearn(path, exc.original_sklearn_version)) from None
+    except UserWarning as exc:
+        written = getattr(exc, "original_sklearn_version", "another version")
+        raise ArtifactError(_other_sklearn(path, written)) from None
     except Exception as exc:
         raise ArtifactError(f"{path} cannot be loaded: {exc}.") from None
     if not isinstance(artifact, dict) or artifact.get("format") != FORMAT_VERSION:
@@ -92,12 +97,12 @@ def load_artifact(path: Path) -> dict:
     missing = [key for key in REQUIRED_KEYS if key not in artifact]
     if missing:
         raise ArtifactError(f"{path} lacks {', '.join(missing)}.")
-    # Our own estimators carry no version in their state; the artifact records it.
+    # Our own scorers carry no version in their state; the artifact records it.
     written = artifact["versions"].get("scikit-learn")
-    if written != sklearn.__version__:
+    if written != SKLEARN_VERSION:
         raise ArtifactError(_other_sklearn(path, written))
     return artifact
 
 
 def _other_sklearn(path: Path, written: str) -> str:
-    return f"{path} was written by scikit-learn {written}, this server runs {sklearn.__version__}."
+    return f"{path} was written by scikit-learn {written}, this server runs {SKLEARN_VERSION}."

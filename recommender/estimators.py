@@ -1,37 +1,23 @@
 """Cold-start recommenders as scikit-learn estimators.
 
-Every estimator is fitted on a ratings frame ``X`` (columns ``movie_id``, ``age``,
-``gender``, ``occupation``; one row per rating) with ``y`` the scores 1-5, and ranks the
-movies it saw (``movie_ids_``, ascending) for new people given only demographics:
+Every estimator is fitted on a ratings frame ``X`` (columns ``movie_id``, ``rater_id``,
+``age``, ``gender``, ``occupation``; one row per rating) with ``y`` the scores 1-5, and ranks
+the movies it saw (``movie_ids_``, ascending) for new people given only demographics:
 ``score_profiles(profiles)`` returns one row of scores per profile, higher is better.
+Fitting leaves that ranking in ``scorer_`` (recommender/scoring.py), which is what the
+artifact stores and serving uses, without scikit-learn.
 """
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.validation import check_is_fitted
 
-from movies.models import OCCUPATIONS
+from recommender.scoring import DEMOGRAPHICS, DemographicScorer, FixedScores
 
 POSITIVE_SCORE = 4
-DEMOGRAPHICS = ["age", "gender", "occupation"]
-
-
-def _profiles_frame(profiles) -> pd.DataFrame:
-    """Accepts a frame or a list of dicts with age, gender and occupation."""
-    frame = profiles if isinstance(profiles, pd.DataFrame) else pd.DataFrame(list(profiles))
-    return frame[DEMOGRAPHICS]
-
-
-def _profile_columns(profiles) -> dict[str, np.ndarray]:
-    """Like _profiles_frame but as plain arrays: pandas costs more than scoring one person."""
-    if isinstance(profiles, pd.DataFrame):
-        return {name: profiles[name].to_numpy() for name in DEMOGRAPHICS}
-    profiles = list(profiles)
-    return {name: np.array([p[name] for p in profiles]) for name in DEMOGRAPHICS}
 
 
 class _CatalogueRecommender(BaseEstimator):
@@ -41,9 +27,12 @@ class _CatalogueRecommender(BaseEstimator):
         self.movie_ids_ = np.unique(X["movie_id"].to_numpy())
         return np.searchsorted(self.movie_ids_, X["movie_id"].to_numpy())
 
+    def score_profiles(self, profiles):
+        check_is_fitted(self)
+        return self.scorer_.score_profiles(profiles)
+
     def predict(self, X):
         """Score of each (profile, movie) row of X, for scikit-learn compatibility."""
-        check_is_fitted(self)
         scores = self.score_profiles(X)
         columns = np.searchsorted(self.movie_ids_, X["movie_id"].to_numpy())
         return scores[np.arange(len(X)), columns]
@@ -58,14 +47,8 @@ class PopularityRecommender(_CatalogueRecommender):
     def fit(self, X, y):
         columns = self._index_movies(X)
         liked = np.asarray(y) >= self.min_score
-        self.counts_ = np.bincount(columns[liked], minlength=len(self.movie_ids_)).astype(
-            np.float32
-        )
+        self.scorer_ = FixedScores(np.bincount(columns[liked], minlength=len(self.movie_ids_)))
         return self
-
-    def score_profiles(self, profiles):
-        check_is_fitted(self)
-        return np.tile(self.counts_, (len(_profile_columns(profiles)["age"]), 1))
 
 
 class DampedMeanRecommender(_CatalogueRecommender):
@@ -83,14 +66,8 @@ class DampedMeanRecommender(_CatalogueRecommender):
         y = np.asarray(y, dtype=np.float64)
         counts = np.bincount(columns, minlength=len(self.movie_ids_))
         sums = np.bincount(columns, weights=y, minlength=len(self.movie_ids_))
-        self.means_ = ((sums + self.damping * y.mean()) / (counts + self.damping)).astype(
-            np.float32
-        )
+        self.scorer_ = FixedScores((sums + self.damping * y.mean()) / (counts + self.damping))
         return self
-
-    def score_profiles(self, profiles):
-        check_is_fitted(self)
-        return np.tile(self.means_, (len(_profile_columns(profiles)["age"]), 1))
 
 
 class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
@@ -110,6 +87,7 @@ class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
         self.forest_ = RandomForestRegressor(
             n_estimators=self.n_estimators, random_state=self.random_state, n_jobs=self.n_jobs
         ).fit(self.encoder_.transform(self._features(X)), np.asarray(y))
+        self.scorer_ = self  # it ranks with scikit-learn: serving it imports scikit-learn
         return self
 
     def predict(self, X):
@@ -118,7 +96,9 @@ class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
 
     def score_profiles(self, profiles):
         check_is_fitted(self)
-        frame = _profiles_frame(profiles)
+        if not isinstance(profiles, pd.DataFrame):
+            profiles = pd.DataFrame(list(profiles))
+        frame = profiles[DEMOGRAPHICS]
         n_movies = len(self.movie_ids_)
         rows = frame.loc[frame.index.repeat(n_movies)].reset_index(drop=True)
         rows["movie_id"] = np.tile(self.movie_ids_, len(frame))
@@ -150,44 +130,19 @@ class DemographicPopularity(_CatalogueRecommender):
 
     def fit(self, X, y):
         columns = self._index_movies(X)
-        raters, rater_rows = np.unique(X["rater_id"].to_numpy(), return_inverse=True)
-        first_row = np.unique(rater_rows, return_index=True)[1]
-        people = X.iloc[first_row]
-        self.rater_age_ = people["age"].to_numpy(np.float32)
-        self.rater_gender_ = people["gender"].to_numpy().astype("U1")
-        self.rater_occupation_ = _occupation_codes(people["occupation"])
+        _, rater_rows = np.unique(X["rater_id"].to_numpy(), return_inverse=True)
+        people = X.iloc[np.unique(rater_rows, return_index=True)[1]]
         liked = np.asarray(y) >= POSITIVE_SCORE
-        self.liked_ = sparse.csr_matrix(
-            (np.ones(liked.sum(), np.float32), (rater_rows[liked], columns[liked])),
-            shape=(len(raters), len(self.movie_ids_)),
+        self.scorer_ = DemographicScorer(
+            rater_age=people["age"].to_numpy(),
+            rater_gender=people["gender"].to_numpy(),
+            rater_occupation=people["occupation"].to_numpy(),
+            liked_raters=rater_rows[liked],
+            liked_movies=columns[liked],
+            n_movies=len(self.movie_ids_),
+            **self.get_params(),
         )
-        self.global_share_ = np.asarray(self.liked_.mean(axis=0)).ravel()
         return self
-
-    def rater_weights(self, profiles) -> np.ndarray:
-        """Similarity of each profile (rows) to each training rater (columns)."""
-        check_is_fitted(self)
-        columns = _profile_columns(profiles)
-        age = columns["age"].astype(np.float32)[:, None]
-        weights = np.exp(-0.5 * ((age - self.rater_age_) / self.age_bandwidth) ** 2)
-        gender = columns["gender"].astype("U1")[:, None]
-        same_gender = (gender == self.rater_gender_) | (gender == "O")
-        weights *= np.where(same_gender, 1.0, self.gender_weight)
-        occupation = _occupation_codes(columns["occupation"])[:, None]
-        weights *= np.where(occupation == self.rater_occupation_, 1.0, self.occupation_weight)
-        return weights.astype(np.float32)
-
-    def score_profiles(self, profiles):
-        weights = self.rater_weights(profiles)
-        local = (self.liked_.T @ weights.T).T / weights.sum(axis=1, keepdims=True)
-        return self.global_share_ + self.contrast * (local - self.global_share_)
-
-
-_OCCUPATION_CODES = {name: i for i, name in enumerate(OCCUPATIONS)}
-
-
-def _occupation_codes(values) -> np.ndarray:
-    return np.array([_OCCUPATION_CODES.get(v, -1) for v in values], dtype=np.int8)
 
 
 ALGORITHMS = {

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Movie
-from recommender.services import feedback_record
+from movies.services import feedback_record
 from recsite.validation import (
     StrictIntegerField,
     StrictSerializer,

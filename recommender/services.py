@@ -1,5 +1,5 @@
-"""Writes of the recommender: training a model on the ratings in the database into an
-artifact, and recording the feedback that later training can fold in."""
+"""Writes of the recommender: a model trained on the ratings in the database, saved as the
+artifact. Serving never imports this module (it imports scikit-learn, SciPy and pandas)."""
 
 import platform
 import time
@@ -14,7 +14,6 @@ import sklearn
 from django.conf import settings
 from tqdm import tqdm
 
-from movies.models import Feedback
 from recommender.artifact import FORMAT_VERSION, save_artifact
 from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM, make_estimator
 from recommender.evaluation import recorded_evaluation
@@ -81,7 +80,7 @@ def model_train(
         fingerprint = data_fingerprint(frame)
         artifact = {
             "format": FORMAT_VERSION,
-            "estimator": estimator,
+            "scorer": estimator.scorer_,
             "catalogue": movie_catalogue(estimator.movie_ids_),
             "algorithm": algorithm,
             "params": estimator.get_params(),
@@ -101,25 +100,3 @@ def model_train(
         steps.update()
     artifact["path"] = str(output)
     return artifact
-
-
-def feedback_record(
-    *,
-    age: int,
-    gender: str,
-    occupation: str,
-    movie_id: int,
-    rating: int | None = None,
-    chose: bool = False,
-    request_id: str = "",
-) -> Feedback:
-    """Store one piece of feedback; the next ``model_train(with_feedback=True)`` uses it."""
-    return Feedback.objects.create(
-        request_id=request_id,
-        age=age,
-        gender=gender,
-        occupation=occupation,
-        movie_id=movie_id,
-        rating=rating,
-        chose=chose,
-    )

@@ -37,7 +37,7 @@ class Profile:
 
 
 def _row(profile: Profile) -> dict:
-    """A profile as the estimators take it."""
+    """A profile as the scorers take it."""
     return {"age": profile.age, "gender": profile.gender, "occupation": profile.occupation}
 
 
@@ -66,7 +66,7 @@ class Recommender:
 
     def __init__(self, artifact: dict):
         self.artifact = artifact
-        self.estimator = artifact["estimator"]
+        self.scorer = artifact["scorer"]
         catalogue = artifact["catalogue"]
         self.movie_ids = np.asarray(catalogue["movie_ids"], dtype=np.int64)
         titles, genres = catalogue["titles"], catalogue["genres"]
@@ -91,7 +91,7 @@ class Recommender:
         self._top: dict[Profile, Ranking] = {}
 
     def scores(self, profile: Profile) -> np.ndarray:
-        return np.asarray(self.estimator.score_profiles([_row(profile)])[0], dtype=np.float64)
+        return np.asarray(self.scorer.score_profiles([_row(profile)])[0], dtype=np.float64)
 
     def _rank(self, scores: np.ndarray, allowed: np.ndarray, limit: int) -> Ranking:
         """The ``limit`` best distinct titles among ``allowed`` movies; equal scores go to
@@ -120,13 +120,13 @@ class Recommender:
 
     def warm_up(self, profiles: list[Profile], *, seconds: float, batch: int = 16) -> int:
         """Rank ``profiles`` ahead of their requests, scoring a batch per call to the
-        estimator, until done or ``seconds`` have passed; returns how many are ready."""
+        scorer, until done or ``seconds`` have passed; returns how many are ready."""
         deadline = time.monotonic() + seconds
         for start in range(0, len(profiles), batch):
             if time.monotonic() > deadline or len(self._top) >= TOP_CACHE_SIZE:
                 break
             chunk = profiles[start : start + batch]
-            rows = self.estimator.score_profiles([_row(profile) for profile in chunk])
+            rows = self.scorer.score_profiles([_row(profile) for profile in chunk])
             for profile, scores in zip(chunk, rows, strict=True):
                 scores = np.asarray(scores, dtype=np.float64)
                 self._top[profile] = self._rank(scores, self.servable, MAX_RECS)

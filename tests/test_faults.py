@@ -96,7 +96,7 @@ BAD_MODELS = {
     "signed with another key": (_signed_with_another_key, "another MODEL_SIGNING_KEY"),
     "signed but incomplete": (
         lambda good, path: save_artifact({"format": FORMAT_VERSION}, path),
-        "lacks estimator, catalogue, algorithm, trained_at",
+        "lacks scorer, catalogue, algorithm, trained_at",
     ),
 }
 

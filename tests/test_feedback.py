@@ -5,9 +5,9 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from movies.models import Feedback
+from movies.services import feedback_record
 from recommender.artifact import load_artifact
 from recommender.selectors import CHOSE_SCORE, feedback_rating_frame
-from recommender.services import feedback_record
 
 STUDENT = {"age": 19, "gender": "F", "occupation": "student"}
 RETIRED = {"age": 65, "gender": "M", "occupation": "retired"}

@@ -4,6 +4,9 @@ A stub estimator with scores chosen by the test stands in for a fitted one: what
 test is how serving turns any score row into a list, checked against a plain sort.
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -17,6 +20,7 @@ from recommender.serving import (
     served_genres,
     warm_up,
 )
+from tests import live
 
 PROFILE = Profile(30, "M", "programmer")
 
@@ -38,7 +42,7 @@ def make_recommender(scores, titles=None, genres=None, movie_ids=None) -> Recomm
     movie_ids = np.arange(1, n + 1) if movie_ids is None else np.asarray(movie_ids)
     return Recommender(
         {
-            "estimator": StubEstimator(scores),
+            "scorer": StubEstimator(scores),
             "catalogue": {
                 "movie_ids": movie_ids,
                 "titles": titles or [f"Movie {i} (2000)" for i in movie_ids],
@@ -155,7 +159,7 @@ def test_filters_that_leave_nothing_give_an_empty_list():
 
 def test_unfiltered_lists_come_from_the_cache_and_filtered_ones_do_not():
     recommender = make_recommender([0.1, 0.2, 0.3], genres=[["Drama"], ["War"], ["Drama"]])
-    estimator = recommender.estimator
+    estimator = recommender.scorer
     for max_recs in (1, 3, 2):
         recommender.recommend(PROFILE, max_recs)
     assert estimator.calls == 1
@@ -190,9 +194,9 @@ def test_warm_up_ranks_ahead_so_requests_do_not_score():
     recommender = make_recommender([0.1, 0.2, 0.3])
     profiles = all_profiles()
     assert recommender.warm_up(profiles, seconds=60) == len(profiles)
-    calls = recommender.estimator.calls
+    calls = recommender.scorer.calls
     assert ids(recommender.recommend(Profile(44, "F", "artist"), 2)) == [3, 2]
-    assert recommender.estimator.calls == calls
+    assert recommender.scorer.calls == calls
     assert calls < len(profiles) / 10  # profiles are scored in batches
 
 
@@ -209,3 +213,29 @@ def test_warmed_up_lists_equal_lists_ranked_on_request(loaded_catalogue, setting
     fresh = Recommender(warmed.artifact)
     for profile in all_profiles()[::97]:
         assert warmed.recommend(profile, MAX_RECS) == fresh.recommend(profile, MAX_RECS)
+
+
+SERVE_ONE_REQUEST = """
+import sys
+from recsite.wsgi import application  # the app, its URLs and the warmed-up model
+from recommender.serving import Profile, get_recommender
+get_recommender().recommend(Profile(30, "F", "writer"), 10, genres=["Drama"])
+print(sorted({"sklearn", "scipy", "pandas"} & set(sys.modules)))
+"""
+
+
+def test_serving_imports_neither_scikit_learn_nor_scipy_nor_pandas(
+    loaded_catalogue, settings, tmp_path
+):
+    """They would be most of a worker's memory: the artifact holds a numpy-only scorer."""
+    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
+    model_train(progress=False)
+    served = subprocess.run(
+        [sys.executable, "-c", SERVE_ONE_REQUEST],
+        cwd=live.ROOT,
+        env=live.production_env(ML_MODEL_PATH=str(settings.ML_MODEL_PATH)),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert served.stdout.strip() == "[]"
