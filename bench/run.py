@@ -432,6 +432,7 @@ def synthetic_catalogue(movie_ids, seed: int) -> dict:
 def measure_scale(workdir: Path, args) -> dict:
     from recommender.artifact import FORMAT_VERSION, load_artifact, save_artifact
     from recommender.estimators import DEFAULT_ALGORITHM, make_estimator
+    from recommender.services import library_versions
     from recommender.serving import Recommender
 
     log("scale: generating 100,000 movies and 1,000,000 ratings")
@@ -449,6 +450,7 @@ def measure_scale(workdir: Path, args) -> dict:
         "algorithm": DEFAULT_ALGORITHM,
         "params": estimator.get_params(),
         "trained_at": "synthetic",
+        "versions": library_versions(),  # the server refuses an artifact without them
     }
     save_artifact(artifact, path)
     log("scale: recommending")
