@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -65,9 +66,11 @@ def median(values):
 
 
 def configure(workdir: Path, data_dir: Path) -> dict:
-    """Environment of a production server with its own database and model files."""
+    """Environment of a production server with its own database and model files, serving
+    plain HTTP on 127.0.0.1 as `make serve` does (no redirect to HTTPS)."""
     env = {
         "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SESSION_PASSWORD": secrets.token_urlsafe(16),
         "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
@@ -108,12 +111,18 @@ def serve_model(path: Path):
     return get_recommender()
 
 
+def request_factory():
+    """Requests addressed to 127.0.0.1, a host the production settings allow."""
+    from rest_framework.test import APIRequestFactory
+
+    return APIRequestFactory(SERVER_NAME="127.0.0.1")
+
+
 def time_view(view, bodies, token) -> list[float]:
     """Seconds per request through the DRF view; requests are built before the clock."""
     import orjson
-    from rest_framework.test import APIRequestFactory
 
-    factory = APIRequestFactory()
+    factory = request_factory()
     requests = [
         factory.post(
             "/api/recommend",
@@ -169,15 +178,16 @@ def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
 
 
 def measure_home(n: int) -> dict:
-    from rest_framework.test import APIRequestFactory
-
     from recsite.views import HomeApi
 
-    view, factory, seconds = HomeApi.as_view(), APIRequestFactory(), []
+    view, factory, seconds = HomeApi.as_view(), request_factory(), []
     for request in [factory.get("/") for _ in range(n)]:
         started = time.perf_counter()
-        view(request).render()
+        response = view(request)
+        response.render()
         seconds.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise RuntimeError(f"GET / answered {response.status_code}: {response.content}")
     return percentiles(seconds)
 
 
@@ -198,12 +208,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def answers(url: str) -> bool:
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (to HTTPS, say) is an answer to report, not to follow
+
+
+def probe(url: str) -> str | None:
+    """None once GET / answers 200, else what went wrong."""
     try:
-        with urllib.request.urlopen(f"{url}/", timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
+        with urllib.request.build_opener(NoRedirects).open(f"{url}/", timeout=2) as response:
+            return None if response.status == 200 else f"GET / answered {response.status}"
+    except urllib.error.HTTPError as exc:
+        return f"GET / answered {exc.code} {exc.headers.get('Location') or ''}".strip()
+    except OSError as exc:
+        return f"GET / failed: {exc}"
 
 
 @contextlib.contextmanager
@@ -221,9 +239,11 @@ def gunicorn(model_path: Path, workdir: Path, name: str):
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 120
-            while not answers(url):
+            while problem := probe(url):
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start; see {output.name}")
+                    output.flush()
+                    log_tail = Path(output.name).read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"gunicorn did not start ({problem}); its log:\n{log_tail}")
                 time.sleep(0.2)
             yield url, server.pid
         finally:
@@ -412,6 +432,7 @@ def synthetic_catalogue(movie_ids, seed: int) -> dict:
 def measure_scale(workdir: Path, args) -> dict:
     from recommender.artifact import FORMAT_VERSION, load_artifact, save_artifact
     from recommender.estimators import DEFAULT_ALGORITHM, make_estimator
+    from recommender.services import library_versions
     from recommender.serving import Recommender
 
     log("scale: generating 100,000 movies and 1,000,000 ratings")
@@ -429,6 +450,7 @@ def measure_scale(workdir: Path, args) -> dict:
         "algorithm": DEFAULT_ALGORITHM,
         "params": estimator.get_params(),
         "trained_at": "synthetic",
+        "versions": library_versions(),  # the server refuses an artifact without them
     }
     save_artifact(artifact, path)
     log("scale: recommending")

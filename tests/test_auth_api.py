@@ -1,13 +1,17 @@
 """Login, tokens and the protected endpoints (SPEC §4)."""
 
+import json
+import time
 from datetime import timedelta
 
 import jwt
 import pytest
 from django.core.cache import cache
+from jwt.utils import base64url_encode
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from recsite import auth
 from recsite.auth import issue_access_token
 
 PASSWORD = "test-password"
@@ -154,6 +158,43 @@ def test_changing_the_session_password_retires_old_tokens(client, settings):
     response = bearer(client, token).get("/protected")
     assert response.status_code == 401
     assert "previous session password" in response.json()["message"]
+
+
+def test_a_token_used_before_is_refused_once_it_expires(client):
+    token = issue_access_token()
+    token["exp"] = int(time.time()) + 2  # one to two seconds from now
+    bearer(client, str(token))
+    assert client.get("/protected").status_code == 200  # verified, and remembered
+    time.sleep(token["exp"] - time.time() + 0.1)
+    response = client.get("/protected")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_token_used_before_is_refused_after_the_password_changes(client, settings):
+    token = login(client, {"session_password": PASSWORD}).json()["access_token"]
+    assert bearer(client, token).get("/protected").status_code == 200
+    settings.SESSION_PASSWORD = "a-new-password"
+    response = client.get("/protected")
+    assert response.status_code == 401
+    assert "previous session password" in response.json()["message"]
+
+
+def test_a_token_used_before_does_not_vouch_for_a_copy_with_a_later_expiry(client):
+    token = str(issue_access_token())
+    assert bearer(client, token).get("/protected").status_code == 200
+    header, _, signature = token.split(".")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    later = json.dumps({**claims, "exp": claims["exp"] + 3600}).encode()
+    forged = f"{header}.{base64url_encode(later).decode()}.{signature}"
+    assert bearer(client, forged).get("/protected").status_code == 401
+
+
+def test_remembered_tokens_stay_bounded(client, monkeypatch):
+    monkeypatch.setattr(auth, "VERIFIED_TOKENS_MAX", 3)
+    for _ in range(10):
+        assert bearer(client, str(issue_access_token())).get("/protected").status_code == 200
+        assert len(auth._verified) <= 3
 
 
 def test_authenticated_request_runs_no_query(db, client, django_assert_num_queries):
