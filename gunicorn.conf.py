@@ -19,9 +19,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Load the app, the model and its ranked profiles once in the master (recsite/wsgi.py):
 # workers start ready and share those pages instead of each holding a copy.
 preload_app = True
+# gunicorn's control socket (for gunicornc) lives at one path per user, which every
+# instance on the host takes over and deletes on exit: replicas, the bench and the tests
+# would pull it from under each other. Nothing here uses it.
+control_socket_disable = True
 
 
 def pre_fork(server, worker):
     """Keep the garbage collector off what the master loaded: a full collection in a worker
-    would otherwise write to every object and copy ~60 MiB of shared pages into it."""
+    would otherwise write to every object and copy the shared pages into it."""
     gc.freeze()
