@@ -49,6 +49,22 @@ class Movie(models.Model):
         return self.release_date.year if self.release_date else None
 
 
+def demographic_constraints(prefix: str) -> list[models.CheckConstraint]:
+    """Age, gender and occupation within what the API accepts, for a table that stores
+    a person's demographics (raters, and the people who send feedback)."""
+    return [
+        models.CheckConstraint(
+            condition=Q(age__gte=MIN_AGE, age__lte=MAX_AGE), name=f"{prefix}_age_range"
+        ),
+        models.CheckConstraint(
+            condition=Q(gender__in=[g for g, _ in GENDERS]), name=f"{prefix}_gender_valid"
+        ),
+        models.CheckConstraint(
+            condition=Q(occupation__in=OCCUPATIONS), name=f"{prefix}_occupation_valid"
+        ),
+    ]
+
+
 class Rater(models.Model):
     """A person who rated movies in ml-100k, known only by demographics."""
 
@@ -60,17 +76,7 @@ class Rater(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(age__gte=MIN_AGE, age__lte=MAX_AGE), name="rater_age_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(gender__in=[g for g, _ in GENDERS]), name="rater_gender_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(occupation__in=OCCUPATIONS), name="rater_occupation_valid"
-            ),
-        ]
+        constraints = demographic_constraints("rater")
 
     def __str__(self):
         return f"Rater {self.id} ({self.age}, {self.gender}, {self.occupation})"
@@ -118,15 +124,7 @@ class Feedback(models.Model):
         ordering = ["-id"]
         verbose_name_plural = "feedback"
         constraints = [
-            models.CheckConstraint(
-                condition=Q(age__gte=MIN_AGE, age__lte=MAX_AGE), name="feedback_age_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(gender__in=[g for g, _ in GENDERS]), name="feedback_gender_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(occupation__in=OCCUPATIONS), name="feedback_occupation_valid"
-            ),
+            *demographic_constraints("feedback"),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=MIN_SCORE, rating__lte=MAX_SCORE),
                 name="feedback_rating_range",
