@@ -102,7 +102,7 @@ class Server:
         self.log_path = log
         command = [
             sys.executable, "-m", "gunicorn", "recsite.wsgi:application",
-            "--bind", "127.0.0.1:0", "--workers", str(workers), "--no-control-socket",
+            "--bind", "127.0.0.1:0", "--workers", str(workers),
         ]  # fmt: skip
         with log.open("w") as out:
             self.process = subprocess.Popen(
