@@ -14,8 +14,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
+from movies.ml100k import DataFormatError, DataSourceError
 from movies.models import Genre, Movie, Rater, Rating
-from movies.services import DataFormatError, DataSourceError, movies_load
+from movies.services import movies_load
 from tests.mlfixtures import (
     DATA_LINES,
     GENRE_LINES,

@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from movies.services import OFFICIAL_SHA256, DataFormatError, LoadError, movies_load
+from movies.ml100k import OFFICIAL_SHA256, DataFormatError, LoadError
+from movies.services import movies_load
 
 
 class Command(BaseCommand):

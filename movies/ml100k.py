@@ -1,0 +1,277 @@
+"""Read MovieLens 100K from a URL, a zip or a folder and parse it into plain tuples.
+
+No ORM here: every check happens before anything is written, so `movies.services` gets
+rows that are known good, and a malformed line is reported with its file and number.
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path, PurePosixPath
+
+from django.conf import settings
+
+from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
+
+logger = logging.getLogger(__name__)
+
+OFFICIAL_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
+OFFICIAL_SHA256 = "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"
+FILES = ("u.genre", "u.item", "u.user", "u.data")
+DOWNLOAD_TIMEOUT = 30
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+class LoadError(Exception):
+    """The data set could not be loaded; the message says why and what to do."""
+
+
+class DataSourceError(LoadError):
+    """The source is missing, unreachable, not ml-100k, or fails its checksum."""
+
+
+class DataFormatError(LoadError):
+    """A line of a data file is malformed; the message names the file, line and problem."""
+
+
+# --- Reading the source ----------------------------------------------------------------
+
+
+def read_source(source: str, sha256: str) -> dict[str, str]:
+    """Return the text of each needed file, whatever kind of source holds them."""
+    if urllib.parse.urlsplit(source).scheme in ("http", "https"):
+        return _read_zip(_download(source, sha256))
+    path = Path(source).expanduser()
+    if path.is_dir():
+        missing = [name for name in FILES if not (path / name).is_file()]
+        if missing:
+            raise DataSourceError(f"{path} is not an ml-100k folder: it has no {missing[0]}.")
+        return {name: (path / name).read_bytes().decode("latin-1") for name in FILES}
+    if path.is_file():
+        return _read_zip(path)
+    raise DataSourceError(f"{source} does not exist: give a URL, an ml-100k zip or a folder.")
+
+
+def _read_zip(path: Path) -> dict[str, str]:
+    """Read the files from the archive, at its root or in one folder such as `ml-100k/`."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            by_name = {}
+            for member in sorted(archive.namelist(), key=lambda n: n.count("/")):
+                by_name.setdefault(PurePosixPath(member).name, member)
+            missing = [name for name in FILES if name not in by_name]
+            if missing:
+                raise DataSourceError(f"{path} is not an ml-100k zip: it has no {missing[0]}.")
+            return {name: archive.read(by_name[name]).decode("latin-1") for name in FILES}
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataSourceError(f"{path} is not a readable zip file ({error}).") from error
+
+
+def _download(url: str, sha256: str) -> Path:
+    """Download `url` once into the cache folder; verify it (again) before every use.
+
+    The file is written under a temporary name and renamed only once its checksum
+    matches, so the cache never holds a partial or wrong archive.
+    """
+    cache_dir = Path(settings.ML100K_CACHE_DIR)
+    target = cache_dir / (PurePosixPath(urllib.parse.urlsplit(url).path).name or "ml-100k.zip")
+    if target.is_file():
+        if _sha256_of(target) == sha256.lower():
+            return target
+        logger.warning("Cached %s does not match its SHA-256; downloading it again.", target)
+        target.unlink()
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".part", delete=False) as part:
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+                while chunk := response.read(1 << 16):
+                    digest.update(chunk)
+                    part.write(chunk)
+        except (urllib.error.URLError, OSError) as error:
+            part.close()
+            os.unlink(part.name)
+            if isinstance(error, urllib.error.HTTPError):
+                reason = f"HTTP {error.code} {error.reason}"
+            else:
+                reason = getattr(error, "reason", error)
+            raise DataSourceError(
+                f"Could not download {url} ({reason}). Check the URL or, without internet, "
+                "pass --source DIR|ZIP with a local copy of ml-100k, or set ML100K_SOURCE."
+            ) from error
+    if digest.hexdigest() != sha256.lower():
+        os.unlink(part.name)
+        raise DataSourceError(
+            f"The download from {url} has SHA-256 {digest.hexdigest()}, expected {sha256}: "
+            "refused and not kept. Check the URL, or pass --sha256 if the file is known good."
+        )
+    os.replace(part.name, target)
+    return target
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --- Parsing: every check happens here, before anything is written ----------------------
+
+
+def _lines(text: str, file: str, sep: str, nfields: int):
+    """Yield (line number, fields) for each non-blank line with the right field count.
+
+    Split on "\\n" only: str.splitlines() would also split at latin-1 byte 0x85.
+    """
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        fields = line.split(sep)
+        if len(fields) != nfields:
+            kind = "tab-separated" if sep == "\t" else f"'{sep}'-separated"
+            raise DataFormatError(
+                f"{file}, line {number}: expected {nfields} {kind} fields, found {len(fields)}"
+            )
+        yield number, fields
+
+
+def _int(value: str, what: str, file: str, number: int) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise DataFormatError(
+            f"{file}, line {number}: {what} {value!r} is not an integer"
+        ) from None
+
+
+def _id(value: str, what: str, file: str, number: int) -> int:
+    """An ml-100k id: a positive integer (the database would refuse others, less clearly)."""
+    parsed = _int(value, what, file, number)
+    if parsed < 1:
+        raise DataFormatError(f"{file}, line {number}: {what} {parsed} is not positive")
+    return parsed
+
+
+def _date(value: str, what: str, number: int) -> date | None:
+    """Parse ml-100k dates like 01-Jan-1995 without depending on the locale."""
+    if not value:
+        return None
+    try:
+        day, month, year = value.split("-")
+        return date(int(year), MONTHS.index(month) + 1, int(day))
+    except ValueError:
+        raise DataFormatError(
+            f"u.item, line {number}: {what} {value!r} is not a date like 01-Jan-1995"
+        ) from None
+
+
+# Parsers return {key: values} with plain tuples in the order of the *_FIELDS below:
+# model instances are built later, and only for rows that need writing.
+
+
+def parse_genres(text: str) -> dict[int, tuple]:
+    genres: dict[int, tuple] = {}
+    for number, (name, index) in _lines(text, "u.genre", "|", 2):
+        genre_id = _int(index, "genre index", "u.genre", number)
+        if genre_id in genres:
+            raise DataFormatError(f"u.genre, line {number}: genre index {genre_id} is repeated")
+        genres[genre_id] = (name,)
+    if sorted(genres) != list(range(len(genres))) or not genres:
+        raise DataFormatError("u.genre: genre indexes must run from 0 without gaps")
+    return genres
+
+
+def parse_movies(text: str, genres: dict[int, tuple]):
+    """Return movies by id and the set of (movie id, genre id) links from the flags."""
+    movies: dict[int, tuple] = {}
+    links: set[tuple[int, int]] = set()
+    for number, fields in _lines(text, "u.item", "|", 5 + len(genres)):
+        movie_id = _id(fields[0], "movie id", "u.item", number)
+        if movie_id in movies:
+            raise DataFormatError(f"u.item, line {number}: movie {movie_id} is repeated")
+        title, url = fields[1], fields[4]
+        if not title or len(title) > 255:
+            raise DataFormatError(f"u.item, line {number}: title must have 1-255 characters")
+        if len(url) > 255:
+            raise DataFormatError(f"u.item, line {number}: IMDb URL is over 255 characters")
+        for genre_id, flag in enumerate(fields[5:]):
+            if flag not in ("0", "1"):
+                raise DataFormatError(
+                    f"u.item, line {number}: genre flag {flag!r} for "
+                    f"{genres[genre_id][0]} must be 0 or 1"
+                )
+            if flag == "1":
+                links.add((movie_id, genre_id))
+        movies[movie_id] = (
+            title,
+            _date(fields[2], "release date", number),
+            _date(fields[3], "video release date", number),
+            url,
+        )
+    return movies, links
+
+
+def parse_raters(text: str) -> dict[int, tuple]:
+    raters: dict[int, tuple] = {}
+    gender_codes = [code for code, _ in GENDERS]
+    for number, (id_, age, gender, occupation, zip_code) in _lines(text, "u.user", "|", 5):
+        rater_id = _id(id_, "user id", "u.user", number)
+        age = _int(age, "age", "u.user", number)
+        problem = None
+        if rater_id in raters:
+            problem = f"user {rater_id} is repeated"
+        elif not MIN_AGE <= age <= MAX_AGE:
+            problem = f"age {age} is outside {MIN_AGE}-{MAX_AGE}"
+        elif gender not in gender_codes:
+            problem = f"gender {gender!r} is not one of {', '.join(gender_codes)}"
+        elif occupation not in OCCUPATIONS:
+            problem = f"occupation {occupation!r} is not an ml-100k occupation"
+        elif len(zip_code) > 10:
+            problem = f"zip code {zip_code!r} is over 10 characters"
+        if problem:
+            raise DataFormatError(f"u.user, line {number}: {problem}")
+        raters[rater_id] = (age, gender, occupation, zip_code)
+    return raters
+
+
+def parse_ratings(text: str, movies: dict, raters: dict) -> dict[tuple[int, int], tuple]:
+    """Return ratings keyed by (rater id, movie id), the key upserts match them on."""
+    ratings: dict[tuple[int, int], tuple] = {}
+    first_line: dict[tuple[int, int], int] = {}
+    for number, fields in _lines(text, "u.data", "\t", 4):
+        rater_id, movie_id, score, timestamp = (
+            _int(value, what, "u.data", number)
+            for value, what in zip(
+                fields, ("user id", "item id", "rating", "timestamp"), strict=True
+            )
+        )
+        key = (rater_id, movie_id)
+        problem = None
+        if not MIN_SCORE <= score <= MAX_SCORE:
+            problem = f"rating {score} is outside {MIN_SCORE}-{MAX_SCORE}"
+        elif rater_id not in raters:
+            problem = f"user {rater_id} is not in u.user"
+        elif movie_id not in movies:
+            problem = f"item {movie_id} is not in u.item"
+        elif key in ratings:
+            problem = f"user {rater_id} already rated item {movie_id} on line {first_line[key]}"
+        else:
+            try:
+                rated_at = datetime.fromtimestamp(timestamp, tz=UTC)
+            except (OverflowError, OSError, ValueError):
+                problem = f"timestamp {timestamp} is out of range"
+        if problem:
+            raise DataFormatError(f"u.data, line {number}: {problem}")
+        first_line[key] = number
+        ratings[key] = (score, rated_at)
+    return ratings
