@@ -162,7 +162,7 @@ def filtered_bodies(profiles, genre_names, movie_ids, rng) -> list[dict]:
 def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
     """cold: every profile new to the cache; warm: the same requests again; filtered:
     random genres and excluded ids (scored afresh each time)."""
-    from recommender.views import RecommendApi
+    from recommender.apis import RecommendApi
     from recsite.auth import issue_access_token
 
     view, token, rng = RecommendApi.as_view(), str(issue_access_token()), random.Random(seed)

@@ -1,19 +1,32 @@
-"""Reads of the catalogue that training and evaluation need, as numpy/pandas frames."""
+"""Reads: the catalogue as numpy/pandas frames for training and evaluation, and the
+served model's card.
+
+pandas is imported by the functions that build frames, not here: serving workers import
+this module for the model card, and pandas would be a large share of their memory.
+"""
 
 import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+from django.conf import settings
 
 from movies.models import Feedback, Movie, Rating
+from recommender.serving import Recommender
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RATING_COLUMNS = ["rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation"]
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
 CHOSE_SCORE = 4
 
 
-def rating_frame() -> pd.DataFrame:
+def rating_frame() -> "pd.DataFrame":
     """One row per rating with the rater's demographics, ordered by rater then movie."""
+    import pandas as pd
+
     rows = Rating.objects.order_by("rater_id", "movie_id").values_list(
         "rater_id", "movie_id", "score", "rated_at", "rater__age", "rater__gender",
         "rater__occupation",
@@ -21,7 +34,7 @@ def rating_frame() -> pd.DataFrame:
     return pd.DataFrame.from_records(list(rows), columns=RATING_COLUMNS)
 
 
-def feedback_rating_frame(*, first_rater_id: int) -> pd.DataFrame:
+def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     """The API's feedback as extra rows shaped like rating_frame's.
 
     Each feedback person becomes one synthetic rater, numbered from ``first_rater_id``:
@@ -29,6 +42,8 @@ def feedback_rating_frame(*, first_rater_id: int) -> pd.DataFrame:
     Per person and movie one row is kept: the latest rating, else the latest choice,
     which counts as CHOSE_SCORE.
     """
+    import pandas as pd
+
     rows = Feedback.objects.order_by("id").values_list(
         "id", "request_id", "movie_id", "rating", "created_at", "age", "gender", "occupation"
     )
@@ -52,7 +67,7 @@ def feedback_rating_frame(*, first_rater_id: int) -> pd.DataFrame:
     return frame.sort_values(["rater_id", "movie_id"])[RATING_COLUMNS].reset_index(drop=True)
 
 
-def data_fingerprint(frame: pd.DataFrame) -> str:
+def data_fingerprint(frame: "pd.DataFrame") -> str:
     """SHA-256 of the ratings and demographics a model was trained on."""
     digest = hashlib.sha256()
     for column in ["rater_id", "movie_id", "score", "age"]:
@@ -74,4 +89,28 @@ def movie_catalogue(movie_ids) -> dict:
         "titles": [m.title for m in ordered],
         "years": [m.year for m in ordered],
         "genres": [sorted(genres.get(m.id, [])) for m in ordered],
+    }
+
+
+def model_card(*, recommender: Recommender) -> dict:
+    """The artifact's own account of itself, plus its file's name and size.
+
+    The file's directory is left out: clients have no business knowing server paths.
+    """
+    artifact = recommender.artifact
+    path = Path(settings.ML_MODEL_PATH)
+    try:
+        size = path.stat().st_size
+    except OSError:  # replaced or removed since it was loaded
+        size = None
+    return {
+        "model_version": recommender.version,
+        "algorithm": artifact["algorithm"],
+        "params": artifact["params"],
+        "trained_at": artifact["trained_at"],
+        "fit_seconds": artifact.get("fit_seconds"),
+        "data": artifact["data"],
+        "versions": artifact["versions"],
+        "metrics": artifact.get("metrics", {}),
+        "file": {"name": path.name, "size_bytes": size},
     }

@@ -1,20 +1,27 @@
+from django.core.validators import RegexValidator
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
+from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Movie
 from recommender.serving import MAX_RECS, served_genres
 from recsite.validation import (
+    StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
     StrictSerializer,
     choice_field,
     integer_field,
+    string_field,
 )
 
 DEFAULT_RECS = 10
 MAX_GENRES = 50
 MAX_EXCLUDE = 2000
-MAX_MOVIE_ID = 2**31 - 1
+MAX_MOVIE_ID = 2**31 - 1  # PositiveIntegerField's bound on every database
+NO_SIGNAL = (
+    f"Missing parameter: 'rating' (an integer from {MIN_SCORE} to {MAX_SCORE}) or "
+    "'chose' (true); feedback needs at least one of them"
+)
 
 
 def _list_field(name: str, child, *, what: str, max_length: int, **kwargs):
@@ -140,3 +147,90 @@ class RecommendOutputSerializer(serializers.Serializer):
     items = RecommendedMovieSerializer(many=True)
     model_version = serializers.CharField()
     request_id = serializers.CharField()
+
+
+class FeedbackInputSerializer(StrictSerializer):
+    request_id = string_field(
+        "request_id",
+        required=False,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9_-]{1,64}\Z",
+                "The parameter 'request_id' must be the request_id of a /api/recommend "
+                "response: 1 to 64 letters, digits, '-' or '_'",
+            )
+        ],
+    )
+    age = integer_field("age", MIN_AGE, MAX_AGE)
+    gender = choice_field("gender", [g for g, _ in GENDERS])
+    occupation = choice_field("occupation", OCCUPATIONS)
+    movie_id = StrictIntegerField(
+        error_messages={
+            "required": "Missing parameter: 'movie_id'",
+            "null": "The parameter 'movie_id' must be an integer",
+            "invalid": "The parameter 'movie_id' must be an integer",
+            "max_string_length": "The parameter 'movie_id' must be an integer",
+        }
+    )
+    rating = integer_field("rating", MIN_SCORE, MAX_SCORE, required=False)
+    chose = StrictBooleanField(
+        required=False,
+        default=False,
+        error_messages={
+            "invalid": "The parameter 'chose' must be true or false",
+            "null": "The parameter 'chose' must be true or false",
+        },
+    )
+
+    def validate_movie_id(self, value):
+        if not (0 < value <= MAX_MOVIE_ID and Movie.objects.filter(pk=value).exists()):
+            raise serializers.ValidationError(
+                f"The parameter 'movie_id' must be the id of a movie in the catalogue; "
+                f"there is no movie {value}",
+                code="does_not_exist",
+            )
+        return value
+
+    def to_internal_value(self, data):
+        """Field errors and a missing rating-or-choice are reported together."""
+        try:
+            values, errors = super().to_internal_value(data), {}
+        except ValidationError as exc:
+            values, errors = None, exc.detail
+        if "rating" not in data and data.get("chose") is not True and "chose" not in errors:
+            errors.setdefault("rating", []).append(ErrorDetail(NO_SIGNAL, code="required"))
+        if errors:
+            raise ValidationError(errors)
+        return values
+
+
+class FeedbackOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    request_id = serializers.CharField()
+    age = serializers.IntegerField()
+    gender = serializers.CharField()
+    occupation = serializers.CharField()
+    movie_id = serializers.IntegerField()
+    rating = serializers.IntegerField(allow_null=True)
+    chose = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class ModelFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    size_bytes = serializers.IntegerField(allow_null=True)
+
+
+class ModelCardSerializer(serializers.Serializer):
+    model_version = serializers.CharField(help_text="The same string /api/recommend returns.")
+    algorithm = serializers.CharField()
+    params = serializers.DictField(help_text="The estimator's get_params().")
+    trained_at = serializers.DateTimeField()
+    fit_seconds = serializers.FloatField(allow_null=True)
+    data = serializers.DictField(
+        help_text="SHA-256 fingerprint of the training data and its counts of ratings, "
+        "raters, movies and feedback ratings."
+    )
+    versions = serializers.DictField(child=serializers.CharField())
+    metrics = serializers.DictField(help_text="Offline metrics, when measured.")
+    file = ModelFileSerializer()

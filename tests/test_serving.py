@@ -217,7 +217,8 @@ def test_warmed_up_lists_equal_lists_ranked_on_request(loaded_catalogue, setting
 
 SERVE_ONE_REQUEST = """
 import sys
-from recsite.wsgi import application  # the app, its URLs and the warmed-up model
+from recsite.wsgi import application  # the app and the warmed-up model
+import recsite.urls  # every API module, as a worker's first request loads them
 from recommender.serving import Profile, get_recommender
 get_recommender().recommend(Profile(30, "F", "writer"), 10, genres=["Drama"])
 print(sorted({"sklearn", "scipy", "pandas"} & set(sys.modules)))

@@ -1,0 +1,88 @@
+"""The recommender's API: one thin class per operation (parse, call, shape)."""
+
+import uuid
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from movies.services import feedback_record
+from recommender.selectors import model_card
+from recommender.serializers import (
+    FeedbackInputSerializer,
+    FeedbackOutputSerializer,
+    ModelCardSerializer,
+    RecommendInputSerializer,
+    RecommendOutputSerializer,
+    recommend_input,
+)
+from recommender.serving import Profile, get_recommender
+from recsite.schema import error_response
+
+
+class RecommendApi(APIView):
+    @extend_schema(
+        summary="Recommend movies for a new user known by age, gender and occupation",
+        request=RecommendInputSerializer,
+        responses={
+            200: RecommendOutputSerializer,
+            400: error_response("Invalid or missing parameter"),
+            401: error_response("Missing, expired or invalid token"),
+            503: error_response("No trained model is available"),
+        },
+    )
+    def post(self, request):
+        data = recommend_input(request.data)
+        recommender = get_recommender()
+        profile = Profile(age=data["age"], gender=data["gender"], occupation=data["occupation"])
+        items = recommender.recommend(
+            profile,
+            data["max_recs"],
+            genres=data.get("genres", ()),
+            exclude=data.get("exclude", ()),
+        )
+        return Response(
+            {
+                "recommendations": [item["title"] for item in items],
+                "items": items,
+                "model_version": recommender.version,
+                "request_id": uuid.uuid4().hex,
+            }
+        )
+
+
+class FeedbackApi(APIView):
+    @extend_schema(
+        summary="Record that a person rated or chose a movie",
+        description=(
+            "Send the demographics the recommendation was asked for, the movie, and a "
+            "`rating` (1-5), `chose: true`, or both. `request_id` (from /api/recommend) is "
+            "optional; feedback that shares it counts as one person when training with "
+            "`train_model --with-feedback`."
+        ),
+        request=FeedbackInputSerializer,
+        responses={
+            201: FeedbackOutputSerializer,
+            400: OpenApiResponse(description="Invalid or missing parameter, or unknown movie"),
+            401: OpenApiResponse(description="Missing, expired or invalid token"),
+        },
+    )
+    def post(self, request):
+        serializer = FeedbackInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        feedback = feedback_record(**serializer.validated_data)
+        return Response(FeedbackOutputSerializer(feedback).data, status=status.HTTP_201_CREATED)
+
+
+class ModelCardApi(APIView):
+    @extend_schema(
+        summary="Describe the model being served",
+        responses={
+            200: ModelCardSerializer,
+            401: OpenApiResponse(description="Missing, expired or invalid token"),
+            503: OpenApiResponse(description="No trained model is available"),
+        },
+    )
+    def get(self, request):
+        return Response(model_card(recommender=get_recommender()))
