@@ -56,7 +56,7 @@ def error_response(description: str) -> OpenApiResponse:
 
 
 def document_body_limit(result, generator, request, public):
-    """Every operation with a body may answer 413 (recsite.guards): say so, in our shape."""
+    """Every operation with a body may answer 413 (recsite.middleware): say so, in our shape."""
     too_large = {
         "description": "The request body is larger than MAX_REQUEST_BODY",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},

@@ -49,7 +49,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "recsite.middleware.RequestLogMiddleware",  # outermost: times and logs every request
     "django.middleware.security.SecurityMiddleware",
-    "recsite.guards.RequestSizeLimitMiddleware",
+    "recsite.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,7 +57,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "recsite.guards.DatabaseUnavailableMiddleware",
+    "recsite.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "recsite.urls"
@@ -98,7 +98,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -------------------------------------------------------------------------------
 # Login throttle counts live here, so they must be shared by every worker and replica:
-# Django's database cache (table made by recommender's migration) works on SQLite and
+# Django's database cache (table made by recsite's migration) works on SQLite and
 # PostgreSQL with nothing else to run.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 
@@ -134,7 +134,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # --- Limits ------------------------------------------------------------------------------
-# Bodies above this many bytes get 413 before any view reads them (recsite.guards).
+# Bodies above this many bytes get 413 before any view reads them (recsite.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY", default=16 * 1024)
 
 # --- Data and model ------------------------------------------------------------------
@@ -200,7 +200,7 @@ LOGGING = {
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "filters": {"tracebacks_only": {"()": "recsite.middleware.TracebacksOnly"}},
+    "filters": {"tracebacks_only": {"()": "recsite.logs.TracebacksOnly"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"filters": ["tracebacks_only"]}},
 }
