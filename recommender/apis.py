@@ -7,6 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.schema import error_response
 from movies.services import feedback_record
 from recommender.selectors import model_card
 from recommender.serializers import (
@@ -18,7 +19,6 @@ from recommender.serializers import (
     recommend_input,
 )
 from recommender.serving import Profile, get_recommender
-from recsite.schema import error_response
 
 
 class RecommendApi(APIView):

@@ -2,9 +2,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Movie
-from recommender.serving import MAX_RECS, served_genres
-from recsite.validation import (
+from common.validation import (
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
@@ -13,6 +11,8 @@ from recsite.validation import (
     integer_field,
     string_field,
 )
+from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Movie
+from recommender.serving import MAX_RECS, served_genres
 
 DEFAULT_RECS = 10
 MAX_GENRES = 50

@@ -5,14 +5,14 @@ from rest_framework import serializers
 from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.views import TokenViewBase
 
+from common.schema import error_response
+from common.validation import StrictSerializer, string_field
 from recsite.auth import (
     LoginThrottle,
     issue_access_token,
     password_matches,
     token_lifetime_seconds,
 )
-from recsite.schema import error_response
-from recsite.validation import StrictSerializer, string_field
 
 
 class InvalidPassword(APIException):

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from recsite.schema import error_response
+from common.schema import error_response
 
 MessageSerializer = inline_serializer("Message", {"message": serializers.CharField()})
 WelcomeSerializer = inline_serializer(
