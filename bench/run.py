@@ -18,6 +18,7 @@ Prints a table; --json FILE writes every figure.
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -37,7 +38,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
-GENDERS = ["M", "F", "O"]
 MiB = 2**20
 
 # Targets of issue 5: (figure, comparison, bound).
@@ -86,17 +86,6 @@ def configure(workdir: Path, data_dir: Path) -> dict:
     return env
 
 
-def all_profiles() -> list[dict]:
-    from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
-
-    return [
-        {"age": age, "gender": gender, "occupation": occupation}
-        for age in range(MIN_AGE, MAX_AGE + 1)
-        for gender in GENDERS
-        for occupation in OCCUPATIONS
-    ]
-
-
 # --- 1. in-process -----------------------------------------------------------------------
 
 
@@ -132,6 +121,8 @@ def time_view(view, bodies, token) -> list[float]:
         )
         for body in bodies
     ]
+    for request in requests:
+        request.request_id = secrets.token_hex(16)  # what recsite.middleware gives each
     seconds = []
     for request in requests:
         started = time.perf_counter()
@@ -163,11 +154,12 @@ def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
     """cold: every profile new to the cache; warm: the same requests again; filtered:
     random genres and excluded ids (scored afresh each time)."""
     from recommender.apis import RecommendApi
+    from recommender.serving import all_profiles
     from recsite.auth import issue_access_token
 
     view, token, rng = RecommendApi.as_view(), str(issue_access_token()), random.Random(seed)
     recommender = serve_model(model_path)
-    profiles = rng.sample(all_profiles(), n)
+    profiles = [dataclasses.asdict(profile) for profile in rng.sample(all_profiles(), n)]
     view_seconds = {"cold": time_view(view, profiles, token)}
     view_seconds["warm"] = time_view(view, profiles, token)
     bodies = filtered_bodies(

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 
-from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
+from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +223,6 @@ def parse_movies(text: str, genres: dict[int, tuple]):
 
 def parse_raters(text: str) -> dict[int, tuple]:
     raters: dict[int, tuple] = {}
-    gender_codes = [code for code, _ in GENDERS]
     for number, (id_, age, gender, occupation, zip_code) in _lines(text, "u.user", "|", 5):
         rater_id = _id(id_, "user id", "u.user", number)
         age = _int(age, "age", "u.user", number)
@@ -232,8 +231,8 @@ def parse_raters(text: str) -> dict[int, tuple]:
             problem = f"user {rater_id} is repeated"
         elif not MIN_AGE <= age <= MAX_AGE:
             problem = f"age {age} is outside {MIN_AGE}-{MAX_AGE}"
-        elif gender not in gender_codes:
-            problem = f"gender {gender!r} is not one of {', '.join(gender_codes)}"
+        elif gender not in Gender.values:
+            problem = f"gender {gender!r} is not one of {', '.join(Gender.values)}"
         elif occupation not in OCCUPATIONS:
             problem = f"occupation {occupation!r} is not an ml-100k occupation"
         elif len(zip_code) > 10:

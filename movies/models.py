@@ -4,7 +4,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-GENDERS = [("M", "Male"), ("F", "Female"), ("O", "Other")]
 OCCUPATIONS = [
     "administrator", "artist", "doctor", "educator", "engineer", "entertainment",
     "executive", "healthcare", "homemaker", "lawyer", "librarian", "marketing", "none",
@@ -13,6 +12,14 @@ OCCUPATIONS = [
 ]  # fmt: skip
 MIN_AGE, MAX_AGE = 0, 120
 MIN_SCORE, MAX_SCORE = 1, 5
+
+
+class Gender(models.TextChoices):
+    """What the API accepts; ml-100k's raters are M or F only."""
+
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    OTHER = "O", "Other"
 
 
 class Genre(models.Model):
@@ -57,7 +64,7 @@ def demographic_constraints(prefix: str) -> list[models.CheckConstraint]:
             condition=Q(age__gte=MIN_AGE, age__lte=MAX_AGE), name=f"{prefix}_age_range"
         ),
         models.CheckConstraint(
-            condition=Q(gender__in=[g for g, _ in GENDERS]), name=f"{prefix}_gender_valid"
+            condition=Q(gender__in=Gender.values), name=f"{prefix}_gender_valid"
         ),
         models.CheckConstraint(
             condition=Q(occupation__in=OCCUPATIONS), name=f"{prefix}_occupation_valid"
@@ -70,7 +77,7 @@ class Rater(models.Model):
 
     id = models.PositiveIntegerField(primary_key=True)
     age = models.PositiveSmallIntegerField()
-    gender = models.CharField(max_length=1, choices=GENDERS)
+    gender = models.CharField(max_length=1, choices=Gender.choices)
     occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
     zip_code = models.CharField(max_length=10, blank=True)
 
@@ -113,7 +120,7 @@ class Feedback(models.Model):
 
     request_id = models.CharField(max_length=64, blank=True, db_index=True)
     age = models.PositiveSmallIntegerField()
-    gender = models.CharField(max_length=1, choices=GENDERS)
+    gender = models.CharField(max_length=1, choices=Gender.choices)
     occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
     movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="feedback")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)

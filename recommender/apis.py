@@ -1,7 +1,5 @@
 """The recommender's API: one thin class per operation (parse, call, shape)."""
 
-import uuid
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -47,7 +45,7 @@ class RecommendApi(APIView):
                 "recommendations": [item["title"] for item in items],
                 "items": items,
                 "model_version": recommender.version,
-                "request_id": uuid.uuid4().hex,
+                "request_id": request.request_id,  # recsite.middleware's
             }
         )
 

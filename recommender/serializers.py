@@ -11,7 +11,7 @@ from common.validation import (
     integer_field,
     string_field,
 )
-from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Movie
+from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender, Movie
 from recommender.serving import MAX_RECS, served_genres
 
 DEFAULT_RECS = 10
@@ -49,7 +49,7 @@ class RecommendInputSerializer(StrictSerializer):
     """Who the recommendations are for (age, gender, occupation), how many, and filters."""
 
     age = integer_field("age", MIN_AGE, MAX_AGE)
-    gender = choice_field("gender", [g for g, _ in GENDERS])
+    gender = choice_field("gender", Gender.values)
     occupation = choice_field("occupation", OCCUPATIONS)
     max_recs = integer_field("max_recs", 1, MAX_RECS, required=False, default=DEFAULT_RECS)
     genres = _list_field(
@@ -103,7 +103,7 @@ class RecommendInputSerializer(StrictSerializer):
 # fields, which costs more than ranking; validation itself keeps no state on it.
 _RECOMMEND_INPUT = RecommendInputSerializer()
 _PLAIN_KEYS = frozenset(("age", "gender", "occupation", "max_recs"))
-_GENDERS = frozenset(g for g, _ in GENDERS)
+_GENDERS = frozenset(Gender.values)
 _OCCUPATIONS = frozenset(OCCUPATIONS)
 
 
@@ -162,7 +162,7 @@ class FeedbackInputSerializer(StrictSerializer):
         ],
     )
     age = integer_field("age", MIN_AGE, MAX_AGE)
-    gender = choice_field("gender", [g for g, _ in GENDERS])
+    gender = choice_field("gender", Gender.values)
     occupation = choice_field("occupation", OCCUPATIONS)
     movie_id = StrictIntegerField(
         error_messages={

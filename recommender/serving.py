@@ -12,7 +12,7 @@ import numpy as np
 from django.conf import settings
 from rest_framework.exceptions import APIException
 
-from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
+from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.artifact import ArtifactError, load_artifact
 
 UNKNOWN_TITLE = "unknown"
@@ -43,11 +43,10 @@ def _row(profile: Profile) -> dict:
 
 def all_profiles() -> list[Profile]:
     """Every profile the API accepts, youngest first."""
-    genders = [gender for gender, _ in GENDERS]
     return [
         Profile(age, gender, occupation)
         for age in range(MIN_AGE, MAX_AGE + 1)
-        for gender in genders
+        for gender in Gender.values
         for occupation in OCCUPATIONS
     ]
 

@@ -30,9 +30,9 @@ PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 class RequestLogMiddleware:
     """Outermost middleware: times everything inside it and sees every final status.
 
-    It gives each request an id (``request.request_id``) and keeps the one a response
-    body already carries (/api/recommend's), so the log line, the ``X-Request-ID`` header
-    and the body agree, and feedback that quotes the id can be traced to its request.
+    It gives each request an id (``request.request_id``), which /api/recommend's body
+    carries too, so the log line, the ``X-Request-ID`` header and the body agree, and
+    feedback that quotes the id can be traced to its request.
     """
 
     def __init__(self, get_response):
@@ -46,8 +46,7 @@ class RequestLogMiddleware:
 
         body = getattr(response, "data", None)  # DRF responses keep their data
         body = body if isinstance(body, dict) else {}
-        request_id = str(body.get("request_id") or request.request_id)
-        response["X-Request-ID"] = request_id
+        response["X-Request-ID"] = request.request_id
         status = response.status_code
         if status >= 500:
             level = logging.ERROR
@@ -66,7 +65,7 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": status,
                 "duration_ms": round(duration_ms, 2),
-                "request_id": request_id,
+                "request_id": request.request_id,
                 "model_version": body.get("model_version"),
             },
         )

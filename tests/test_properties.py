@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
+from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.serializers import RecommendInputSerializer
 from recommender.services import model_train
 from recsite.exceptions import error_body
 from recsite.login import InvalidPassword, LoginSerializer
 
 PASSWORD = "test-password"
-GENDER_CODES = [code for code, _ in GENDERS]
+GENDER_CODES = Gender.values
 FIELDS = {
     "age": st.integers(MIN_AGE, MAX_AGE),
     "gender": st.sampled_from(GENDER_CODES),
