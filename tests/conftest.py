@@ -7,6 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from movies.services import movies_load
+from recommender.services import model_train
 from recsite.auth import issue_access_token
 from tests.live import manage, production_env, sqlite_url
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
@@ -30,6 +31,20 @@ def ml100k_zip(tmp_path) -> Path:
 def loaded_catalogue(db, ml100k_dir):
     """The database loaded with the small data set; returns the LoadSummary."""
     return movies_load(source=str(ml100k_dir), progress=False)
+
+
+@pytest.fixture
+def model_path(settings, tmp_path) -> Path:
+    """Where the server looks for its model during the test; nothing is there yet."""
+    settings.ML_MODEL_PATH = tmp_path / "models" / "model.joblib"
+    return settings.ML_MODEL_PATH
+
+
+@pytest.fixture
+def trained(loaded_catalogue, model_path) -> Path:
+    """The default model trained on the small data set, at the path the server reads."""
+    model_train(output=model_path, progress=False)
+    return model_path
 
 
 @pytest.fixture

@@ -43,13 +43,6 @@ CATALOGUE_TABLES = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def good_model(loaded_catalogue, tmp_path):
-    path = tmp_path / "good.joblib"
-    model_train(output=path, progress=False)
-    return path
-
-
 def recommend(client):
     return client.post("/api/recommend", VALID, format="json")
 
@@ -103,11 +96,11 @@ BAD_MODELS = {
 
 @pytest.mark.parametrize("kind", BAD_MODELS)
 def test_bad_model_file_is_503_saying_what_to_do_and_the_rest_serves(
-    kind, good_model, tmp_path, settings, api
+    kind, trained, tmp_path, settings, api
 ):
     make_bad, says = BAD_MODELS[kind]
     settings.ML_MODEL_PATH = tmp_path / "served.joblib"
-    make_bad(good_model, settings.ML_MODEL_PATH)
+    make_bad(trained, settings.ML_MODEL_PATH)
 
     response = recommend(api)
 
@@ -120,18 +113,16 @@ def test_bad_model_file_is_503_saying_what_to_do_and_the_rest_serves(
     assert login(APIClient(), settings.SESSION_PASSWORD).status_code == 200
 
 
-def test_model_file_fixed_or_broken_takes_effect_without_restart(
-    good_model, tmp_path, settings, api
-):
+def test_model_file_fixed_or_broken_takes_effect_without_restart(trained, tmp_path, settings, api):
     settings.ML_MODEL_PATH = served = tmp_path / "served.joblib"
     served.write_bytes(b"not a model")
     assert recommend(api).status_code == 503
     assert recommend(api).status_code == 503  # the refusal is remembered, not retried
 
-    install(good_model, served)
+    install(trained, served)
     assert recommend(api).status_code == 200
 
-    served.write_bytes(good_model.read_bytes()[:1000])
+    served.write_bytes(trained.read_bytes()[:1000])
     assert recommend(api).json()["code"] == "model_unavailable"
 
 
@@ -184,7 +175,7 @@ def server_with_bad_model(migrated_sqlite, tmp_path_factory):
 
 
 def test_gunicorn_starts_and_serves_with_a_bad_model_then_recovers(
-    server_with_bad_model, good_model, settings
+    server_with_bad_model, trained, settings
 ):
     server, model = server_with_bad_model
     token = str(issue_access_token())
@@ -198,7 +189,7 @@ def test_gunicorn_starts_and_serves_with_a_bad_model_then_recovers(
     assert server.request("POST", "/api/login", {"session_password": "x"}).status == 401
     assert server.booted_workers() == 2, "a worker died and was replaced (crash loop)"
 
-    install(good_model, model)
+    install(trained, model)
     for _ in range(6):  # whichever worker answers
         reply = server.request("POST", "/api/recommend", VALID, token=token)
         assert reply.status == 200
@@ -296,11 +287,11 @@ call_command("train_model", algorithm="seed-rf", output=sys.argv[2])
 
 @pytest.mark.parametrize("stage", ["fitting", "renaming"])
 def test_train_model_killed_halfway_leaves_the_previous_model_served(
-    stage, small_catalogue_db, good_model, tmp_path, settings, api
+    stage, small_catalogue_db, trained, tmp_path, settings, api
 ):
     db = copy_sqlite(small_catalogue_db, tmp_path / "db.sqlite3")
     settings.ML_MODEL_PATH = served = tmp_path / "served.joblib"
-    install(good_model, served)
+    install(trained, served)
     before, version = sha256(served), recommend(api).json()["model_version"]
     trainer = subprocess.Popen(
         [sys.executable, "-c", TRAIN_UNTIL_KILLED, stage, str(served)],
@@ -359,8 +350,8 @@ def test_database_error_in_an_api_view_is_503(client, monkeypatch):
     assert response.json()["code"] == "database_unavailable"
 
 
-def test_database_down_endpoints_without_sql_still_answer(good_model, settings, api, database_down):
-    settings.ML_MODEL_PATH = good_model
+def test_database_down_endpoints_without_sql_still_answer(trained, settings, api, database_down):
+    settings.ML_MODEL_PATH = trained
     assert api.get("/").status_code == 200
     assert api.get("/protected").status_code == 200
     assert api.get("/api/schema/").status_code == 200
@@ -397,10 +388,10 @@ def server_without_database(tmp_path_factory):
 
 
 def test_gunicorn_without_database_serves_what_needs_none(
-    server_without_database, good_model, settings
+    server_without_database, trained, settings
 ):
     server, model = server_without_database
-    install(good_model, model)
+    install(trained, model)
     token = str(issue_access_token())
 
     assert server.request("GET", "/").status == 200

@@ -20,18 +20,6 @@ PROFILE = {"age": 30, "gender": "M", "occupation": "programmer"}
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def model_path(settings, tmp_path):
-    settings.ML_MODEL_PATH = tmp_path / "models" / "model.joblib"
-    return settings.ML_MODEL_PATH
-
-
-@pytest.fixture
-def trained(loaded_catalogue, model_path):
-    call_command("train_model")
-    return model_path
-
-
 def recommend(api):
     return api.post("/api/recommend", PROFILE, format="json")
 

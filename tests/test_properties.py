@@ -8,7 +8,6 @@ one that crashes.
 
 import json
 
-import pytest
 from django.core.cache import cache
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -17,7 +16,6 @@ from rest_framework.test import APIClient
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.serializers import RecommendInputSerializer
-from recommender.services import model_train
 from recsite.exceptions import error_body
 from recsite.login import InvalidPassword, LoginSerializer
 
@@ -124,12 +122,6 @@ def test_login_serializer_issues_a_token_only_for_the_password(body):
 API = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def trained(loaded_catalogue, settings, tmp_path):
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    model_train(output=settings.ML_MODEL_PATH, progress=False)
 
 
 def post_json(api, path: str, body):

@@ -9,24 +9,11 @@ from rest_framework.test import APIClient
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
 from recommender.serializers import RecommendInputSerializer, recommend_input
-from recommender.services import model_train
 from recsite.parsers import JSONParser as FastJSONParser
 from recsite.parsers import is_unicode_text
 
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
 GENDER_MESSAGE = "The parameter 'gender' must be one of the following: 'M', 'F', 'O'"
-
-
-@pytest.fixture
-def model_path(settings, tmp_path):
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    return settings.ML_MODEL_PATH
-
-
-@pytest.fixture
-def trained(loaded_catalogue, model_path):
-    model_train(output=model_path, progress=False)
-    return model_path
 
 
 def recommend(api, body):
