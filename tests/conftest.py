@@ -7,9 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from movies.services import movies_load
+from ops.live import current_secrets, manage, production_env, sqlite_url
 from recommender.services import model_train
 from recsite.auth import issue_access_token
-from tests.live import manage, production_env, sqlite_url
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
 
 DEFAULT_ML100K_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ml-100k"
@@ -74,7 +74,8 @@ def full_ml100k_dir() -> Path:
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
     """A migrated SQLite file for real processes (manage.py, gunicorn); copy it with
-    tests.live.copy_sqlite rather than writing to it."""
+    ops.live.copy_sqlite rather than writing to it."""
     path = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
-    manage("migrate", "--noinput", env=production_env(DATABASE_URL=sqlite_url(path)))
+    env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))
+    manage(env, "migrate", "--noinput")
     return path

@@ -18,14 +18,11 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, save_artifact
-from recommender.services import model_train
-from recsite.auth import LoginThrottle, issue_access_token
-from recsite.views import HomeApi
-from tests.live import (
+from ops.live import (
     ROOT,
     STARTUP_SECONDS,
     copy_sqlite,
+    current_secrets,
     manage,
     production_env,
     read_line,
@@ -34,6 +31,10 @@ from tests.live import (
     stop,
     table_counts,
 )
+from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, save_artifact
+from recommender.services import model_train
+from recsite.auth import LoginThrottle, issue_access_token
+from recsite.views import HomeApi
 from tests.mlfixtures import write_ml100k
 
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
@@ -167,6 +168,7 @@ def server_with_bad_model(migrated_sqlite, tmp_path_factory):
     model = folder / "model.joblib"
     model.write_bytes(os.urandom(4096))
     env = production_env(
+        secrets=current_secrets(),
         DATABASE_URL=sqlite_url(copy_sqlite(migrated_sqlite, folder / "db.sqlite3")),
         ML_MODEL_PATH=str(model),
     )
@@ -206,7 +208,8 @@ def small_catalogue_db(migrated_sqlite, tmp_path_factory):
     folder = tmp_path_factory.mktemp("small-catalogue")
     db = copy_sqlite(migrated_sqlite, folder / "db.sqlite3")
     source = write_ml100k(folder / "ml-100k")
-    manage("load_movies", "--source", str(source), env=production_env(DATABASE_URL=sqlite_url(db)))
+    env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(db))
+    manage(env, "load_movies", "--source", str(source))
     return db
 
 
@@ -240,7 +243,7 @@ def test_load_movies_killed_while_writing_leaves_the_previous_state(
     before = table_counts(db, CATALOGUE_TABLES)
     loader = subprocess.Popen(
         [sys.executable, "manage.py", "load_movies", "--source", str(full_ml100k_dir)],
-        cwd=ROOT, env=production_env(DATABASE_URL=sqlite_url(db)),
+        cwd=ROOT, env=production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(db)),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -295,7 +298,7 @@ def test_train_model_killed_halfway_leaves_the_previous_model_served(
     before, version = sha256(served), recommend(api).json()["model_version"]
     trainer = subprocess.Popen(
         [sys.executable, "-c", TRAIN_UNTIL_KILLED, stage, str(served)],
-        cwd=ROOT, env=production_env(DATABASE_URL=sqlite_url(db)),
+        cwd=ROOT, env=production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(db)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -380,10 +383,11 @@ def server_without_database(tmp_path_factory):
     """gunicorn whose DATABASE_URL names a PostgreSQL server that is not there."""
     folder = tmp_path_factory.mktemp("no-database")
     env = production_env(
+        secrets=current_secrets(),
         DATABASE_URL=f"postgres://recsite:secret@127.0.0.1:{closed_port()}/recsite",
         ML_MODEL_PATH=str(folder / "model.joblib"),
     )
-    with serving(env, folder / "gunicorn.log") as [server]:
+    with serving(env, folder / "gunicorn.log", workers=1) as [server]:
         yield server, folder / "model.joblib"
 
 

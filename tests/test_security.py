@@ -19,10 +19,18 @@ from django.test import Client, override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from ops.live import (
+    ROOT,
+    copy_sqlite,
+    current_secrets,
+    manage,
+    production_env,
+    serving,
+    sqlite_url,
+)
 from recommender.artifact import ArtifactError, load_artifact, save_artifact
 from recsite.auth import issue_access_token
 from recsite.views import HomeApi
-from tests.live import ROOT, copy_sqlite, manage, production_env, serving, sqlite_url
 
 PASSWORD = "test-password"
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
@@ -129,7 +137,11 @@ def replicas(migrated_sqlite, tmp_path_factory):
     """Two gunicorn instances of two workers each on one SQLite database."""
     folder = tmp_path_factory.mktemp("replicas")
     db = copy_sqlite(migrated_sqlite, folder / "db.sqlite3")
-    env = production_env(DATABASE_URL=sqlite_url(db), ML_MODEL_PATH=str(folder / "none.joblib"))
+    env = production_env(
+        secrets=current_secrets(),
+        DATABASE_URL=sqlite_url(db),
+        ML_MODEL_PATH=str(folder / "none.joblib"),
+    )
     with serving(env, folder / "a.log", folder / "b.log", workers=2) as (a, b):
         yield a, b, db
 
@@ -183,12 +195,12 @@ def test_production_without_secrets_does_not_start(settings_module, monkeypatch)
 
 def test_production_settings_pass_check_deploy(tmp_path):
     env = production_env(
-        SECRET_KEY=secrets.token_urlsafe(50),
+        secrets={"SECRET_KEY": secrets.token_urlsafe(50), "SESSION_PASSWORD": "a password"},
         DATABASE_URL=sqlite_url(tmp_path / "db.sqlite3"),
         ALLOWED_HOSTS="recsite.example.com",
     )
     del env["SECURE_SSL_REDIRECT"]  # production's default: HTTPS only, cookies Secure
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 

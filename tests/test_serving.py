@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 
+from ops import live
 from recommender.serving import (
     MAX_RECS,
     Profile,
@@ -19,7 +20,6 @@ from recommender.serving import (
     served_genres,
     warm_up,
 )
-from tests import live
 
 PROFILE = Profile(30, "M", "programmer")
 
@@ -225,7 +225,7 @@ def test_serving_imports_neither_scikit_learn_nor_scipy_nor_pandas(trained):
     served = subprocess.run(
         [sys.executable, "-c", SERVE_ONE_REQUEST],
         cwd=live.ROOT,
-        env=live.production_env(ML_MODEL_PATH=str(trained)),
+        env=live.production_env(secrets=live.current_secrets(), ML_MODEL_PATH=str(trained)),
         capture_output=True,
         text=True,
         check=True,
