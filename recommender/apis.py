@@ -1,6 +1,6 @@
 """The recommender's API: one thin class per operation (parse, call, shape)."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from recommender.serving import Profile, get_recommender
 class RecommendApi(APIView):
     @extend_schema(
         summary="Recommend movies for a new user known by age, gender and occupation",
+        tags=["recommendations"],
         request=RecommendInputSerializer,
         responses={
             200: RecommendOutputSerializer,
@@ -53,6 +54,7 @@ class RecommendApi(APIView):
 class FeedbackApi(APIView):
     @extend_schema(
         summary="Record that a person rated or chose a movie",
+        tags=["feedback"],
         description=(
             "Send the demographics the recommendation was asked for, the movie, and a "
             "`rating` (1-5), `chose: true`, or both. `request_id` (from /api/recommend) is "
@@ -62,8 +64,8 @@ class FeedbackApi(APIView):
         request=FeedbackInputSerializer,
         responses={
             201: FeedbackOutputSerializer,
-            400: OpenApiResponse(description="Invalid or missing parameter, or unknown movie"),
-            401: OpenApiResponse(description="Missing, expired or invalid token"),
+            400: error_response("Invalid or missing parameter, or unknown movie"),
+            401: error_response("Missing, expired or invalid token"),
         },
     )
     def post(self, request):
@@ -76,10 +78,11 @@ class FeedbackApi(APIView):
 class ModelCardApi(APIView):
     @extend_schema(
         summary="Describe the model being served",
+        tags=["operations"],
         responses={
             200: ModelCardSerializer,
-            401: OpenApiResponse(description="Missing, expired or invalid token"),
-            503: OpenApiResponse(description="No trained model is available"),
+            401: error_response("Missing, expired or invalid token"),
+            503: error_response("No trained model is available"),
         },
     )
     def get(self, request):

@@ -42,6 +42,7 @@ class LoginSerializer(StrictSerializer):
 
 @extend_schema(
     summary="Exchange the session password for an access token",
+    tags=["authentication"],
     responses={
         200: inline_serializer(
             "LoginResult",

@@ -21,7 +21,11 @@ class HomeApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    @extend_schema(summary="Welcome, with links to the docs", responses={200: WelcomeSerializer})
+    @extend_schema(
+        summary="Welcome, with links to the docs",
+        tags=["operations"],
+        responses={200: WelcomeSerializer},
+    )
     def get(self, request):
         # Absolute links: the browsable API makes them clickable.
         links = {
@@ -40,6 +44,7 @@ class HomeApi(APIView):
 class ProtectedApi(APIView):
     @extend_schema(
         summary="Check that a token works",
+        tags=["authentication"],
         responses={
             200: MessageSerializer,
             401: error_response("Missing, expired or invalid token"),
