@@ -41,7 +41,8 @@ serve:
 test: $(BIN)/.dev
 	$(BIN)/python -m pytest
 
-## Benchmark of issue 5 (not part of the tests; needs wrk): table on stdout, figures in var/.
+## Benchmark of the recommend path (not part of the tests; needs wrk): table on stdout,
+## figures in var/bench.json; see docs/performance.md.
 bench: $(BIN)/.dev
 	$(BIN)/python bench/run.py --json var/bench.json
 
@@ -55,8 +56,8 @@ docker-lint: $(BIN)/.dev
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/shellcheck docker/entrypoint.sh
 
-## Issue 6, in .ci/run: the suite on PostgreSQL, then checks against the live server
-## (generated requests, a load soak, two replicas); see README "Reliability".
+## Run by .ci/run: the suite on PostgreSQL, then checks against the live server
+## (generated requests, a load soak, two replicas); see docs/reliability.md.
 .PHONY: test-postgres fuzz soak replicas
 
 test-postgres: $(BIN)/.dev

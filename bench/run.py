@@ -1,4 +1,4 @@
-"""Benchmark of the recommend path (issue 5): `make bench`, or `python bench/run.py --help`.
+"""Benchmark of the recommend path: `make bench`, or `python bench/run.py --help`.
 
 Not part of the test suite. It builds its own database and model files in a temporary
 folder from ml-100k ($ML100K_DIR, else ../shared/data/ml-100k), then measures:
@@ -40,7 +40,7 @@ from ops import live  # noqa: E402
 WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 MiB = 2**20
 
-# Targets of issue 5: (figure, comparison, bound).
+# The performance targets (docs/performance.md): (figure, comparison, bound).
 TARGETS = [
     ("http.c8.recommend_over_home", ">=", 0.8),
     ("http.c32.recommend_over_home", ">=", 0.8),

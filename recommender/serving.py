@@ -19,7 +19,7 @@ UNKNOWN_TITLE = "unknown"
 MAX_RECS = 100
 # Every profile there is: 121 ages x 3 genders x 21 occupations = 7,623 entries of ~1.5 kB.
 TOP_CACHE_SIZE = 8192
-# About 1 s for the default model on ml-100k; a slow model ranks what it can in this time.
+# Enough for the default model (docs/performance.md); a slow model ranks what it can in it.
 WARM_UP_SECONDS = 5.0
 
 

@@ -5,8 +5,8 @@ and tokens are checked from their signature and claims alone. A token also carri
 fingerprint of the password it was issued for, so changing SESSION_PASSWORD retires
 every token issued before. Login attempts are throttled with counts in the shared cache.
 
-Decoding a token and checking its signature costs about 0.1 ms, a fifth of a
-recommendation's time in the server, so each process remembers the tokens it has verified
+Decoding a token and checking its signature is a large share of a recommendation's time
+in the server (docs/performance.md), so each process remembers the tokens it has verified
 (a bounded number); expiry and the password fingerprint are still checked on every request.
 """
 

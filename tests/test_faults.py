@@ -1,4 +1,4 @@
-"""Faults, each answered with a clear message and nothing lost (issue 6): a bad model
+"""Faults, each answered with a clear message and nothing lost: a bad model
 file, an artifact from another scikit-learn, load_movies and train_model killed halfway,
 the database unreachable."""
 

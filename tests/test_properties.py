@@ -67,7 +67,7 @@ def is_int_between(value, low, high) -> bool:
 
 
 def recommend_body_is_valid(body) -> bool:
-    """The contract of README "API", written out independently of the serializer."""
+    """The contract of docs/api.md, written out independently of the serializer."""
     return (
         isinstance(body, dict)
         and set(REQUIRED) <= body.keys() <= set(FIELDS)

@@ -163,7 +163,7 @@ def test_a_body_in_another_charset_is_read_in_that_charset(api, trained):
     assert all("Drama" in item["genres"] for item in response.json()["items"])
 
 
-# --- genres and exclude (issue 7) --------------------------------------------------------
+# --- genres and exclude ------------------------------------------------------------------
 
 GENRES_MESSAGE = "The parameter 'genres' must be a list of genre names"
 EXCLUDE_MESSAGE = "The parameter 'exclude' must be a list of movie ids (positive integers)"

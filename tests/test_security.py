@@ -1,4 +1,4 @@
-"""Security (issue 6): nothing unpickled before its HMAC checks, login without hints and
+"""Security: nothing unpickled before its HMAC checks, login without hints and
 throttled across workers and replicas, production settings that pass check --deploy, no
 stack trace in any response, oversized bodies refused. Token attacks: test_auth_api.py."""
 
