@@ -19,3 +19,7 @@ ErrorSerializer = inline_serializer(
 
 def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+# The 401 of every operation that needs a token.
+NOT_AUTHENTICATED = error_response("Missing, expired or invalid token")

@@ -5,7 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.schema import error_response
+from common.schema import NOT_AUTHENTICATED, error_response
 from movies.services import feedback_record
 from recommender.selectors import model_card
 from recommender.serializers import (
@@ -18,6 +18,8 @@ from recommender.serializers import (
 )
 from recommender.serving import Profile, get_recommender
 
+NO_MODEL = error_response("No trained model is available")
+
 
 class RecommendApi(APIView):
     @extend_schema(
@@ -27,8 +29,8 @@ class RecommendApi(APIView):
         responses={
             200: RecommendOutputSerializer,
             400: error_response("Invalid or missing parameter"),
-            401: error_response("Missing, expired or invalid token"),
-            503: error_response("No trained model is available"),
+            401: NOT_AUTHENTICATED,
+            503: NO_MODEL,
         },
     )
     def post(self, request):
@@ -65,7 +67,7 @@ class FeedbackApi(APIView):
         responses={
             201: FeedbackOutputSerializer,
             400: error_response("Invalid or missing parameter, or unknown movie"),
-            401: error_response("Missing, expired or invalid token"),
+            401: NOT_AUTHENTICATED,
         },
     )
     def post(self, request):
@@ -81,8 +83,8 @@ class ModelCardApi(APIView):
         tags=["operations"],
         responses={
             200: ModelCardSerializer,
-            401: error_response("Missing, expired or invalid token"),
-            503: error_response("No trained model is available"),
+            401: NOT_AUTHENTICATED,
+            503: NO_MODEL,
         },
     )
     def get(self, request):

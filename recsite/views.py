@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from common.schema import error_response
+from common.schema import NOT_AUTHENTICATED
 
 MessageSerializer = inline_serializer("Message", {"message": serializers.CharField()})
 WelcomeSerializer = inline_serializer(
@@ -47,7 +47,7 @@ class ProtectedApi(APIView):
         tags=["authentication"],
         responses={
             200: MessageSerializer,
-            401: error_response("Missing, expired or invalid token"),
+            401: NOT_AUTHENTICATED,
         },
     )
     def get(self, request):
