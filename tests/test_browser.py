@@ -166,7 +166,7 @@ def test_swagger_ui_logs_in_authorizes_and_recommends(trained, settings, page):
     with artifacts_on_failure(page, "api-docs"):
         page.goto("/api/docs/")
 
-        login = page.locator("#operations-api-api_login_create")
+        login = page.locator("#operations-authentication-api_login_create")
         body = try_it_out(login, {"session_password": settings.SESSION_PASSWORD})
         assert set(body) >= {"access_token", "token_type", "expires_in"}
 
@@ -177,7 +177,7 @@ def test_swagger_ui_logs_in_authorizes_and_recommends(trained, settings, page):
         dialog.get_by_role("button", name="Close", exact=True).click()
         expect(page.locator(".auth-wrapper .authorize")).to_have_class(re.compile("locked"))
 
-        recommend = page.locator("#operations-api-api_recommend_create")
+        recommend = page.locator("#operations-recommendations-api_recommend_create")
         body = try_it_out(recommend, PROFILE)
         assert body["recommendations"] == [item["title"] for item in expected]
         assert len(body["recommendations"]) == PROFILE["max_recs"]
