@@ -62,8 +62,10 @@ docker-lint: $(BIN)/.dev
 test-postgres: $(BIN)/.dev
 	bash ops/with-postgres $(BIN)/python -m pytest
 
+# A fixed seed, so that a failure repeats; `make fuzz FUZZ_SEED=` draws a new one.
+FUZZ_SEED ?= 0
 fuzz: $(BIN)/.dev
-	$(BIN)/python -m ops.fuzz
+	$(BIN)/python -m ops.fuzz $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
 soak: $(BIN)/.dev
 	$(BIN)/python -m ops.soak
