@@ -57,6 +57,10 @@ TARGETS = [
 ]
 
 
+class BenchFailed(Exception):
+    """The run measured something other than served recommendations; says what."""
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -121,6 +125,8 @@ def time_view(view, bodies, token) -> list[float]:
         response.render()
         seconds.append(time.perf_counter() - started)
         if response.status_code != 200:
+            raise BenchFailed(f"The recommend view answered {response.status_code}, not 200.")
+        if response.status_code != 200:
             raise RuntimeError(f"recommend answered {response.status_code}: {response.content}")
     return seconds
 
@@ -170,6 +176,8 @@ def measure_home(n: int) -> dict:
         response.render()
         seconds.append(time.perf_counter() - started)
         if response.status_code != 200:
+            raise BenchFailed(f"The recommend view answered {response.status_code}, not 200.")
+        if response.status_code != 200:
             raise RuntimeError(f"GET / answered {response.status_code}: {response.content}")
     return percentiles(seconds)
 
@@ -215,14 +223,19 @@ def wrk(server, *, connections: int, seconds: int, token: str | None = None) -> 
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     procs = workers(server)
     cpu_before = cpu_seconds(procs)
+    url = f"http://{live.HOST}:{server.port}/"
     out = subprocess.run(
-        [*command, "-s", str(WRK_SCRIPT), f"http://{live.HOST}:{server.port}/"], env=env,
-        capture_output=True,
-        text=True, check=True,
+        [*command, "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
+        check=True,
     ).stdout  # fmt: skip
     cpu = cpu_seconds(procs) - cpu_before
     line = next(line for line in out.splitlines() if line.startswith("BENCH "))
     result = json.loads(line.removeprefix("BENCH "))
+    if result["non_2xx"] or result["socket_errors"]:
+        raise BenchFailed(
+            f"wrk got {result['non_2xx']} non-2xx answers and {result['socket_errors']} socket "
+            f"errors from {url}: a run with errors measures nothing."
+        )
     result["rps"] = result["requests"] / result["seconds"]
     result["server_cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
     return result
@@ -408,7 +421,8 @@ def figure(results: dict, dotted: str):
     return value
 
 
-def print_report(results: dict) -> None:
+def print_report(results: dict) -> list[str]:
+    """Print every figure and the targets; return the targets not met."""
     rows = [("section", "measure", "median")]
     for model, modes in results.get("in_process", {}).items():
         for mode, values in modes.items():
@@ -461,17 +475,27 @@ def print_report(results: dict) -> None:
             )  # fmt: skip
     rows.append(("", "", ""))
     rows.append(("target", "figure", "median vs bound"))
+    unmet = []
     for dotted, op, bound in TARGETS:
         with contextlib.suppress(KeyError):
             value = figure(results, dotted)
             met = {"<": value < bound, "<=": value <= bound, ">=": value >= bound}[op]
             rows.append(("met" if met else "NOT MET", dotted, f"{value:.3g} {op} {bound}"))
+            unmet += [] if met else [dotted]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return unmet
 
 
 def main() -> None:
+    try:
+        run()
+    except BenchFailed as error:
+        sys.exit(f"bench: {error}")
+
+
+def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds per figure (median)")
     parser.add_argument("--requests", type=int, default=1000, help="in-process requests")
@@ -519,11 +543,13 @@ def main() -> None:
             results["scale"] = measure_scale(workdir, args)
         results["machine"]["load_average_after"] = os.getloadavg()
 
-    print_report(results)
+    unmet = print_report(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
         log(f"wrote {args.json}")
+    if unmet:
+        sys.exit(f"bench: {len(unmet)} target(s) not met: {', '.join(unmet)}.")
 
 
 def _default_algorithm() -> str:

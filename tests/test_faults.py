@@ -114,11 +114,18 @@ def test_bad_model_file_is_503_saying_what_to_do_and_the_rest_serves(
     assert login(APIClient(), settings.SESSION_PASSWORD).status_code == 200
 
 
-def test_model_file_fixed_or_broken_takes_effect_without_restart(trained, tmp_path, settings, api):
+def test_model_file_fixed_or_broken_takes_effect_without_restart(
+    trained, tmp_path, settings, api, monkeypatch
+):
+    loads = []
+    monkeypatch.setattr(
+        "recommender.serving.load_artifact", lambda path: loads.append(path) or load_artifact(path)
+    )
     settings.ML_MODEL_PATH = served = tmp_path / "served.joblib"
     served.write_bytes(b"not a model")
     assert recommend(api).status_code == 503
-    assert recommend(api).status_code == 503  # the refusal is remembered, not retried
+    assert recommend(api).status_code == 503
+    assert len(loads) == 1  # the refusal is remembered, not retried
 
     install(trained, served)
     assert recommend(api).status_code == 200
