@@ -32,6 +32,7 @@ def production_env(workdir: Path, **overrides: str) -> dict[str, str]:
         **os.environ,
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on 127.0.0.1, as `make serve`
+        "SECURE_COOKIES": "0",
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SESSION_PASSWORD": secrets.token_urlsafe(16),
         "ML_MODEL_PATH": str(workdir / "model.joblib"),

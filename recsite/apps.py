@@ -2,9 +2,10 @@ from django.apps import AppConfig
 
 
 class RecsiteConfig(AppConfig):
-    """The project package as an app, so it can register its OpenAPI extensions."""
+    """The project package as an app, so it can register its OpenAPI extensions and its
+    system checks."""
 
     name = "recsite"
 
     def ready(self):
-        from recsite import schema  # noqa: F401
+        from recsite import checks, schema  # noqa: F401

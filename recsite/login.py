@@ -6,6 +6,7 @@ from rest_framework.exceptions import APIException
 from rest_framework_simplejwt.views import TokenViewBase
 
 from recsite.auth import (
+    ApiLoginFailures,
     LoginThrottle,
     issue_access_token,
     password_matches,
@@ -28,6 +29,7 @@ class LoginSerializer(StrictSerializer):
 
     def validate_session_password(self, value):
         if not password_matches(value):
+            ApiLoginFailures.record()
             raise InvalidPassword()
         return value
 
@@ -58,5 +60,5 @@ class LoginSerializer(StrictSerializer):
 )
 class LoginApi(TokenViewBase):
     serializer_class = LoginSerializer
-    throttle_classes = (LoginThrottle,)
+    throttle_classes = (LoginThrottle, ApiLoginFailures)
     throttle_scope = "login"

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from recommender.feedback import FeedbackApi
 from recommender.model_card import ModelCardApi
 from recommender.views import RecommendApi
+from recsite.auth import throttle_admin_login
 from recsite.health import LivenessApi, ReadinessApi
 from recsite.login import LoginApi
 from recsite.views import HomeApi, ProtectedApi
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/recommend", RecommendApi.as_view(), name="recommend"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Ahead of the admin's own URLs: its login view, throttled (recsite.auth).
+    path("admin/login/", throttle_admin_login(admin.site.login)),
     path("admin/", admin.site.urls),
     # Feedback, model card and probes (issue 7).
     path("api/feedback", FeedbackApi.as_view(), name="feedback"),

@@ -35,6 +35,7 @@ def production_env(**overrides) -> dict[str, str]:
         "SESSION_PASSWORD": settings.SESSION_PASSWORD,
         "MODEL_SIGNING_KEY": settings.MODEL_SIGNING_KEY,
         "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
         "LOG_LEVEL": "WARNING",
     }
     env.update(overrides)
@@ -128,9 +129,12 @@ class Server:
             time.sleep(0.2)
         raise AssertionError(f"gunicorn did not serve / in time:\n{self.log()}")
 
-    def request(self, method, path, body=None, *, token=None, headers=None, chunked=False):
+    def request(
+        self, method, path, body=None, *, token=None, headers=None, chunked=False, source=None
+    ):
         """One request on a fresh connection; a dict body is sent as JSON, `chunked`
-        sends it with Transfer-Encoding: chunked instead of a Content-Length."""
+        sends it with Transfer-Encoding: chunked instead of a Content-Length, `source`
+        picks the client's address (any 127.x.y.z works on Linux)."""
         headers = dict(headers or {})
         if isinstance(body, dict):
             body = json.dumps(body).encode()
@@ -140,7 +144,9 @@ class Server:
             headers["Authorization"] = f"Bearer {token}"
         if chunked:
             body = iter([body[i : i + 4096] for i in range(0, len(body), 4096)])
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=60, source_address=source and (source, 0)
+        )
         try:
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
