@@ -108,10 +108,13 @@ class Feedback(models.Model):
 
     Recommend requests are not stored (that path runs no SQL), so each row carries the
     person's demographics itself; ``request_id`` only refers back to the recommend
-    response. ``train_model --with-feedback`` folds these rows into the next model.
+    response (at most one row per request and movie). ``token_id`` is the access token's
+    ``jti``: feedback without a request_id counts as one person per token.
+    ``train_model --with-feedback`` folds these rows into the next model.
     """
 
-    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(max_length=128, blank=True, db_index=True)
+    token_id = models.CharField(max_length=64, blank=True)
     age = models.PositiveSmallIntegerField()
     gender = models.CharField(max_length=1, choices=GENDERS)
     occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
@@ -125,6 +128,11 @@ class Feedback(models.Model):
         verbose_name_plural = "feedback"
         constraints = [
             *demographic_constraints("feedback"),
+            models.UniqueConstraint(
+                fields=["request_id", "movie"],
+                condition=~Q(request_id=""),
+                name="feedback_one_per_request_movie",
+            ),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=MIN_SCORE, rating__lte=MAX_SCORE),
                 name="feedback_rating_range",

@@ -5,7 +5,7 @@ demographics itself; ``request_id`` is kept only as a reference to the recommend
 and groups one person's feedback into one rater when training.
 """
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 
 from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Movie
 from movies.services import feedback_record
+from recommender import request_ids
+from recsite.auth import FeedbackClientThrottle, FeedbackTokenThrottle
 from recsite.validation import (
     StrictIntegerField,
     StrictSerializer,
@@ -42,13 +44,7 @@ class FeedbackInputSerializer(StrictSerializer):
     request_id = string_field(
         "request_id",
         required=False,
-        validators=[
-            RegexValidator(
-                r"^[A-Za-z0-9_-]{1,64}\Z",
-                "The parameter 'request_id' must be the request_id of a /api/recommend "
-                "response: 1 to 64 letters, digits, '-' or '_'",
-            )
-        ],
+        validators=[MaxLengthValidator(request_ids.MAX_LENGTH, request_ids.NOT_OURS)],
     )
     age = integer_field("age", MIN_AGE, MAX_AGE)
     gender = choice_field("gender", [g for g, _ in GENDERS])
@@ -80,6 +76,18 @@ class FeedbackInputSerializer(StrictSerializer):
             )
         return value
 
+    def validate(self, attrs):
+        """A request_id must be one that /api/recommend issued for these demographics."""
+        if "request_id" in attrs:
+            demographics = {key: attrs[key] for key in ("age", "gender", "occupation")}
+            try:
+                request_ids.verify(attrs["request_id"], **demographics)
+            except request_ids.RequestIdError as error:
+                raise ValidationError(
+                    {"request_id": [ErrorDetail(error.message, code=error.code)]}
+                ) from None
+        return attrs
+
     def to_internal_value(self, data):
         """Field errors and a missing rating-or-choice are reported together."""
         try:
@@ -106,23 +114,32 @@ class FeedbackOutputSerializer(serializers.Serializer):
 
 
 class FeedbackApi(APIView):
+    throttle_classes = (FeedbackTokenThrottle, FeedbackClientThrottle)
+
     @extend_schema(
         summary="Record that a person rated or chose a movie",
         description=(
             "Send the demographics the recommendation was asked for, the movie, and a "
-            "`rating` (1-5), `chose: true`, or both. `request_id` (from /api/recommend) is "
-            "optional; feedback that shares it counts as one person when training with "
-            "`train_model --with-feedback`."
+            "`rating` (1-5), `chose: true`, or both. `request_id` (from /api/recommend, "
+            "within 24 hours, for the same demographics) is optional; feedback that shares "
+            "it counts as one person when training with `train_model --with-feedback`, and "
+            "a repeat for the same movie updates the earlier feedback. Without it, a "
+            "token's feedback counts as one person."
         ),
         request=FeedbackInputSerializer,
         responses={
             201: FeedbackOutputSerializer,
-            400: OpenApiResponse(description="Invalid or missing parameter, or unknown movie"),
+            400: OpenApiResponse(
+                description="Invalid or missing parameter, unknown movie, or a request_id "
+                "this service did not issue for these demographics in the last 24 hours"
+            ),
             401: OpenApiResponse(description="Missing, expired or invalid token"),
+            429: OpenApiResponse(description="Too much feedback; see Retry-After"),
         },
     )
     def post(self, request):
         serializer = FeedbackInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        feedback = feedback_record(**serializer.validated_data)
+        token_id = request.auth.get("jti", "")  # one person per token, without request_id
+        feedback = feedback_record(**serializer.validated_data, token_id=token_id)
         return Response(FeedbackOutputSerializer(feedback).data, status=status.HTTP_201_CREATED)

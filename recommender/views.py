@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from recommender import request_ids
 from recommender.serializers import (
     RecommendInputSerializer,
     RecommendOutputSerializer,
@@ -39,6 +40,11 @@ class RecommendApi(APIView):
                 "recommendations": [item["title"] for item in items],
                 "items": items,
                 "model_version": recommender.version,
-                "request_id": uuid.uuid4().hex,
+                "request_id": request_ids.sign(
+                    uuid.uuid4().hex,
+                    age=profile.age,
+                    gender=profile.gender,
+                    occupation=profile.occupation,
+                ),
             }
         )
