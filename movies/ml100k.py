@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import logging
 import os
+import re
 import tempfile
 import time
 import urllib.error
@@ -33,6 +34,9 @@ DOWNLOAD_DEADLINE = 300  # seconds for the whole download
 # u.data, unpacks to 2 MB.
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Characters kept as they are in an IMDb URL: the reserved ones, and "%" of escapes already there.
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+TITLE_YEAR = re.compile(r"\((\d{4})\)")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -274,7 +278,8 @@ def parse_movies(text: str, genres: dict[int, tuple]):
         movie_id = _id(fields[0], "movie id", "u.item", number)
         if movie_id in movies:
             raise DataFormatError(f"u.item, line {number}: movie {movie_id} is repeated")
-        title, url = fields[1], fields[4]
+        title = fields[1].strip()  # three real titles end with a space
+        url = urllib.parse.quote(fields[4], safe=URL_SAFE)  # movie 279's has a raw space
         if not title or len(title) > 255:
             raise DataFormatError(f"u.item, line {number}: title must have 1-255 characters")
         if len(url) > 255:
@@ -287,13 +292,24 @@ def parse_movies(text: str, genres: dict[int, tuple]):
                 )
             if flag == "1":
                 links.add((movie_id, genre_id))
+        release_date = _date(fields[2], "release date", number)
         movies[movie_id] = (
             title,
-            _date(fields[2], "release date", number),
+            release_date,
             _date(fields[3], "video release date", number),
             url,
+            movie_year(title, release_date),
         )
     return movies, links
+
+
+def movie_year(title: str, release_date: date | None) -> int | None:
+    """The film's year: the last "(1976)" in its title. ml-100k's release date is often a
+    later re-release (Taxi Driver (1976): 16-Feb-1996), so it counts only without one."""
+    years = TITLE_YEAR.findall(title)
+    if years:
+        return int(years[-1])
+    return release_date.year if release_date else None
 
 
 def parse_raters(text: str) -> dict[int, tuple]:

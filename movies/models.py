@@ -36,6 +36,9 @@ class Movie(models.Model):
     release_date = models.DateField(null=True, blank=True)
     video_release_date = models.DateField(null=True, blank=True)
     imdb_url = models.URLField(max_length=255, blank=True)
+    # The film's year, from its title, else its release date (movies.ml100k.movie_year):
+    # stored, so that the admin sorts and filters by it.
+    year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
 
     class Meta:
@@ -43,10 +46,6 @@ class Movie(models.Model):
 
     def __str__(self):
         return self.title
-
-    @property
-    def year(self):
-        return self.release_date.year if self.release_date else None
 
 
 def demographic_constraints(prefix: str) -> list[models.CheckConstraint]:

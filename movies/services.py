@@ -26,7 +26,7 @@ from movies.models import Feedback, Genre, Movie, Rater, Rating
 
 BATCH_SIZE = 2000
 GENRE_FIELDS = ("name",)
-MOVIE_FIELDS = ("title", "release_date", "video_release_date", "imdb_url")
+MOVIE_FIELDS = ("title", "release_date", "video_release_date", "imdb_url", "year")
 RATER_FIELDS = ("age", "gender", "occupation", "zip_code")
 RATING_FIELDS = ("score", "rated_at")
 
