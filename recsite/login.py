@@ -29,7 +29,6 @@ class LoginSerializer(StrictSerializer):
 
     def validate_session_password(self, value):
         if not password_matches(value):
-            ApiLoginFailures.record()
             raise InvalidPassword()
         return value
 
@@ -62,3 +61,10 @@ class LoginApi(TokenViewBase):
     serializer_class = LoginSerializer
     throttle_classes = (LoginThrottle, ApiLoginFailures)
     throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except InvalidPassword:
+            ApiLoginFailures.record()  # for the budget of all clients together
+            raise

@@ -16,7 +16,6 @@ from movies.services import feedback_record
 from recommender import request_ids
 from recommender.selectors import feedback_rating_frame
 from recsite.auth import issue_access_token
-from tests.test_throttles import rates
 
 STUDENT = {"age": 19, "gender": "F", "occupation": "student"}
 RETIRED = {"age": 65, "gender": "M", "occupation": "retired"}
@@ -141,8 +140,8 @@ def test_feedback_recorded_without_token_counts_alone(loaded_catalogue):
 # --- Throttles --------------------------------------------------------------------------
 
 
-def test_feedback_is_throttled_per_token(loaded_catalogue, settings):
-    rates(settings, feedback_token="3/min")
+def test_feedback_is_throttled_per_token(loaded_catalogue, throttle_rates):
+    throttle_rates(feedback_token="3/min")
     flooder = token_client()
     answers = [post(flooder, {**STUDENT, "movie_id": 50, "rating": 5}) for _ in range(4)]
 
@@ -153,8 +152,8 @@ def test_feedback_is_throttled_per_token(loaded_catalogue, settings):
     assert post(token_client(), {**STUDENT, "movie_id": 50, "rating": 5}).status_code == 201
 
 
-def test_feedback_is_throttled_per_client_whatever_its_tokens(loaded_catalogue, settings):
-    rates(settings, feedback_client="3/min")
+def test_feedback_is_throttled_per_client_whatever_its_tokens(loaded_catalogue, throttle_rates):
+    throttle_rates(feedback_client="3/min")
     body = {**STUDENT, "movie_id": 50, "rating": 5}
     answers = [post(token_client(), body).status_code for _ in range(4)]
 

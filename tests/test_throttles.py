@@ -17,17 +17,6 @@ PASSWORD = "test-password"
 LOOPBACK = (ip_network("127.0.0.1/32"),)
 
 
-def rates(settings, **overrides):
-    """Throttle rates as the environment would set them, for one test."""
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            **overrides,
-        },
-    }
-
-
 def rotating_headers(n: int) -> dict:
     """Every way a client can claim to be someone else, with a new address each time."""
     address = f"198.51.100.{n}"
@@ -86,9 +75,9 @@ def test_behind_a_declared_proxy_each_client_it_forwards_is_counted_apart(settin
 
 
 @pytest.mark.django_db
-def test_failed_logins_of_all_clients_share_one_budget(settings, monkeypatch):
+def test_failed_logins_of_all_clients_share_one_budget(settings, throttle_rates, monkeypatch):
     settings.TRUSTED_PROXIES = LOOPBACK
-    rates(settings, login_failures="5/min")
+    throttle_rates(login_failures="5/min")
     now = 1_000_000.0
     monkeypatch.setattr(FailedLogins, "timer", staticmethod(lambda: now))
     client = APIClient()
@@ -105,9 +94,9 @@ def test_failed_logins_of_all_clients_share_one_budget(settings, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_successful_logins_spend_none_of_the_budget(settings):
+def test_successful_logins_spend_none_of_the_budget(settings, throttle_rates):
     settings.TRUSTED_PROXIES = LOOPBACK
-    rates(settings, login_failures="2/min")
+    throttle_rates(login_failures="2/min")
     client = APIClient()
     for n in range(5):
         assert login(client, PASSWORD, **rotating_headers(n)).status_code == 200
@@ -196,9 +185,9 @@ def test_admin_login_is_throttled_per_client(staff):
     assert Client().get("/admin/login/").status_code == 200  # the page itself still opens
 
 
-def test_admin_login_failures_of_all_clients_share_one_budget(staff, settings):
+def test_admin_login_failures_of_all_clients_share_one_budget(staff, settings, throttle_rates):
     settings.TRUSTED_PROXIES = LOOPBACK
-    rates(settings, login_failures="3/min")
+    throttle_rates(login_failures="3/min")
     client = Client()
     for n in range(3):
         assert (
