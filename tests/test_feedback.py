@@ -260,8 +260,8 @@ def test_feedback_changes_the_next_model_for_that_profile(
     assert UNSEEN not in before
 
     for person in range(5):  # five students choose, then rate, the film nobody had rated
+        request_id = issued(f"student-{person}", STUDENT)
         for signal in ({"chose": True}, {"rating": 5}):
-            request_id = issued(f"student-{person}", STUDENT)
             body = {**STUDENT, "movie_id": UNSEEN, "request_id": request_id, **signal}
             assert post(api, body).status_code == 201
 
