@@ -31,9 +31,10 @@ run: $(BIN)/.runtime .env
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(MAKE) serve
 
-# Plain HTTP on $(HOST): no redirect to HTTPS unless SECURE_SSL_REDIRECT is set (README).
+# Plain HTTP on $(HOST): no redirect to HTTPS and no Secure-only admin cookies unless
+# SECURE_SSL_REDIRECT / SECURE_COOKIES are set (README).
 serve:
-	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} \
+	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-0} SECURE_COOKIES=$${SECURE_COOKIES:-0} \
 	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
 		$(BIN)/gunicorn -c gunicorn.conf.py recsite.wsgi:application
 

@@ -15,8 +15,10 @@ from ops.live import CheckFailed, Gunicorn, login, prepare, production_env, repo
 
 
 def fuzz(workdir: Path, *, max_examples: int, seed: int | None) -> dict:
-    # Login is fuzzed too: a high throttle rate keeps its answers about the input, not 429.
-    env = production_env(workdir, LOGIN_THROTTLE_RATE="1000000/min")
+    # Login is fuzzed too: high throttle rates keep its answers about the input, not 429.
+    env = production_env(
+        workdir, LOGIN_THROTTLE_RATE="1000000/min", LOGIN_FAILURE_BUDGET="1000000/min"
+    )
     prepare(env)
     report = workdir / "schemathesis.json"
     with Gunicorn(env, workdir / "server.log") as server:

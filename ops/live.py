@@ -62,7 +62,8 @@ def production_env(
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "recsite.settings",
         "DEBUG": "0",
-        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_SSL_REDIRECT": "0",  # plain HTTP on 127.0.0.1, as `make serve`
+        "SECURE_COOKIES": "0",
         "ML100K_SOURCE": str(DATA_DIR),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
@@ -110,11 +111,13 @@ def request(
     headers: dict | None = None,
     chunked: bool = False,
     timeout: float = 60,
+    source: str | None = None,
 ) -> Reply:
     """One request on a fresh connection; no answer raises OSError or HTTPException.
 
     A dict body is sent as JSON; ``chunked`` sends the body with Transfer-Encoding:
-    chunked instead of a Content-Length.
+    chunked instead of a Content-Length; ``source`` picks the client's address (any
+    127.x.y.z works on Linux).
     """
     headers = dict(headers or {})
     if isinstance(body, dict | list):
@@ -125,7 +128,10 @@ def request(
         headers["Authorization"] = f"Bearer {token}"
     if chunked:
         body = iter([body[i : i + 4096] for i in range(0, len(body), 4096)])
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    source_address = (source, 0) if source else None
+    connection = http.client.HTTPConnection(
+        HOST, port, timeout=timeout, source_address=source_address
+    )
     try:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()

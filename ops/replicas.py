@@ -64,13 +64,19 @@ def login_throttle_is_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) 
 
 
 def feedback_is_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) -> str:
-    """Feedback written through each replica lands in the one database both read."""
+    """Feedback written through each replica lands in the one database both read; each
+    quotes a request_id that the other replica issued (both sign with one key)."""
     token = live.login(a.port, password)
+    person = {"age": 30, "gender": "F", "occupation": "writer"}
     request_ids = []
-    for server in (a, b):
-        request_id = f"replica-{server.port}"
-        feedback = {"age": 30, "gender": "F", "occupation": "writer", "movie_id": 50,
-                    "rating": 5, "request_id": request_id}  # fmt: skip
+    for issuer, server in ((b, a), (a, b)):
+        reply = issuer.request("POST", "/api/recommend", {**person, "max_recs": 1}, token=token)
+        if reply.status != 200:
+            raise CheckFailed(
+                f"recommend on port {issuer.port} answered {reply.status}: {reply.body}"
+            )
+        request_id = reply.body["request_id"]
+        feedback = {**person, "movie_id": 50, "rating": 5, "request_id": request_id}
         reply = server.request("POST", "/api/feedback", feedback, token=token)
         if reply.status != 201:
             raise CheckFailed(

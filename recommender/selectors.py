@@ -38,22 +38,27 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     """The API's feedback as extra rows shaped like rating_frame's.
 
     Each feedback person becomes one synthetic rater, numbered from ``first_rater_id``:
-    the rows sharing a request_id and demographics, or one row without a request_id.
+    the rows sharing a request_id and demographics; without a request_id, the rows sharing
+    an access token and demographics (a row from before tokens were kept stands alone).
     Per person and movie one row is kept: the latest rating, else the latest choice,
     which counts as CHOSE_SCORE.
     """
     import pandas as pd
 
     rows = Feedback.objects.order_by("id").values_list(
-        "id", "request_id", "movie_id", "rating", "created_at", "age", "gender", "occupation"
-    )
-    columns = ["id", "request_id", "movie_id", "rating", "rated_at", *RATING_COLUMNS[4:]]
+        "id", "request_id", "token_id", "movie_id", "rating", "created_at", "age", "gender",
+        "occupation",
+    )  # fmt: skip
+    columns = [
+        "id", "request_id", "token_id", "movie_id", "rating", "rated_at", *RATING_COLUMNS[4:]
+    ]  # fmt: skip
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     if frame.empty:
         return pd.DataFrame(columns=RATING_COLUMNS)
     alone = "#" + frame["id"].astype(str)
+    token = ("token " + frame["token_id"]).where(frame["token_id"] != "", alone)
     frame["person"] = (
-        frame["request_id"].where(frame["request_id"] != "", alone)
+        frame["request_id"].where(frame["request_id"] != "", token)
         + "|" + frame["age"].astype(str) + "|" + frame["gender"] + "|" + frame["occupation"]
     )  # fmt: skip
     rating = pd.to_numeric(frame["rating"])

@@ -1,4 +1,4 @@
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -12,6 +12,7 @@ from common.validation import (
     string_field,
 )
 from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender, Movie
+from recommender import request_ids
 from recommender.serving import MAX_RECS, served_genres
 
 DEFAULT_RECS = 10
@@ -153,13 +154,7 @@ class FeedbackInputSerializer(StrictSerializer):
     request_id = string_field(
         "request_id",
         required=False,
-        validators=[
-            RegexValidator(
-                r"^[A-Za-z0-9_-]{1,64}\Z",
-                "The parameter 'request_id' must be the request_id of a /api/recommend "
-                "response: 1 to 64 letters, digits, '-' or '_'",
-            )
-        ],
+        validators=[MaxLengthValidator(request_ids.MAX_LENGTH, request_ids.NOT_OURS)],
     )
     age = integer_field("age", MIN_AGE, MAX_AGE)
     gender = choice_field("gender", Gender.values)
@@ -190,6 +185,18 @@ class FeedbackInputSerializer(StrictSerializer):
                 code="does_not_exist",
             )
         return value
+
+    def validate(self, attrs):
+        """A request_id must be one that /api/recommend issued for these demographics."""
+        if "request_id" in attrs:
+            demographics = {key: attrs[key] for key in ("age", "gender", "occupation")}
+            try:
+                request_ids.verify(attrs["request_id"], **demographics)
+            except request_ids.RequestIdError as error:
+                raise ValidationError(
+                    {"request_id": [ErrorDetail(error.message, code=error.code)]}
+                ) from None
+        return attrs
 
     def to_internal_value(self, data):
         """Field errors and a missing rating-or-choice are reported together."""

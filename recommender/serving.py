@@ -1,6 +1,7 @@
 """Ranking for requests: the artifact loaded once per process, the whole catalogue scored
 in one vectorised step, no SQL and no Python loop over the catalogue on the hot path."""
 
+import logging
 import os
 import threading
 import time
@@ -14,6 +15,8 @@ from rest_framework.exceptions import APIException
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.artifact import ArtifactError, load_artifact
+
+logger = logging.getLogger("recsite.model")
 
 UNKNOWN_TITLE = "unknown"
 MAX_RECS = 100
@@ -194,11 +197,14 @@ def get_recommender() -> Recommender:
                 try:
                     _loaded.update(recommender=Recommender(load_artifact(Path(path))), error=None)
                 except ArtifactError as exc:
+                    # Once per change of the file: the details (and its path) are for the
+                    # operator's log, not for API clients.
+                    logger.error("No model can be served: %s", exc)
                     _loaded.update(recommender=None, error=str(exc))
                 _loaded["key"] = key
     if _loaded["recommender"] is None:
         raise ModelUnavailable(
-            f"No model can be served: {_loaded['error']} "
+            "No model can be served right now; the server's log says why. "
             "Train one with `python manage.py train_model`."
         )
     return _loaded["recommender"]

@@ -3,11 +3,13 @@
 Development is safe by default; with DEBUG off (production) missing secrets stop start-up.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -26,7 +28,10 @@ if not DEBUG:
             f"Set {' and '.join(missing)} in the environment or in .env: they are required "
             "when DEBUG is off (production). For development, set DEBUG=1."
         )
-SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key"
+# Development without a key: a random one, good for this process only (recsite.checks
+# warns that tokens and model files signed with it do not outlive the process).
+SECRET_KEY_IS_RANDOM = not SECRET_KEY
+SECRET_KEY = SECRET_KEY or get_random_secret_key()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
@@ -119,19 +124,31 @@ STATIC_ROOT = VAR_DIR / "static"
 
 # --- Security ----------------------------------------------------------------------------
 # Production (DEBUG off) is HTTPS-only and passes `manage.py check --deploy`. Serving plain
-# HTTP (make serve on 127.0.0.1) sets SECURE_SSL_REDIRECT=0, which also lets the admin's
-# cookies travel without HTTPS. Behind a TLS proxy, gunicorn's --forwarded-allow-ips
-# already marks proxied HTTPS requests secure; other servers set
+# HTTP (make serve on 127.0.0.1) sets SECURE_SSL_REDIRECT=0 and SECURE_COOKIES=0. The
+# cookies have a switch of their own: an operator whose TLS proxy already redirects turns
+# the redirect off and must keep them Secure. Behind a TLS proxy, gunicorn's
+# --forwarded-allow-ips already marks proxied HTTPS requests secure; other servers set
 # SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https, and only if the proxy always
 # overwrites that header.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 # Load balancers and Docker's HEALTHCHECK probe over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_PROXY_SSL_HEADER = env.tuple("SECURE_PROXY_SSL_HEADER", default=None)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Proxies whose X-Forwarded-For names the client (addresses or CIDR networks). Requests from
+# any other address are identified by their socket address alone (common.throttles.client_ip).
+try:
+    TRUSTED_PROXIES = tuple(
+        ipaddress.ip_network(proxy, strict=False)
+        for proxy in env.list("TRUSTED_PROXIES", default=[])
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXIES must list IP addresses or networks: {error}."
+    ) from None
 
 # --- Limits ------------------------------------------------------------------------------
 # Bodies above this many bytes get 413 before any view reads them (recsite.middleware).
@@ -143,6 +160,11 @@ ML100K_CACHE_DIR = env.path("ML100K_CACHE_DIR", default=VAR_DIR / "cache")
 ML_MODEL_PATH = env.path("ML_MODEL_PATH", default=VAR_DIR / "model.joblib")
 # Signs the artifact so that only files this server wrote are ever unpickled.
 MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default=SECRET_KEY)
+if not MODEL_SIGNING_KEY:
+    raise ImproperlyConfigured(
+        "MODEL_SIGNING_KEY is set but empty: give it a long random value, or unset it to "
+        "sign model files with SECRET_KEY."
+    )
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -155,7 +177,15 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "recsite.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
+    # Per client (common.throttles.client_ip) unless named otherwise.
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),
+        "admin_login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),
+        # Failed logins of all clients together, for /api/login and the admin each.
+        "login_failures": env.str("LOGIN_FAILURE_BUDGET", default="100/min"),
+        "feedback_token": env.str("FEEDBACK_THROTTLE_RATE", default="60/min"),
+        "feedback_client": env.str("FEEDBACK_CLIENT_THROTTLE_RATE", default="300/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }

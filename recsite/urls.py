@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from recsite.health import LivenessApi, ReadinessApi
-from recsite.login import LoginApi
+from recsite.login import LoginApi, throttle_admin_login
 from recsite.views import HomeApi, ProtectedApi
 
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("recommender.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Ahead of the admin's own URLs: its login view, throttled (recsite.login).
+    path("admin/login/", throttle_admin_login(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", LivenessApi.as_view(), name="healthz"),
     path("readyz", ReadinessApi.as_view(), name="readyz"),

@@ -55,6 +55,22 @@ def api() -> APIClient:
     return client
 
 
+@pytest.fixture
+def throttle_rates(settings):
+    """Sets throttle rates for one test, as the environment would: throttle_rates(login="3/min")."""
+
+    def set_rates(**rates):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **rates,
+            },
+        }
+
+    return set_rates
+
+
 @pytest.fixture(scope="session")
 def full_ml100k_dir() -> Path:
     """The real ml-100k folder: $ML100K_DIR, else ../shared/data/ml-100k beside the repo.

@@ -8,6 +8,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
+from recommender import request_ids
 from recommender.serializers import RecommendInputSerializer, recommend_input
 from recsite.parsers import JSONParser as FastJSONParser
 from recsite.parsers import is_unicode_text
@@ -36,7 +37,7 @@ def test_recommend_returns_ten_distinct_titles_by_default(api, trained):
     scores = [item["score"] for item in body["items"]]
     assert scores == sorted(scores, reverse=True)
     assert body["model_version"].startswith("demographic-popularity@")
-    assert len(body["request_id"]) == 32
+    assert len(request_ids.verify(body["request_id"], **VALID)) == 32  # signed for VALID
 
 
 def test_duplicate_titles_and_unknown_are_never_served(api, trained):
