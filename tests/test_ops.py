@@ -16,6 +16,8 @@ from django.test import Client
 from django.utils.module_loading import import_string
 from rest_framework.test import APIClient
 
+from recommender import request_ids
+
 PROFILE = {"age": 30, "gender": "M", "occupation": "programmer"}
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -149,7 +151,8 @@ def test_one_json_line_per_request_with_the_recommend_request_id(
     assert line["level"] == "INFO" and line["logger"] == "recsite.requests"
     assert line["method"] == "POST" and line["path"] == "/api/recommend"
     assert line["status"] == 200 and line["duration_ms"] >= 0
-    assert line["request_id"] == body["request_id"] == response["X-Request-ID"]
+    signed = request_ids.verify(body["request_id"], **PROFILE)  # the id, signed for feedback
+    assert line["request_id"] == signed == response["X-Request-ID"]
     assert line["model_version"] == body["model_version"]
     assert line["time"]
 
