@@ -31,6 +31,7 @@ COPY manage.py gunicorn.conf.py ./
 COPY recsite recsite
 COPY movies movies
 COPY recommender recommender
+COPY common common
 COPY docker/entrypoint.sh /usr/local/bin/docker-entrypoint
 # Settings refuse to start without secrets when DEBUG is off: throwaway ones, for this step only.
 RUN SECRET_KEY=collectstatic-only SESSION_PASSWORD=collectstatic-only \

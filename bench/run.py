@@ -1,4 +1,4 @@
-"""Benchmark of the recommend path (issue 5): `make bench`, or `python bench/run.py --help`.
+"""Benchmark of the recommend path: `make bench`, or `python bench/run.py --help`.
 
 Not part of the test suite. It builds its own database and model files in a temporary
 folder from ml-100k ($ML100K_DIR, else ../shared/data/ml-100k), then measures:
@@ -20,29 +20,29 @@ Prints a table; --json FILE writes every figure.
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import random
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the project's packages, run as `python bench/run.py`
+from ops import live  # noqa: E402
+
 WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
-GENDERS = ["M", "F", "O"]
 MiB = 2**20
 
-# Targets of issue 5: (figure, comparison, bound).
+# The performance targets (docs/performance.md): (figure, comparison, bound).
 TARGETS = [
     ("http.c8.recommend_over_home", ">=", 0.8),
     ("http.c32.recommend_over_home", ">=", 0.8),
@@ -59,6 +59,10 @@ TARGETS = [
 ]
 
 
+class BenchFailed(Exception):
+    """The run measured something other than served recommendations; says what."""
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -67,36 +71,16 @@ def median(values):
     return statistics.median(values)
 
 
-def configure(workdir: Path, data_dir: Path) -> dict:
-    """Environment of a production server with its own database and model files, serving
-    plain HTTP on 127.0.0.1 as `make serve` does (no redirect to HTTPS)."""
-    env = {
-        "DEBUG": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SESSION_PASSWORD": secrets.token_urlsafe(16),
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
-        "ML_MODEL_PATH": str(workdir / "default.joblib"),
-        "ML100K_SOURCE": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "recsite.settings",
-    }
+def configure(workdir: Path) -> dict:
+    """This process and the servers it starts: a production deployment with its own
+    database and model files in ``workdir`` (live.production_env)."""
+    # The request log line is part of what a production request costs: keep it.
+    env = live.production_env(workdir, LOG_LEVEL="INFO")
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     return env
-
-
-def all_profiles() -> list[dict]:
-    from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
-
-    return [
-        {"age": age, "gender": gender, "occupation": occupation}
-        for age in range(MIN_AGE, MAX_AGE + 1)
-        for gender in GENDERS
-        for occupation in OCCUPATIONS
-    ]
 
 
 # --- 1. in-process -----------------------------------------------------------------------
@@ -134,12 +118,16 @@ def time_view(view, bodies, token) -> list[float]:
         )
         for body in bodies
     ]
+    for request in requests:
+        request.request_id = secrets.token_hex(16)  # what recsite.middleware gives each
     seconds = []
     for request in requests:
         started = time.perf_counter()
         response = view(request)
         response.render()
         seconds.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise BenchFailed(f"The recommend view answered {response.status_code}, not 200.")
         if response.status_code != 200:
             raise RuntimeError(f"recommend answered {response.status_code}: {response.content}")
     return seconds
@@ -164,12 +152,13 @@ def filtered_bodies(profiles, genre_names, movie_ids, rng) -> list[dict]:
 def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
     """cold: every profile new to the cache; warm: the same requests again; filtered:
     random genres and excluded ids (scored afresh each time)."""
-    from recommender.views import RecommendApi
+    from recommender.apis import RecommendApi
+    from recommender.serving import all_profiles
     from recsite.auth import issue_access_token
 
     view, token, rng = RecommendApi.as_view(), str(issue_access_token()), random.Random(seed)
     recommender = serve_model(model_path)
-    profiles = rng.sample(all_profiles(), n)
+    profiles = [dataclasses.asdict(profile) for profile in rng.sample(all_profiles(), n)]
     view_seconds = {"cold": time_view(view, profiles, token)}
     view_seconds["warm"] = time_view(view, profiles, token)
     bodies = filtered_bodies(
@@ -189,6 +178,8 @@ def measure_home(n: int) -> dict:
         response.render()
         seconds.append(time.perf_counter() - started)
         if response.status_code != 200:
+            raise BenchFailed(f"The recommend view answered {response.status_code}, not 200.")
+        if response.status_code != 200:
             raise RuntimeError(f"GET / answered {response.status_code}: {response.content}")
     return percentiles(seconds)
 
@@ -204,67 +195,16 @@ def median_of_rounds(rounds: list[dict]) -> dict:
 # --- 2. HTTP -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def gunicorn(model_path: Path, workdir: Path, name: str) -> live.Gunicorn:
+    """gunicorn with the project's gunicorn.conf.py and 2 workers, as `make serve` runs it,
+    serving ``model_path``; a context manager."""
+    env = {**os.environ, "ML_MODEL_PATH": str(model_path)}
+    return live.Gunicorn(env, workdir / f"gunicorn-{name}.log", workers=2)
 
 
-class NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect (to HTTPS, say) is an answer to report, not to follow
-
-
-def probe(url: str) -> str | None:
-    """None once GET / answers 200, else what went wrong."""
-    try:
-        with urllib.request.build_opener(NoRedirects).open(f"{url}/", timeout=2) as response:
-            return None if response.status == 200 else f"GET / answered {response.status}"
-    except urllib.error.HTTPError as exc:
-        return f"GET / answered {exc.code} {exc.headers.get('Location') or ''}".strip()
-    except OSError as exc:
-        return f"GET / failed: {exc}"
-
-
-@contextlib.contextmanager
-def gunicorn(model_path: Path, workdir: Path, name: str):
-    """gunicorn as `make serve` runs it, on a free port, until the block ends."""
-    port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "2"}
-    env["ML_MODEL_PATH"] = str(model_path)
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
-    with open(workdir / f"gunicorn-{name}.log", "wb") as output:
-        server = subprocess.Popen(
-            [*command, "recsite.wsgi:application"], cwd=ROOT, env=env, stdout=output,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 120
-            while problem := probe(url):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    output.flush()
-                    log_tail = Path(output.name).read_text(errors="replace")[-3000:]
-                    raise RuntimeError(f"gunicorn did not start ({problem}); its log:\n{log_tail}")
-                time.sleep(0.2)
-            yield url, server.pid
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def workers(master_pid: int) -> list[Path]:
-    """/proc folders of a gunicorn master's workers."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master_pid:
-                found.append(stat.parent)
-    return found
+def workers(server: live.Gunicorn) -> list[Path]:
+    """/proc folders of the server's workers."""
+    return [Path(f"/proc/{pid}") for pid in server.worker_pids()]
 
 
 def cpu_seconds(procs: list[Path]) -> float:
@@ -279,29 +219,34 @@ def cpu_seconds(procs: list[Path]) -> float:
 def wrk(server, *, connections: int, seconds: int, token: str | None = None) -> dict:
     """One wrk run; adds requests/s and the server's CPU milliseconds per request, a
     figure that other load on the machine disturbs less than requests/s."""
-    url, master = server
     env = {key: value for key, value in os.environ.items() if key != "BENCH_TOKEN"}
     if token:
         env["BENCH_TOKEN"] = token
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    procs = workers(master)
+    procs = workers(server)
     cpu_before = cpu_seconds(procs)
+    url = f"http://{live.HOST}:{server.port}/"
     out = subprocess.run(
-        [*command, "-s", str(WRK_SCRIPT), f"{url}/"], env=env, capture_output=True,
-        text=True, check=True,
+        [*command, "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
+        check=True,
     ).stdout  # fmt: skip
     cpu = cpu_seconds(procs) - cpu_before
     line = next(line for line in out.splitlines() if line.startswith("BENCH "))
     result = json.loads(line.removeprefix("BENCH "))
+    if result["non_2xx"] or result["socket_errors"]:
+        raise BenchFailed(
+            f"wrk got {result['non_2xx']} non-2xx answers and {result['socket_errors']} socket "
+            f"errors from {url}: a run with errors measures nothing."
+        )
     result["rps"] = result["requests"] / result["seconds"]
     result["server_cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
     return result
 
 
-def worker_memory(master_pid: int) -> dict:
+def worker_memory(server: live.Gunicorn) -> dict:
     """Largest worker's RSS, and its PSS and USS (its share of pages and its own pages)."""
     figures = []
-    for proc in workers(master_pid):
+    for proc in workers(server):
         rollup = {}
         for line in (proc / "smaps_rollup").read_text().splitlines()[1:]:
             key, value = line.split(":", 1)
@@ -338,12 +283,12 @@ def measure_http(models: dict, workdir: Path, args) -> dict:
                 if "seed-rf" in models:
                     with gunicorn(models["seed-rf"], workdir, "seed-rf") as seed_server:
                         seed = wrk(seed_server, connections=c, seconds=args.duration, token=token)
-                        seed_memory = worker_memory(seed_server[1])
+                        seed_memory = worker_memory(seed_server)
                     run["seed_rf"] = seed
                     run["recommend_over_seed_rf"] = run["recommend"]["rps"] / seed["rps"]
             rounds.append(figures)
         result = median_of_rounds(rounds)
-        result.update(worker_memory(server[1]))
+        result.update(worker_memory(server))
     if seed_memory:
         result["seed_rf_worker"] = seed_memory
     result["rounds"] = rounds
@@ -478,7 +423,8 @@ def figure(results: dict, dotted: str):
     return value
 
 
-def print_report(results: dict) -> None:
+def print_report(results: dict) -> list[str]:
+    """Print every figure and the targets; return the targets not met."""
     rows = [("section", "measure", "median")]
     for model, modes in results.get("in_process", {}).items():
         for mode, values in modes.items():
@@ -531,17 +477,27 @@ def print_report(results: dict) -> None:
             )  # fmt: skip
     rows.append(("", "", ""))
     rows.append(("target", "figure", "median vs bound"))
+    unmet = []
     for dotted, op, bound in TARGETS:
         with contextlib.suppress(KeyError):
             value = figure(results, dotted)
             met = {"<": value < bound, "<=": value <= bound, ">=": value >= bound}[op]
             rows.append(("met" if met else "NOT MET", dotted, f"{value:.3g} {op} {bound}"))
+            unmet += [] if met else [dotted]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    return unmet
 
 
 def main() -> None:
+    try:
+        run()
+    except BenchFailed as error:
+        sys.exit(f"bench: {error}")
+
+
+def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="rounds per figure (median)")
     parser.add_argument("--requests", type=int, default=1000, help="in-process requests")
@@ -555,13 +511,13 @@ def main() -> None:
     args = parser.parse_args()
     if "http" not in args.skip and not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk (or --skip http).")
-    data_dir = Path(os.environ.get("ML100K_DIR") or ROOT.parent / "shared" / "data" / "ml-100k")
+    data_dir = live.DATA_DIR
     if not (data_dir / "u.data").is_file():
         sys.exit(f"No ml-100k at {data_dir}: set ML100K_DIR to the folder holding u.data.")
 
     with tempfile.TemporaryDirectory(prefix="recsite-bench-") as tmp:
         workdir = Path(tmp)
-        configure(workdir, data_dir)
+        configure(workdir)
         from django.core.management import call_command
 
         from movies.services import movies_load
@@ -594,13 +550,15 @@ def main() -> None:
             results["data_path"] = scale.measure(options)
         results["machine"]["load_average_after"] = os.getloadavg()
 
-    print_report(results)
+    unmet = print_report(results)
     if "data_path" in results:
         print(f"\n{scale.report(results['data_path'])}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))
         log(f"wrote {args.json}")
+    if unmet:
+        sys.exit(f"bench: {len(unmet)} target(s) not met: {', '.join(unmet)}.")
 
 
 def _default_algorithm() -> str:

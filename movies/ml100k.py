@@ -5,13 +5,17 @@ rows that are known good, and a malformed line is reported with its file and num
 """
 
 import hashlib
+import http.client
 import logging
 import os
+import re
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
@@ -19,14 +23,22 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from django.conf import settings
 
-from movies.models import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
+from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender
 
 logger = logging.getLogger(__name__)
 
 OFFICIAL_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 OFFICIAL_SHA256 = "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"
 FILES = ("u.genre", "u.item", "u.user", "u.data")
-DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_TIMEOUT = 30  # seconds without a byte
+DOWNLOAD_DEADLINE = 300  # seconds for the whole download
+# Bounds against a hostile or broken source: ml-100k is a 5 MB zip whose largest file,
+# u.data, unpacks to 2 MB.
+MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# Characters kept as they are in an IMDb URL: the reserved ones, and "%" of escapes already there.
+URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
+TITLE_YEAR = re.compile(r"\((\d{4})\)")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -54,10 +66,20 @@ def read_source(source: str, sha256: str) -> dict[str, str]:
         missing = [name for name in FILES if not (path / name).is_file()]
         if missing:
             raise DataSourceError(f"{path} is not an ml-100k folder: it has no {missing[0]}.")
+        for name in FILES:
+            _check_size(f"{path / name}", (path / name).stat().st_size)
         return {name: (path / name).read_bytes().decode("latin-1") for name in FILES}
     if path.is_file():
         return _read_zip(path)
     raise DataSourceError(f"{source} does not exist: give a URL, an ml-100k zip or a folder.")
+
+
+def _check_size(what: str, size: int) -> None:
+    if size > MAX_FILE_BYTES:
+        raise DataSourceError(
+            f"{what} holds {size:,} bytes, over the {MAX_FILE_BYTES:,} that any ml-100k "
+            "file could: refused, use a clean copy of ml-100k."
+        )
 
 
 def _read_zip(path: Path) -> dict[str, str]:
@@ -65,14 +87,30 @@ def _read_zip(path: Path) -> dict[str, str]:
     try:
         with zipfile.ZipFile(path) as archive:
             by_name = {}
-            for member in sorted(archive.namelist(), key=lambda n: n.count("/")):
-                by_name.setdefault(PurePosixPath(member).name, member)
+            for member in sorted(archive.infolist(), key=lambda m: m.filename.count("/")):
+                by_name.setdefault(PurePosixPath(member.filename).name, member)
             missing = [name for name in FILES if name not in by_name]
             if missing:
                 raise DataSourceError(f"{path} is not an ml-100k zip: it has no {missing[0]}.")
-            return {name: archive.read(by_name[name]).decode("latin-1") for name in FILES}
-    except (zipfile.BadZipFile, OSError) as error:
+            return {name: _read_member(archive, by_name[name], path) for name in FILES}
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
         raise DataSourceError(f"{path} is not a readable zip file ({error}).") from error
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) -> str:
+    """One file of the archive, never unpacking more than MAX_FILE_BYTES."""
+    what = f"{member.filename} in {path}"
+    _check_size(what, member.file_size)  # zipfile stops at this size, whatever the data
+    if member.flag_bits & 0x1:
+        raise DataSourceError(f"{what} is encrypted: use an unencrypted copy of ml-100k.")
+    try:
+        with archive.open(member) as file:
+            return file.read(MAX_FILE_BYTES).decode("latin-1")
+    # What a damaged member raises: a bad CRC, bad deflate data, a method zipfile lacks.
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, EOFError) as error:
+        raise DataSourceError(
+            f"{what} cannot be unpacked ({error}): use a clean copy of ml-100k."
+        ) from error
 
 
 def _download(url: str, sha256: str) -> Path:
@@ -83,39 +121,80 @@ def _download(url: str, sha256: str) -> Path:
     """
     cache_dir = Path(settings.ML100K_CACHE_DIR)
     target = cache_dir / (PurePosixPath(urllib.parse.urlsplit(url).path).name or "ml-100k.zip")
-    if target.is_file():
-        if _sha256_of(target) == sha256.lower():
-            return target
-        logger.warning("Cached %s does not match its SHA-256; downloading it again.", target)
-        target.unlink()
-
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    with tempfile.NamedTemporaryFile(dir=cache_dir, suffix=".part", delete=False) as part:
-        try:
-            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
-                while chunk := response.read(1 << 16):
-                    digest.update(chunk)
-                    part.write(chunk)
-        except (urllib.error.URLError, OSError) as error:
-            part.close()
-            os.unlink(part.name)
-            if isinstance(error, urllib.error.HTTPError):
-                reason = f"HTTP {error.code} {error.reason}"
-            else:
-                reason = getattr(error, "reason", error)
-            raise DataSourceError(
-                f"Could not download {url} ({reason}). Check the URL or, without internet, "
-                "pass --source DIR|ZIP with a local copy of ml-100k, or set ML100K_SOURCE."
-            ) from error
-    if digest.hexdigest() != sha256.lower():
-        os.unlink(part.name)
+    try:
+        if target.is_file():
+            if _sha256_of(target) == sha256.lower():
+                return target
+            logger.warning("Cached %s does not match its SHA-256; downloading it again.", target)
+            target.unlink()
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, part = tempfile.mkstemp(dir=cache_dir, suffix=".part")
+    except OSError as error:
         raise DataSourceError(
-            f"The download from {url} has SHA-256 {digest.hexdigest()}, expected {sha256}: "
-            "refused and not kept. Check the URL, or pass --sha256 if the file is known good."
-        )
-    os.replace(part.name, target)
+            f"The download cache {cache_dir} cannot be used ({error.strerror or error}): "
+            "set ML100K_CACHE_DIR to a folder this user can write."
+        ) from error
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest = _fetch(url, out)
+        if digest != sha256.lower():
+            raise DataSourceError(
+                f"The download from {url} has SHA-256 {digest}, expected {sha256}: refused "
+                "and not kept. Check the URL, or pass --sha256 if the file is known good."
+            )
+        os.replace(part, target)
+    except BaseException:
+        Path(part).unlink(missing_ok=True)
+        raise
     return target
+
+
+def _fetch(url: str, out) -> str:
+    """Copy `url` into `out` within MAX_DOWNLOAD_BYTES and DOWNLOAD_DEADLINE; return its
+    SHA-256. Every failure is a DataSourceError of one sentence."""
+    deadline = time.monotonic() + DOWNLOAD_DEADLINE
+    digest, size = hashlib.sha256(), 0
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit():
+                _check_download_size(url, int(declared))
+            # read1: one network read at a time, so the deadline is checked between them.
+            while chunk := response.read1(1 << 16):
+                size += len(chunk)
+                _check_download_size(url, size)
+                if time.monotonic() > deadline:
+                    raise DataSourceError(
+                        f"Downloading {url} took over {DOWNLOAD_DEADLINE} seconds: stopped. "
+                        "Pass --source DIR|ZIP with a local copy of ml-100k instead."
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+            if response.length:  # the server closed before the length it announced
+                raise http.client.IncompleteRead(b"", response.length)
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+        raise DataSourceError(
+            f"Could not download {url} ({_reason(error)}). Check the URL or, without "
+            "internet, pass --source DIR|ZIP with a local copy of ml-100k, or set "
+            "ML100K_SOURCE."
+        ) from error
+    return digest.hexdigest()
+
+
+def _check_download_size(url: str, size: int) -> None:
+    if size > MAX_DOWNLOAD_BYTES:
+        raise DataSourceError(
+            f"The download from {url} is over {MAX_DOWNLOAD_BYTES:,} bytes, far more than "
+            "ml-100k: stopped and not kept."
+        )
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    if isinstance(error, http.client.IncompleteRead):
+        return "the connection closed before the whole file came"
+    return str(getattr(error, "reason", error))
 
 
 def _sha256_of(path: Path) -> str:
@@ -201,7 +280,8 @@ def parse_movies(text: str, genres: dict[int, tuple]):
         movie_id = _id(fields[0], "movie id", "u.item", number)
         if movie_id in movies:
             raise DataFormatError(f"u.item, line {number}: movie {movie_id} is repeated")
-        title, url = fields[1], fields[4]
+        title = fields[1].strip()  # three real titles end with a space
+        url = urllib.parse.quote(fields[4], safe=URL_SAFE)  # movie 279's has a raw space
         if not title or len(title) > 255:
             raise DataFormatError(f"u.item, line {number}: title must have 1-255 characters")
         if len(url) > 255:
@@ -214,18 +294,28 @@ def parse_movies(text: str, genres: dict[int, tuple]):
                 )
             if flag == "1":
                 links.add((movie_id, genre_id))
+        release_date = _date(fields[2], "release date", number)
         movies[movie_id] = (
             title,
-            _date(fields[2], "release date", number),
+            release_date,
             _date(fields[3], "video release date", number),
             url,
+            movie_year(title, release_date),
         )
     return movies, links
 
 
+def movie_year(title: str, release_date: date | None) -> int | None:
+    """The film's year: the last "(1976)" in its title. ml-100k's release date is often a
+    later re-release (Taxi Driver (1976): 16-Feb-1996), so it counts only without one."""
+    years = TITLE_YEAR.findall(title)
+    if years:
+        return int(years[-1])
+    return release_date.year if release_date else None
+
+
 def parse_raters(text: str) -> dict[int, tuple]:
     raters: dict[int, tuple] = {}
-    gender_codes = [code for code, _ in GENDERS]
     for number, (id_, age, gender, occupation, zip_code) in _lines(text, "u.user", "|", 5):
         rater_id = _id(id_, "user id", "u.user", number)
         age = _int(age, "age", "u.user", number)
@@ -234,8 +324,8 @@ def parse_raters(text: str) -> dict[int, tuple]:
             problem = f"user {rater_id} is repeated"
         elif not MIN_AGE <= age <= MAX_AGE:
             problem = f"age {age} is outside {MIN_AGE}-{MAX_AGE}"
-        elif gender not in gender_codes:
-            problem = f"gender {gender!r} is not one of {', '.join(gender_codes)}"
+        elif gender not in Gender.values:
+            problem = f"gender {gender!r} is not one of {', '.join(Gender.values)}"
         elif occupation not in OCCUPATIONS:
             problem = f"occupation {occupation!r} is not an ml-100k occupation"
         elif len(zip_code) > 10:

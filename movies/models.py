@@ -4,7 +4,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-GENDERS = [("M", "Male"), ("F", "Female"), ("O", "Other")]
 OCCUPATIONS = [
     "administrator", "artist", "doctor", "educator", "engineer", "entertainment",
     "executive", "healthcare", "homemaker", "lawyer", "librarian", "marketing", "none",
@@ -13,6 +12,14 @@ OCCUPATIONS = [
 ]  # fmt: skip
 MIN_AGE, MAX_AGE = 0, 120
 MIN_SCORE, MAX_SCORE = 1, 5
+
+
+class Gender(models.TextChoices):
+    """What the API accepts; ml-100k's raters are M or F only."""
+
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+    OTHER = "O", "Other"
 
 
 class Genre(models.Model):
@@ -36,6 +43,9 @@ class Movie(models.Model):
     release_date = models.DateField(null=True, blank=True)
     video_release_date = models.DateField(null=True, blank=True)
     imdb_url = models.URLField(max_length=255, blank=True)
+    # The film's year, from its title, else its release date (movies.ml100k.movie_year):
+    # stored, so that the admin sorts and filters by it.
+    year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
 
     class Meta:
@@ -43,10 +53,6 @@ class Movie(models.Model):
 
     def __str__(self):
         return self.title
-
-    @property
-    def year(self):
-        return self.release_date.year if self.release_date else None
 
 
 def demographic_constraints(prefix: str) -> list[models.CheckConstraint]:
@@ -57,7 +63,7 @@ def demographic_constraints(prefix: str) -> list[models.CheckConstraint]:
             condition=Q(age__gte=MIN_AGE, age__lte=MAX_AGE), name=f"{prefix}_age_range"
         ),
         models.CheckConstraint(
-            condition=Q(gender__in=[g for g, _ in GENDERS]), name=f"{prefix}_gender_valid"
+            condition=Q(gender__in=Gender.values), name=f"{prefix}_gender_valid"
         ),
         models.CheckConstraint(
             condition=Q(occupation__in=OCCUPATIONS), name=f"{prefix}_occupation_valid"
@@ -70,7 +76,7 @@ class Rater(models.Model):
 
     id = models.PositiveIntegerField(primary_key=True)
     age = models.PositiveSmallIntegerField()
-    gender = models.CharField(max_length=1, choices=GENDERS)
+    gender = models.CharField(max_length=1, choices=Gender.choices)
     occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
     zip_code = models.CharField(max_length=10, blank=True)
 
@@ -116,12 +122,15 @@ class Feedback(models.Model):
 
     Recommend requests are not stored (that path runs no SQL), so each row carries the
     person's demographics itself; ``request_id`` only refers back to the recommend
-    response. ``train_model --with-feedback`` folds these rows into the next model.
+    response (at most one row per request and movie). ``token_id`` is the access token's
+    ``jti``: feedback without a request_id counts as one person per token.
+    ``train_model --with-feedback`` folds these rows into the next model.
     """
 
-    request_id = models.CharField(max_length=64, blank=True, db_index=True)
+    request_id = models.CharField(max_length=128, blank=True, db_index=True)
+    token_id = models.CharField(max_length=64, blank=True)
     age = models.PositiveSmallIntegerField()
-    gender = models.CharField(max_length=1, choices=GENDERS)
+    gender = models.CharField(max_length=1, choices=Gender.choices)
     occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
     movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="feedback")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -133,6 +142,11 @@ class Feedback(models.Model):
         verbose_name_plural = "feedback"
         constraints = [
             *demographic_constraints("feedback"),
+            models.UniqueConstraint(
+                fields=["request_id", "movie"],
+                condition=~Q(request_id=""),
+                name="feedback_one_per_request_movie",
+            ),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | Q(rating__gte=MIN_SCORE, rating__lte=MAX_SCORE),
                 name="feedback_rating_range",

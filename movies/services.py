@@ -30,7 +30,7 @@ from movies.models import Feedback, Genre, Movie, Rater, Rating
 
 BATCH_SIZE = 2000
 GENRE_FIELDS = ("name",)
-MOVIE_FIELDS = ("title", "release_date", "video_release_date", "imdb_url")
+MOVIE_FIELDS = ("title", "release_date", "video_release_date", "imdb_url", "year")
 RATER_FIELDS = ("age", "gender", "occupation", "zip_code")
 RATING_CHUNK = 50_000  # rows turned into Python tuples at a time, to bound memory
 # How each database turns u.data's unix time into the stored rated_at; on SQLite the
@@ -256,14 +256,24 @@ def feedback_record(
     rating: int | None = None,
     chose: bool = False,
     request_id: str = "",
+    token_id: str = "",
 ) -> Feedback:
-    """Store one piece of feedback (POST /api/feedback) for ``train_model --with-feedback``."""
-    return Feedback.objects.create(
-        request_id=request_id,
-        age=age,
-        gender=gender,
-        occupation=occupation,
-        movie_id=movie_id,
-        rating=rating,
-        chose=chose,
-    )
+    """Store one piece of feedback (POST /api/feedback) for ``train_model --with-feedback``.
+
+    One row per request_id and movie: a repeat updates it, a new rating replacing the old
+    and a choice, once made, staying made.
+    """
+    person = {"age": age, "gender": gender, "occupation": occupation, "token_id": token_id}
+    if not request_id:
+        return Feedback.objects.create(movie_id=movie_id, rating=rating, chose=chose, **person)
+    with transaction.atomic():
+        feedback, created = Feedback.objects.select_for_update().get_or_create(
+            request_id=request_id,
+            movie_id=movie_id,
+            defaults={"rating": rating, "chose": chose, **person},
+        )
+        if not created:
+            feedback.rating = feedback.rating if rating is None else rating
+            feedback.chose = feedback.chose or chose
+            feedback.save(update_fields=["rating", "chose"])
+    return feedback

@@ -1,55 +1,89 @@
-"""The project as production runs it, for the checks that need a real server: a database
-loaded with ml-100k, a trained artifact, and gunicorn serving recsite.wsgi on a free port
-of 127.0.0.1 with DEBUG off and secrets set."""
+"""The project as production runs it, for everything that needs real processes: the checks
+in ops/, the tests of faults and security, and the benchmark.
 
+``production_env`` is the environment of a production deployment (DEBUG off, plain HTTP
+on 127.0.0.1), ``Gunicorn`` serves recsite.wsgi on a port the OS picks, ``manage`` runs a
+command; ``prepare`` does what `make run` does before serving.
+"""
+
+import contextlib
 import http.client
 import json
 import os
+import re
 import secrets
+import select
 import signal
-import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("ML100K_DIR") or ROOT.parent / "shared" / "data" / "ml-100k")
 HOST = "127.0.0.1"
+STARTUP_SECONDS = 120  # a safety net on a loaded machine, not a speed requirement
 
 
 class CheckFailed(Exception):
     """A live check found the service breaking a promise; the message says which."""
 
 
-def production_env(workdir: Path, **overrides: str) -> dict[str, str]:
-    """Environment of a production deployment whose state all lives in ``workdir``.
+def new_secrets() -> dict[str, str]:
+    """Secrets of a deployment of its own."""
+    return {"SECRET_KEY": secrets.token_urlsafe(48), "SESSION_PASSWORD": secrets.token_urlsafe(16)}
 
-    DATABASE_URL from the caller's environment wins (PostgreSQL runs), else a SQLite file.
+
+def current_secrets() -> dict[str, str]:
+    """This Django process's secrets: processes given them accept the tokens it issues and
+    the artifacts it trains."""
+    from django.conf import settings
+
+    names = ("SECRET_KEY", "SESSION_PASSWORD", "MODEL_SIGNING_KEY")
+    return {name: getattr(settings, name) for name in names}
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def production_env(
+    workdir: Path | None = None, *, secrets: dict[str, str] | None = None, **overrides: str
+) -> dict[str, str]:
+    """The environment of a production process: DEBUG off, plain HTTP as `make serve`
+    serves it, and ``secrets`` (fresh ones unless given).
+
+    With a ``workdir``, the deployment's state lives there: its model, and a SQLite
+    database unless the caller's environment names one (PostgreSQL runs).
     """
     env = {
         **os.environ,
+        "DJANGO_SETTINGS_MODULE": "recsite.settings",
         "DEBUG": "0",
         "SECURE_SSL_REDIRECT": "0",  # plain HTTP on 127.0.0.1, as `make serve`
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SESSION_PASSWORD": secrets.token_urlsafe(16),
-        "ML_MODEL_PATH": str(workdir / "model.joblib"),
+        "SECURE_COOKIES": "0",
         "ML100K_SOURCE": str(DATA_DIR),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        **(new_secrets() if secrets is None else secrets),
     }
-    env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'db.sqlite3'}")
+    if workdir is not None:
+        env["ML_MODEL_PATH"] = str(workdir / "model.joblib")
+        env.setdefault("DATABASE_URL", sqlite_url(workdir / "db.sqlite3"))
     env.update(overrides)
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> None:
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    """Run a manage.py command to completion; its output is in the error if it fails."""
     result = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     if result.returncode:
         raise CheckFailed(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result
 
 
 def prepare(env: dict[str, str]) -> None:
@@ -60,101 +94,170 @@ def prepare(env: dict[str, str]) -> None:
     manage(env, "train_model", "--if-missing")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: dict | list | None  # parsed when the response is JSON
 
 
 def request(
-    port: int, method: str, path: str, body=None, token: str | None = None, timeout: float = 30
-) -> tuple[int, dict]:
-    """One request on a fresh connection; no answer raises OSError or HTTPException."""
-    headers = {"Content-Type": "application/json"}
+    port: int,
+    method: str,
+    path: str,
+    body=None,
+    *,
+    token: str | None = None,
+    headers: dict | None = None,
+    chunked: bool = False,
+    timeout: float = 60,
+    source: str | None = None,
+) -> Reply:
+    """One request on a fresh connection; no answer raises OSError or HTTPException.
+
+    A dict body is sent as JSON; ``chunked`` sends the body with Transfer-Encoding:
+    chunked instead of a Content-Length; ``source`` picks the client's address (any
+    127.x.y.z works on Linux).
+    """
+    headers = dict(headers or {})
+    if isinstance(body, dict | list):
+        body = json.dumps(body).encode()
+    if body is not None:
+        headers.setdefault("Content-Type", "application/json")
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    if chunked:
+        body = iter([body[i : i + 4096] for i in range(0, len(body), 4096)])
+    source_address = (source, 0) if source else None
+    connection = http.client.HTTPConnection(
+        HOST, port, timeout=timeout, source_address=source_address
+    )
     try:
-        payload = None if body is None else json.dumps(body)
-        connection.request(method, path, body=payload, headers=headers)
+        connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
-        raw = response.read()
+        content = response.read()
     finally:
         connection.close()
-    try:
-        data = json.loads(raw) if raw else {}
-    except ValueError:
-        data = {"raw": raw[:200].decode("latin-1")}
-    return response.status, data
+    is_json = "json" in response.headers.get("Content-Type", "") and content
+    return Reply(response.status, response.headers, json.loads(content) if is_json else None)
 
 
 def login(port: int, password: str) -> str:
-    status, body = request(port, "POST", "/api/login", {"session_password": password})
-    if status != 200:
-        raise CheckFailed(f"login on port {port} answered {status}: {body}")
-    return body["access_token"]
+    reply = request(port, "POST", "/api/login", {"session_password": password})
+    if reply.status != 200:
+        raise CheckFailed(f"login on port {port} answered {reply.status}: {reply.body}")
+    return reply.body["access_token"]
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Ends the process quickly (SIGINT: gunicorn's quick shutdown), else kills it."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class Gunicorn:
-    """gunicorn serving recsite.wsgi; its output goes to ``log``, read back on failure.
+    """gunicorn serving recsite.wsgi on 127.0.0.1 at a port the OS picked, its output in
+    ``log``. Started at once; usable after wait(), or as a context manager.
 
-    gunicorn also reads ./gunicorn.conf.py when the project has one; the options given
+    gunicorn reads the project's gunicorn.conf.py, as `make serve` does; the options given
     here (address, workers, no worker recycling) override it.
     """
 
     def __init__(self, env: dict[str, str], log: Path, *, workers: int = 2):
         self.env, self.log, self.workers = env, log, workers
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> "Gunicorn":
+        self.port: int | None = None
         command = [
             sys.executable, "-m", "gunicorn", "recsite.wsgi:application",
-            "--bind", f"{HOST}:{self.port}", "--workers", str(self.workers),
-            "--max-requests", "0", "--graceful-timeout", "5",
+            "--bind", f"{HOST}:0", "--workers", str(workers), "--max-requests", "0",
         ]  # fmt: skip
-        with self.log.open("ab") as out:
+        with log.open("w") as out:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
             )
+
+    def __enter__(self) -> "Gunicorn":
         try:
-            self._wait_until_serving()
+            return self.wait()
         except BaseException:
             self.stop()
             raise
-        return self
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def _wait_until_serving(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
+    def wait(self) -> "Gunicorn":
+        """Until GET / answers 200 and every worker has booted."""
+        deadline, answer = time.monotonic() + STARTUP_SECONDS, "no answer"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise CheckFailed(f"gunicorn exited ({self.process.returncode}):\n{self.output()}")
-            try:
-                serving = request(self.port, "GET", "/", timeout=5)[0] == 200
-                if serving and len(self.worker_pids()) == self.workers:
-                    return
-            except OSError:
-                pass
+            if self.port is None:
+                found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", self.output())
+                self.port = found and int(found.group(1))
+            else:
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    status = self.request("GET", "/", timeout=5).status
+                    answer = f"GET / answered {status}"
+                    if status == 200 and len(self.worker_pids()) == self.workers:
+                        return self
             time.sleep(0.2)
-        raise CheckFailed(f"gunicorn did not serve within {timeout:.0f}s:\n{self.output()}")
+        raise CheckFailed(f"gunicorn did not serve / in time ({answer}):\n{self.output()}")
+
+    def request(self, method: str, path: str, body=None, **kwargs) -> Reply:
+        return request(self.port, method, path, body, **kwargs)
 
     def worker_pids(self) -> list[int]:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         return sorted(int(pid) for pid in children.read_text().split())
 
+    def booted_workers(self) -> int:
+        """Workers started so far, replacements included."""
+        return self.output().count("Booting worker")
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], *logs: Path, workers: int = 2):
+    """One server per log file, all with ``env``, started side by side."""
+    servers = [Gunicorn(env, log, workers=workers) for log in logs]
+    try:
+        yield [server.wait() for server in servers]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def read_line(process: subprocess.Popen, timeout: float = STARTUP_SECONDS) -> str:
+    """The next line the process prints; fails rather than hangs if none comes."""
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    if not ready:
+        raise CheckFailed("The process printed nothing in time.")
+    return process.stdout.readline().strip()
+
+
+def copy_sqlite(source: Path, target: Path) -> Path:
+    """Copy a SQLite database through its backup API (a plain copy could miss the WAL)."""
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+    return target
+
+
+def table_counts(path: Path, tables: list[str]) -> dict[str, int]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
 
 def rss_bytes(pid: int) -> int:
@@ -165,7 +268,7 @@ def rss_bytes(pid: int) -> int:
     raise CheckFailed(f"process {pid} has no VmRSS")
 
 
-@contextmanager
+@contextlib.contextmanager
 def reported(name: str):
     """Run a check: one summary line on success; the reason and exit status 1 on failure."""
     try:

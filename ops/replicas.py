@@ -27,10 +27,11 @@ PROFILES = [
 def tokens_are_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) -> str:
     for issuer, verifier in ((a, b), (b, a)):
         token = live.login(issuer.port, password)
-        status, body = live.request(verifier.port, "GET", "/api/protected", token=token)
-        if status != 200:
+        reply = verifier.request("GET", "/api/protected", token=token)
+        if reply.status != 200:
             raise CheckFailed(
-                f"a token from port {issuer.port} got {status} on port {verifier.port}: {body}"
+                f"a token from port {issuer.port} got {reply.status} on port {verifier.port}: "
+                f"{reply.body}"
             )
     return "a token issued by either replica is accepted by the other"
 
@@ -38,10 +39,10 @@ def tokens_are_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) -> str:
 def recommendations_agree(a: live.Gunicorn, b: live.Gunicorn, password: str) -> str:
     token = live.login(a.port, password)
     for profile in PROFILES:
-        answers = [live.request(s.port, "POST", "/api/recommend", profile, token) for s in (a, b)]
-        if any(status != 200 for status, _ in answers):
-            raise CheckFailed(f"recommend {profile} answered {[s for s, _ in answers]}")
-        (_, first), (_, second) = answers
+        answers = [s.request("POST", "/api/recommend", profile, token=token) for s in (a, b)]
+        if any(reply.status != 200 for reply in answers):
+            raise CheckFailed(f"recommend {profile} answered {[r.status for r in answers]}")
+        first, second = (reply.body for reply in answers)
         for body in (first, second):
             body.pop("request_id")  # unique per response, by design
         if first != second:
@@ -52,27 +53,35 @@ def recommendations_agree(a: live.Gunicorn, b: live.Gunicorn, password: str) -> 
 def login_throttle_is_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) -> str:
     """Spend the login allowance on one replica: the other must refuse as well."""
     logins = 0
-    while live.request(a.port, "POST", "/api/login", {"session_password": password})[0] != 429:
+    while a.request("POST", "/api/login", {"session_password": password}).status != 429:
         logins += 1
         if logins > 100:
             raise CheckFailed(f"port {a.port} never throttled logins")
-    status, _ = live.request(b.port, "POST", "/api/login", {"session_password": password})
+    status = b.request("POST", "/api/login", {"session_password": password}).status
     if status != 429:
         raise CheckFailed(f"throttled on port {a.port}, but port {b.port} answered {status}")
     return f"a client throttled by one replica (after {logins} more logins) is throttled by both"
 
 
 def feedback_is_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) -> str:
-    """Feedback written through each replica lands in the one database both read."""
+    """Feedback written through each replica lands in the one database both read; each
+    quotes a request_id that the other replica issued (both sign with one key)."""
     token = live.login(a.port, password)
+    person = {"age": 30, "gender": "F", "occupation": "writer"}
     request_ids = []
-    for server in (a, b):
-        request_id = f"replica-{server.port}"
-        feedback = {"age": 30, "gender": "F", "occupation": "writer", "movie_id": 50,
-                    "rating": 5, "request_id": request_id}  # fmt: skip
-        status, body = live.request(server.port, "POST", "/api/feedback", feedback, token)
-        if status != 201:
-            raise CheckFailed(f"feedback on port {server.port} answered {status}: {body}")
+    for issuer, server in ((b, a), (a, b)):
+        reply = issuer.request("POST", "/api/recommend", {**person, "max_recs": 1}, token=token)
+        if reply.status != 200:
+            raise CheckFailed(
+                f"recommend on port {issuer.port} answered {reply.status}: {reply.body}"
+            )
+        request_id = reply.body["request_id"]
+        feedback = {**person, "movie_id": 50, "rating": 5, "request_id": request_id}
+        reply = server.request("POST", "/api/feedback", feedback, token=token)
+        if reply.status != 201:
+            raise CheckFailed(
+                f"feedback on port {server.port} answered {reply.status}: {reply.body}"
+            )
         request_ids.append(request_id)
     stored = subprocess.run(
         [sys.executable, "manage.py", "shell", "-v", "0", "-c",
@@ -96,10 +105,7 @@ def replicas(workdir: Path) -> str:
     env = live.production_env(workdir, CACHE_URL="dbcache://django_cache")
     live.prepare(env)
     password = env["SESSION_PASSWORD"]
-    with (
-        live.Gunicorn(env, workdir / "a.log") as a,
-        live.Gunicorn(env, workdir / "b.log") as b,
-    ):
+    with live.serving(env, workdir / "a.log", workdir / "b.log") as (a, b):
         results = [check(a, b, password) for check in CHECKS]
         logs = a.output() + b.output()
     if "Traceback" in logs:

@@ -33,7 +33,7 @@ NEEDLES = ("database is locked", "Traceback", "WORKER TIMEOUT")
 
 def documented_choices(port: int) -> dict[str, list]:
     """gender and occupation, with the values the live OpenAPI schema lists for them."""
-    schema = live.request(port, "GET", "/api/schema/?format=json")[1]["components"]["schemas"]
+    schema = live.request(port, "GET", "/api/schema/?format=json").body["components"]["schemas"]
     fields = schema["RecommendInputRequest"]["properties"]
     refs = {name: f["$ref"].rsplit("/", 1)[1] for name, f in fields.items() if "$ref" in f}
     return {name: schema[ref]["enum"] for name, ref in refs.items()}
@@ -74,15 +74,17 @@ class Soak:
 
     def send(self, endpoint: str, body, expected: set[int], token: str | None = None) -> None:
         try:
-            status, answer = live.request(self.server.port, "POST", endpoint, body, token)
+            reply = self.server.request("POST", endpoint, body, token=token)
         except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut
             with self.lock:
                 self.dropped[(endpoint, type(exc).__name__)] += 1
             return
         with self.lock:
-            self.statuses[(endpoint, status)] += 1
-            if status not in expected and len(self.unexpected) < 20:
-                self.unexpected.append(f"{endpoint}: {status}, expected {expected}: {answer}")
+            self.statuses[(endpoint, reply.status)] += 1
+            if reply.status not in expected and len(self.unexpected) < 20:
+                self.unexpected.append(
+                    f"{endpoint}: {reply.status}, expected {expected}: {reply.body}"
+                )
 
     def recommend_client(self) -> None:
         while time.monotonic() < self.deadline:

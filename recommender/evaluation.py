@@ -155,6 +155,17 @@ def request_milliseconds(estimator, ratings: pd.DataFrame, n: int = TIMED_REQUES
 
 def evaluate_fold(name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: int, n_movies: int):
     estimator, params, fit_seconds, tune_seconds = fit_tuned(name, train, seed=seed)
+    return {
+        **score_fold(estimator, test, n_movies=n_movies),
+        "fit_seconds": fit_seconds,
+        "tune_seconds": tune_seconds,
+        "request_ms": request_milliseconds(estimator, test),
+        "params": params,
+    }
+
+
+def score_fold(estimator, test: pd.DataFrame, *, n_movies: int) -> dict:
+    """The ranking metrics of a fitted estimator on one fold's test raters."""
     ranked = rank_raters(estimator, test, CURVE_K)
     rankable = ranked["n_relevant"] > 0
     if not rankable.any():
@@ -169,16 +180,26 @@ def evaluate_fold(name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: i
         "map": average_precision_at_k(hits, n_relevant, K).mean(),
         "hit_rate": hit_rate_at_k(hits, K).mean(),
         "coverage": catalogue_coverage(ranked["top_ids"][:, :K], n_movies),
-        "fit_seconds": fit_seconds,
-        "tune_seconds": tune_seconds,
-        "request_ms": request_milliseconds(estimator, test),
         "raters": int(rankable.sum()),
-        "params": params,
         "curves": {
             "ndcg": [ndcg_at_k(hits, n_relevant, k).mean() for k in range(1, CURVE_K + 1)],
             "recall": [recall_at_k(hits, n_relevant, k).mean() for k in range(1, CURVE_K + 1)],
         },
     }
+
+
+def rater_folds(frame: pd.DataFrame, *, seed: int = SEED):
+    """Yield (train, test) rating frames of the protocol's folds over raters."""
+    raters = np.unique(frame["rater_id"].to_numpy())
+    if len(raters) < N_FOLDS:
+        raise EvaluationError(
+            f"The protocol needs at least {N_FOLDS} raters; the database has {len(raters)}."
+        )
+    for train_at, test_at in KFold(N_FOLDS, shuffle=True, random_state=seed).split(raters):
+        yield (
+            frame[frame["rater_id"].isin(raters[train_at])],
+            frame[frame["rater_id"].isin(raters[test_at])],
+        )
 
 
 SUMMARISED = [*RANKING_METRICS, "coverage", "fit_seconds", "tune_seconds", "request_ms"]
@@ -188,12 +209,7 @@ def evaluate_algorithms(
     frame: pd.DataFrame, algorithms: list[str], *, seed: int = SEED, progress: bool | None = None
 ) -> dict:
     """Run the protocol for each algorithm on a ratings frame (see selectors.rating_frame)."""
-    raters = np.unique(frame["rater_id"].to_numpy())
-    if len(raters) < N_FOLDS:
-        raise EvaluationError(
-            f"The protocol needs at least {N_FOLDS} raters; the database has {len(raters)}."
-        )
-    folds = list(KFold(N_FOLDS, shuffle=True, random_state=seed).split(raters))
+    folds = list(rater_folds(frame, seed=seed))
     n_movies = frame["movie_id"].nunique()
     report = {
         "protocol": {
@@ -204,7 +220,7 @@ def evaluate_algorithms(
             "relevant": f"score >= {POSITIVE_SCORE}",
             "std": "population (ddof=0)",
             "ratings": len(frame),
-            "raters": len(raters),
+            "raters": frame["rater_id"].nunique(),
             "movies": n_movies,
             "data_fingerprint": data_fingerprint(frame),
         },
@@ -218,10 +234,8 @@ def evaluate_algorithms(
     with bar:
         for name in algorithms:
             runs = []
-            for number, (train_at, test_at) in enumerate(folds, start=1):
+            for number, (train, test) in enumerate(folds, start=1):
                 bar.set_postfix_str(f"{name} fold {number}")
-                train = frame[frame["rater_id"].isin(raters[train_at])]
-                test = frame[frame["rater_id"].isin(raters[test_at])]
                 runs.append(evaluate_fold(name, train, test, seed=seed, n_movies=n_movies))
                 bar.update()
             report["algorithms"][name] = _summarise(runs)

@@ -1,12 +1,23 @@
-"""Reads of the catalogue that training and evaluation need, as numpy/pandas frames."""
+"""Reads: the catalogue as numpy/pandas frames for training and evaluation, and the
+served model's card.
+
+pandas is imported by the functions that build frames, not here: serving workers import
+this module for the model card, and pandas would be a large share of their memory.
+"""
 
 import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+from django.conf import settings
 from django.db import connection
 
 from movies.models import Feedback, Movie, Rater, Rating
+from recommender.serving import Recommender
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RATING_COLUMNS = ["rater_id", "movie_id", "score", "age", "gender", "occupation"]
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
@@ -14,12 +25,14 @@ CHOSE_SCORE = 4
 READ_CHUNK = 100_000  # rows fetched at a time: a million never become objects at once
 
 
-def rating_frame() -> pd.DataFrame:
+def rating_frame() -> "pd.DataFrame":
     """One row per rating with the rater's demographics, ordered by rater then movie.
 
     Read in columns: the ratings' three integers straight into numpy, chunk by chunk,
     and each rater's demographics once, spread over their ratings by index.
     """
+    import pandas as pd
+
     ratings = _integer_columns(
         Rating.objects.order_by().values_list("rater_id", "movie_id", "score")
     )
@@ -47,24 +60,28 @@ def _integer_columns(queryset) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty((0, width), dtype=np.int64)
 
 
-def feedback_rating_frame(*, first_rater_id: int) -> pd.DataFrame:
+def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     """The API's feedback as extra rows shaped like rating_frame's.
 
     Each feedback person becomes one synthetic rater, numbered from ``first_rater_id``:
-    the rows sharing a request_id and demographics, or one row without a request_id.
+    the rows sharing a request_id and demographics; without a request_id, the rows sharing
+    an access token and demographics (a row from before tokens were kept stands alone).
     Per person and movie one row is kept: the latest rating, else the latest choice,
     which counts as CHOSE_SCORE.
     """
+    import pandas as pd
+
     rows = Feedback.objects.order_by("id").values_list(
-        "id", "request_id", "movie_id", "rating", "age", "gender", "occupation"
+        "id", "request_id", "token_id", "movie_id", "rating", "age", "gender", "occupation"
     )
-    columns = ["id", "request_id", "movie_id", "rating", *RATING_COLUMNS[3:]]
+    columns = ["id", "request_id", "token_id", "movie_id", "rating", *RATING_COLUMNS[3:]]
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     if frame.empty:
         return pd.DataFrame(columns=RATING_COLUMNS)
     alone = "#" + frame["id"].astype(str)
+    token = ("token " + frame["token_id"]).where(frame["token_id"] != "", alone)
     frame["person"] = (
-        frame["request_id"].where(frame["request_id"] != "", alone)
+        frame["request_id"].where(frame["request_id"] != "", token)
         + "|" + frame["age"].astype(str) + "|" + frame["gender"] + "|" + frame["occupation"]
     )  # fmt: skip
     rating = pd.to_numeric(frame["rating"])
@@ -78,7 +95,7 @@ def feedback_rating_frame(*, first_rater_id: int) -> pd.DataFrame:
     return frame.sort_values(["rater_id", "movie_id"])[RATING_COLUMNS].reset_index(drop=True)
 
 
-def data_fingerprint(frame: pd.DataFrame) -> str:
+def data_fingerprint(frame: "pd.DataFrame") -> str:
     """SHA-256 of the ratings and demographics a model was trained on."""
     digest = hashlib.sha256()
     for column in ["rater_id", "movie_id", "score", "age"]:
@@ -100,4 +117,28 @@ def movie_catalogue(movie_ids) -> dict:
         "titles": [m.title for m in ordered],
         "years": [m.year for m in ordered],
         "genres": [sorted(genres.get(m.id, [])) for m in ordered],
+    }
+
+
+def model_card(*, recommender: Recommender) -> dict:
+    """The artifact's own account of itself, plus its file's name and size.
+
+    The file's directory is left out: clients have no business knowing server paths.
+    """
+    artifact = recommender.artifact
+    path = Path(settings.ML_MODEL_PATH)
+    try:
+        size = path.stat().st_size
+    except OSError:  # replaced or removed since it was loaded
+        size = None
+    return {
+        "model_version": recommender.version,
+        "algorithm": artifact["algorithm"],
+        "params": artifact["params"],
+        "trained_at": artifact["trained_at"],
+        "fit_seconds": artifact.get("fit_seconds"),
+        "data": artifact["data"],
+        "versions": artifact["versions"],
+        "metrics": artifact.get("metrics", {}),
+        "file": {"name": path.name, "size_bytes": size},
     }

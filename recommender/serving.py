@@ -1,6 +1,7 @@
 """Ranking for requests: the artifact loaded once per process, the whole catalogue scored
 in one vectorised step, no SQL and no Python loop over the catalogue on the hot path."""
 
+import logging
 import os
 import threading
 import time
@@ -12,14 +13,16 @@ import numpy as np
 from django.conf import settings
 from rest_framework.exceptions import APIException
 
-from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
+from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.artifact import ArtifactError, load_artifact
+
+logger = logging.getLogger("recsite.model")
 
 UNKNOWN_TITLE = "unknown"
 MAX_RECS = 100
 # Every profile there is: 121 ages x 3 genders x 21 occupations = 7,623 entries of ~1.5 kB.
 TOP_CACHE_SIZE = 8192
-# About 1 s for the default model on ml-100k; a slow model ranks what it can in this time.
+# Enough for the default model (docs/performance.md); a slow model ranks what it can in it.
 WARM_UP_SECONDS = 5.0
 
 
@@ -43,11 +46,10 @@ def _row(profile: Profile) -> dict:
 
 def all_profiles() -> list[Profile]:
     """Every profile the API accepts, youngest first."""
-    genders = [gender for gender, _ in GENDERS]
     return [
         Profile(age, gender, occupation)
         for age in range(MIN_AGE, MAX_AGE + 1)
-        for gender in genders
+        for gender in Gender.values
         for occupation in OCCUPATIONS
     ]
 
@@ -195,11 +197,14 @@ def get_recommender() -> Recommender:
                 try:
                     _loaded.update(recommender=Recommender(load_artifact(Path(path))), error=None)
                 except ArtifactError as exc:
+                    # Once per change of the file: the details (and its path) are for the
+                    # operator's log, not for API clients.
+                    logger.error("No model can be served: %s", exc)
                     _loaded.update(recommender=None, error=str(exc))
                 _loaded["key"] = key
     if _loaded["recommender"] is None:
         raise ModelUnavailable(
-            f"No model can be served: {_loaded['error']} "
+            "No model can be served right now; the server's log says why. "
             "Train one with `python manage.py train_model`."
         )
     return _loaded["recommender"]

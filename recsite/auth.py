@@ -3,28 +3,22 @@
 There are no per-person accounts: one shared session password buys an access token,
 and tokens are checked from their signature and claims alone. A token also carries a
 fingerprint of the password it was issued for, so changing SESSION_PASSWORD retires
-every token issued before. Login attempts are throttled with counts in the shared cache.
+every token issued before. Login attempts are throttled in recsite.login.
 
-Decoding a token and checking its signature costs about 0.1 ms, a fifth of a
-recommendation's time in the server, so each process remembers the tokens it has verified
+Decoding a token and checking its signature is a large share of a recommendation's time
+in the server (docs/performance.md), so each process remembers the tokens it has verified
 (a bounded number); expiry and the password fingerprint are still checked on every request.
 """
 
 import hashlib
 import hmac
-import logging
 
 from django.conf import settings
-from django.core.cache.backends.locmem import LocMemCache
-from django.db import DatabaseError
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
-
-logger = logging.getLogger("recsite.auth")
 
 SESSION_SUBJECT = "session"
 PASSWORD_CLAIM = "pwd"
@@ -87,19 +81,3 @@ def has_expired(token: AccessToken) -> bool:
     except TokenError:
         return True
     return False
-
-
-class LoginThrottle(ScopedRateThrottle):
-    """Login attempts counted in the default cache, which every worker and replica share
-    (the database cache). Should that cache fail, this process counts alone: login stays
-    available and still throttled while the database is down."""
-
-    local_cache = LocMemCache("recsite-login-throttle", {})
-
-    def allow_request(self, request, view):
-        try:
-            return super().allow_request(request, view)
-        except DatabaseError:
-            logger.warning("Login throttle counts per process: the shared cache failed.")
-            self.cache = self.local_cache
-            return super().allow_request(request, view)

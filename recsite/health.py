@@ -53,6 +53,7 @@ class ProbeApi(APIView):
 class LivenessApi(ProbeApi):
     @extend_schema(
         summary="Liveness: the process is up (no database, no model)",
+        tags=["operations"],
         responses={200: inline_serializer("Liveness", {"status": serializers.CharField()})},
     )
     def get(self, request):
@@ -62,6 +63,7 @@ class LivenessApi(ProbeApi):
 class ReadinessApi(ProbeApi):
     @extend_schema(
         summary="Readiness: a model is loaded and the database answers; 503 otherwise",
+        tags=["operations"],
         responses={
             200: inline_serializer(
                 "Readiness",

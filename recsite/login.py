@@ -1,18 +1,62 @@
-"""POST /api/login: the session password in, an access token out."""
+"""POST /api/login: the session password in, an access token out; and the throttles of
+every form that takes a password (this one and the admin's login)."""
+
+import functools
+import math
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, Throttled
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.views import TokenViewBase
 
-from recsite.auth import (
-    LoginThrottle,
-    issue_access_token,
-    password_matches,
-    token_lifetime_seconds,
-)
-from recsite.schema import error_response
-from recsite.validation import StrictSerializer, string_field
+from common.schema import error_response
+from common.throttles import ClientThrottle, FailedLogins, SharedCounts
+from common.validation import StrictSerializer, string_field
+from recsite.auth import issue_access_token, password_matches, token_lifetime_seconds
+from recsite.exceptions import json_error
+
+
+class LoginThrottle(SharedCounts, ScopedRateThrottle):
+    """/api/login attempts per client (throttle_scope "login")."""
+
+
+class AdminLoginThrottle(ClientThrottle):
+    """Admin login attempts per client: each costs a full password hash."""
+
+    scope = "admin_login"
+
+
+class ApiLoginFailures(FailedLogins):
+    login = "api"
+
+
+class AdminLoginFailures(FailedLogins):
+    login = "admin"
+
+
+def throttle_admin_login(login_view):
+    """The admin's login view, throttled like /api/login: attempts per client and failed
+    attempts of all clients together. A refused attempt is answered before any hashing."""
+
+    @functools.wraps(login_view)
+    def view(request, *args, **kwargs):
+        if request.method != "POST":
+            return login_view(request, *args, **kwargs)
+        throttles = (AdminLoginThrottle(), AdminLoginFailures())
+        refused = [throttle for throttle in throttles if not throttle.allow_request(request, None)]
+        if refused:
+            wait = max((t.wait() or 0 for t in refused), default=0) or None
+            response = json_error(Throttled(wait))
+            if wait is not None:
+                response["Retry-After"] = str(math.ceil(wait))
+            return response
+        response = login_view(request, *args, **kwargs)
+        if not request.user.is_authenticated:  # the form was refused
+            AdminLoginFailures.record()
+        return response
+
+    return view
 
 
 class InvalidPassword(APIException):
@@ -42,6 +86,7 @@ class LoginSerializer(StrictSerializer):
 
 @extend_schema(
     summary="Exchange the session password for an access token",
+    tags=["authentication"],
     responses={
         200: inline_serializer(
             "LoginResult",
@@ -58,5 +103,12 @@ class LoginSerializer(StrictSerializer):
 )
 class LoginApi(TokenViewBase):
     serializer_class = LoginSerializer
-    throttle_classes = (LoginThrottle,)
+    throttle_classes = (LoginThrottle, ApiLoginFailures)
     throttle_scope = "login"
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except InvalidPassword:
+            ApiLoginFailures.record()  # for the budget of all clients together
+            raise

@@ -1,16 +1,27 @@
-"""One structured log line per request, for operators and log pipelines.
+"""Every middleware of the project, and the WSGI wrapper in front of them.
 
-The line holds the method, the path without its query string, the status, the duration,
-the request id and the served model's version when the response names one; never headers
-(the token) nor bodies (the session password). The formatter in settings.LOGGING turns
-it into JSON.
+One structured log line per request, for operators and log pipelines. The line holds
+the method, the path without its query string, the status, the duration, the request id
+and the served model's version when the response names one; never headers (the token)
+nor bodies (the session password). The formatter in settings.LOGGING turns it into JSON.
+
+Guards around every view: an oversized body or a lost database gets a clear JSON error.
+DRF's JSON parser reads the request stream itself, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
+never fires for API views: the size is checked here, before any view runs. A database
+error in a view that DRF does not handle (the admin) becomes a 503 instead of a 500.
 """
 
+import io
 import logging
 import time
 import uuid
 
+from django.conf import settings
+
+from recsite.exceptions import DATABASE_ERRORS, DatabaseUnavailable, RequestTooLarge, json_error
+
 logger = logging.getLogger("recsite.requests")
+api_logger = logging.getLogger("recsite.api")
 
 # Load balancers poll these every few seconds: their successes are logged at DEBUG.
 PROBE_PATHS = frozenset({"/healthz", "/readyz"})
@@ -19,9 +30,9 @@ PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 class RequestLogMiddleware:
     """Outermost middleware: times everything inside it and sees every final status.
 
-    It gives each request an id (``request.request_id``) and keeps the one a response
-    body already carries (/api/recommend's), so the log line, the ``X-Request-ID`` header
-    and the body agree, and feedback that quotes the id can be traced to its request.
+    It gives each request an id (``request.request_id``), which /api/recommend's body
+    carries too, so the log line, the ``X-Request-ID`` header and the body agree, and
+    feedback that quotes the id can be traced to its request.
     """
 
     def __init__(self, get_response):
@@ -35,8 +46,7 @@ class RequestLogMiddleware:
 
         body = getattr(response, "data", None)  # DRF responses keep their data
         body = body if isinstance(body, dict) else {}
-        request_id = str(body.get("request_id") or request.request_id)
-        response["X-Request-ID"] = request_id
+        response["X-Request-ID"] = request.request_id
         status = response.status_code
         if status >= 500:
             level = logging.ERROR
@@ -55,16 +65,59 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": status,
                 "duration_ms": round(duration_ms, 2),
-                "request_id": request_id,
+                "request_id": request.request_id,
                 "model_version": body.get("model_version"),
             },
         )
         return response
 
 
-class TracebacksOnly(logging.Filter):
-    """For ``django.request``, which reports every 4xx and 5xx a second time: keep only the
-    records that carry a traceback (a view that crashed)."""
+class RequestSizeLimitMiddleware:
+    """413 for a body declared larger than DATA_UPLOAD_MAX_MEMORY_SIZE, left unread."""
 
-    def filter(self, record):
-        return record.exc_info is not None
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0  # Django reads such a body as empty too
+        if limit is not None and length > limit:
+            return json_error(RequestTooLarge(limit))
+        return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """503 for database errors escaping non-DRF views; recsite.exceptions does the same
+    for DRF views."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DATABASE_ERRORS):
+            return None
+        api_logger.error("Database unavailable for %s", request.path, exc_info=exception)
+        return json_error(DatabaseUnavailable())
+
+
+def bounded_chunked_bodies(application):
+    """WSGI wrapper: hand Django a chunked body (which it would read as empty) as one of
+    at most limit + 1 bytes with a Content-Length, so the size check above sees it."""
+
+    def wrapped(environ, start_response):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH"):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            stream = environ["wsgi.input"]
+            body = stream.read() if limit is None else stream.read(limit + 1)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return application(environ, start_response)
+
+    return wrapped

@@ -3,11 +3,13 @@
 Development is safe by default; with DEBUG off (production) missing secrets stop start-up.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -26,7 +28,10 @@ if not DEBUG:
             f"Set {' and '.join(missing)} in the environment or in .env: they are required "
             "when DEBUG is off (production). For development, set DEBUG=1."
         )
-SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key"
+# Development without a key: a random one, good for this process only (recsite.checks
+# warns that tokens and model files signed with it do not outlive the process).
+SECRET_KEY_IS_RANDOM = not SECRET_KEY
+SECRET_KEY = SECRET_KEY or get_random_secret_key()
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
@@ -49,7 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "recsite.middleware.RequestLogMiddleware",  # outermost: times and logs every request
     "django.middleware.security.SecurityMiddleware",
-    "recsite.guards.RequestSizeLimitMiddleware",
+    "recsite.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,7 +62,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "recsite.guards.DatabaseUnavailableMiddleware",
+    "recsite.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "recsite.urls"
@@ -98,7 +103,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache -------------------------------------------------------------------------------
 # Login throttle counts live here, so they must be shared by every worker and replica:
-# Django's database cache (table made by recommender's migration) works on SQLite and
+# Django's database cache (table made by recsite's migration) works on SQLite and
 # PostgreSQL with nothing else to run.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 
@@ -119,22 +124,34 @@ STATIC_ROOT = VAR_DIR / "static"
 
 # --- Security ----------------------------------------------------------------------------
 # Production (DEBUG off) is HTTPS-only and passes `manage.py check --deploy`. Serving plain
-# HTTP (make serve on 127.0.0.1) sets SECURE_SSL_REDIRECT=0, which also lets the admin's
-# cookies travel without HTTPS. Behind a TLS proxy, gunicorn's --forwarded-allow-ips
-# already marks proxied HTTPS requests secure; other servers set
+# HTTP (make serve on 127.0.0.1) sets SECURE_SSL_REDIRECT=0 and SECURE_COOKIES=0. The
+# cookies have a switch of their own: an operator whose TLS proxy already redirects turns
+# the redirect off and must keep them Secure. Behind a TLS proxy, gunicorn's
+# --forwarded-allow-ips already marks proxied HTTPS requests secure; other servers set
 # SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https, and only if the proxy always
 # overwrites that header.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 # Load balancers and Docker's HEALTHCHECK probe over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_PROXY_SSL_HEADER = env.tuple("SECURE_PROXY_SSL_HEADER", default=None)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# Proxies whose X-Forwarded-For names the client (addresses or CIDR networks). Requests from
+# any other address are identified by their socket address alone (common.throttles.client_ip).
+try:
+    TRUSTED_PROXIES = tuple(
+        ipaddress.ip_network(proxy, strict=False)
+        for proxy in env.list("TRUSTED_PROXIES", default=[])
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXIES must list IP addresses or networks: {error}."
+    ) from None
 
 # --- Limits ------------------------------------------------------------------------------
-# Bodies above this many bytes get 413 before any view reads them (recsite.guards).
+# Bodies above this many bytes get 413 before any view reads them (recsite.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY", default=16 * 1024)
 
 # --- Data and model ------------------------------------------------------------------
@@ -143,6 +160,11 @@ ML100K_CACHE_DIR = env.path("ML100K_CACHE_DIR", default=VAR_DIR / "cache")
 ML_MODEL_PATH = env.path("ML_MODEL_PATH", default=VAR_DIR / "model.joblib")
 # Signs the artifact so that only files this server wrote are ever unpickled.
 MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default=SECRET_KEY)
+if not MODEL_SIGNING_KEY:
+    raise ImproperlyConfigured(
+        "MODEL_SIGNING_KEY is set but empty: give it a long random value, or unset it to "
+        "sign model files with SECRET_KEY."
+    )
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -155,7 +177,15 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "recsite.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"login": env.str("LOGIN_THROTTLE_RATE", default="10/min")},
+    # Per client (common.throttles.client_ip) unless named otherwise.
+    "DEFAULT_THROTTLE_RATES": {
+        "login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),
+        "admin_login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),
+        # Failed logins of all clients together, for /api/login and the admin each.
+        "login_failures": env.str("LOGIN_FAILURE_BUDGET", default="100/min"),
+        "feedback_token": env.str("FEEDBACK_THROTTLE_RATE", default="60/min"),
+        "feedback_client": env.str("FEEDBACK_CLIENT_THROTTLE_RATE", default="300/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
@@ -174,6 +204,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "recsite API",
     "DESCRIPTION": "Movie recommendations for a new user known by age, gender and occupation.",
     "VERSION": "1.0.0",
+    # Every operation takes one of these tags; Swagger UI groups by them, in this order.
+    "TAGS": [
+        {"name": "authentication", "description": "The session password for a token."},
+        {"name": "recommendations", "description": "Movies for a new user."},
+        {"name": "feedback", "description": "What a person did with a recommendation."},
+        {"name": "operations", "description": "Welcome, probes and the served model."},
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     # Request bodies get their own components, with what only requests need (minLength).
     "COMPONENT_SPLIT_REQUEST": True,
@@ -200,7 +237,7 @@ LOGGING = {
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "filters": {"tracebacks_only": {"()": "recsite.middleware.TracebacksOnly"}},
+    "filters": {"tracebacks_only": {"()": "recsite.logs.TracebacksOnly"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"filters": ["tracebacks_only"]}},
 }

@@ -7,6 +7,7 @@ os.environ.setdefault("SESSION_PASSWORD", "test-password")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")  # no request lines in test output
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client speaks plain HTTP
+os.environ.setdefault("SECURE_COOKIES", "0")
 
 from recsite.settings import *  # noqa: F403
 

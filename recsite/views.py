@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from recsite.schema import error_response
+from common.schema import NOT_AUTHENTICATED
 
 MessageSerializer = inline_serializer("Message", {"message": serializers.CharField()})
 WelcomeSerializer = inline_serializer(
@@ -21,7 +21,11 @@ class HomeApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    @extend_schema(summary="Welcome, with links to the docs", responses={200: WelcomeSerializer})
+    @extend_schema(
+        summary="Welcome, with links to the docs",
+        tags=["operations"],
+        responses={200: WelcomeSerializer},
+    )
     def get(self, request):
         # Absolute links: the browsable API makes them clickable.
         links = {
@@ -40,9 +44,10 @@ class HomeApi(APIView):
 class ProtectedApi(APIView):
     @extend_schema(
         summary="Check that a token works",
+        tags=["authentication"],
         responses={
             200: MessageSerializer,
-            401: error_response("Missing, expired or invalid token"),
+            401: NOT_AUTHENTICATED,
         },
     )
     def get(self, request):

@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "recsite.settings")
 
 application = get_wsgi_application()
 
-from recsite.guards import bounded_chunked_bodies  # noqa: E402 (imports DRF: needs settings)
+from recsite.middleware import bounded_chunked_bodies  # noqa: E402 (imports DRF: needs settings)
 
 application = bounded_chunked_bodies(application)
 

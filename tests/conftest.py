@@ -7,8 +7,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from movies.services import movies_load
+from ops.live import current_secrets, manage, production_env, sqlite_url
+from recommender.services import model_train
 from recsite.auth import issue_access_token
-from tests.live import manage, production_env, sqlite_url
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
 
 DEFAULT_ML100K_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ml-100k"
@@ -33,11 +34,41 @@ def loaded_catalogue(db, ml100k_dir):
 
 
 @pytest.fixture
+def model_path(settings, tmp_path) -> Path:
+    """Where the server looks for its model during the test; nothing is there yet."""
+    settings.ML_MODEL_PATH = tmp_path / "models" / "model.joblib"
+    return settings.ML_MODEL_PATH
+
+
+@pytest.fixture
+def trained(loaded_catalogue, model_path) -> Path:
+    """The default model trained on the small data set, at the path the server reads."""
+    model_train(output=model_path, progress=False)
+    return model_path
+
+
+@pytest.fixture
 def api() -> APIClient:
     """An API client holding a valid access token, as a logged-in client would."""
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
     return client
+
+
+@pytest.fixture
+def throttle_rates(settings):
+    """Sets throttle rates for one test, as the environment would: throttle_rates(login="3/min")."""
+
+    def set_rates(**rates):
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                **rates,
+            },
+        }
+
+    return set_rates
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +90,8 @@ def full_ml100k_dir() -> Path:
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
     """A migrated SQLite file for real processes (manage.py, gunicorn); copy it with
-    tests.live.copy_sqlite rather than writing to it."""
+    ops.live.copy_sqlite rather than writing to it."""
     path = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
-    manage("migrate", "--noinput", env=production_env(DATABASE_URL=sqlite_url(path)))
+    env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))
+    manage(env, "migrate", "--noinput")
     return path

@@ -19,7 +19,6 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from playwright.sync_api import expect, sync_playwright
 
-from recommender.services import model_train
 from recommender.serving import Profile, get_recommender
 from tests.mlfixtures import MOVIES, RATINGS
 
@@ -62,13 +61,6 @@ def staff_login(loaded_catalogue):
     codenames = ["view_movie", "view_genre", "view_rater", "view_rating"]
     user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
     return {"username": user.username, "password": password}
-
-
-@pytest.fixture
-def trained_model(loaded_catalogue, settings, tmp_path):
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    model_train(output=settings.ML_MODEL_PATH, progress=False)
-    return settings.ML_MODEL_PATH
 
 
 @pytest.fixture
@@ -166,7 +158,7 @@ def test_staff_search_filter_and_open_a_movie_with_its_ratings(staff_login, page
         expect(page.locator(".field-rating_count .readonly")).to_have_text(str(len(scores)))
 
 
-def test_swagger_ui_logs_in_authorizes_and_recommends(trained_model, settings, page):
+def test_swagger_ui_logs_in_authorizes_and_recommends(trained, settings, page):
     expected = get_recommender().recommend(
         Profile(age=PROFILE["age"], gender=PROFILE["gender"], occupation=PROFILE["occupation"]),
         PROFILE["max_recs"],
@@ -174,7 +166,7 @@ def test_swagger_ui_logs_in_authorizes_and_recommends(trained_model, settings, p
     with artifacts_on_failure(page, "api-docs"):
         page.goto("/api/docs/")
 
-        login = page.locator("#operations-api-api_login_create")
+        login = page.locator("#operations-authentication-api_login_create")
         body = try_it_out(login, {"session_password": settings.SESSION_PASSWORD})
         assert set(body) >= {"access_token", "token_type", "expires_in"}
 
@@ -185,7 +177,7 @@ def test_swagger_ui_logs_in_authorizes_and_recommends(trained_model, settings, p
         dialog.get_by_role("button", name="Close", exact=True).click()
         expect(page.locator(".auth-wrapper .authorize")).to_have_class(re.compile("locked"))
 
-        recommend = page.locator("#operations-api-api_recommend_create")
+        recommend = page.locator("#operations-recommendations-api_recommend_create")
         body = try_it_out(recommend, PROFILE)
         assert body["recommendations"] == [item["title"] for item in expected]
         assert len(body["recommendations"]) == PROFILE["max_recs"]

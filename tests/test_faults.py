@@ -1,4 +1,4 @@
-"""Faults, each answered with a clear message and nothing lost (issue 6): a bad model
+"""Faults, each answered with a clear message and nothing lost: a bad model
 file, an artifact from another scikit-learn, load_movies and train_model killed halfway,
 the database unreachable."""
 
@@ -18,14 +18,11 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, save_artifact
-from recommender.services import model_train
-from recsite.auth import LoginThrottle, issue_access_token
-from recsite.views import HomeApi
-from tests.live import (
+from ops.live import (
     ROOT,
     STARTUP_SECONDS,
     copy_sqlite,
+    current_secrets,
     manage,
     production_env,
     read_line,
@@ -34,6 +31,11 @@ from tests.live import (
     stop,
     table_counts,
 )
+from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, save_artifact
+from recommender.services import model_train
+from recsite.auth import issue_access_token
+from recsite.login import LoginThrottle
+from recsite.views import HomeApi
 from tests.mlfixtures import write_ml100k
 
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
@@ -41,13 +43,6 @@ TRAIN_HINT = "Train one with `python manage.py train_model`."
 CATALOGUE_TABLES = [
     "movies_genre", "movies_movie", "movies_movie_genres", "movies_rater", "movies_rating",
 ]  # fmt: skip
-
-
-@pytest.fixture
-def good_model(loaded_catalogue, tmp_path):
-    path = tmp_path / "good.joblib"
-    model_train(output=path, progress=False)
-    return path
 
 
 def recommend(client):
@@ -83,7 +78,7 @@ def _signed_with_another_key(good, path):
         save_artifact(artifact, path)
 
 
-# kind: (make the bad file at path from a good model, what the 503 message says)
+# kind: (make the bad file at path from a good model, what the log says)
 BAD_MODELS = {
     "missing": (lambda good, path: None, "No model file at"),
     "empty": (lambda good, path: path.write_bytes(b""), "is empty"),
@@ -103,35 +98,41 @@ BAD_MODELS = {
 
 @pytest.mark.parametrize("kind", BAD_MODELS)
 def test_bad_model_file_is_503_saying_what_to_do_and_the_rest_serves(
-    kind, good_model, tmp_path, settings, api
+    kind, trained, tmp_path, settings, api, caplog
 ):
     make_bad, says = BAD_MODELS[kind]
     settings.ML_MODEL_PATH = tmp_path / "served.joblib"
-    make_bad(good_model, settings.ML_MODEL_PATH)
+    make_bad(trained, settings.ML_MODEL_PATH)
 
     response = recommend(api)
 
     assert response.status_code == 503
     assert response.json()["code"] == "model_unavailable"
-    assert says in response.json()["message"]
     assert response.json()["message"].endswith(TRAIN_HINT)
+    assert str(tmp_path) not in response.json()["message"]  # no server path for clients
+    assert says in caplog.text and str(settings.ML_MODEL_PATH) in caplog.text  # the log
     assert api.get("/").status_code == 200
     assert api.get("/protected").status_code == 200
     assert login(APIClient(), settings.SESSION_PASSWORD).status_code == 200
 
 
 def test_model_file_fixed_or_broken_takes_effect_without_restart(
-    good_model, tmp_path, settings, api
+    trained, tmp_path, settings, api, monkeypatch
 ):
+    loads = []
+    monkeypatch.setattr(
+        "recommender.serving.load_artifact", lambda path: loads.append(path) or load_artifact(path)
+    )
     settings.ML_MODEL_PATH = served = tmp_path / "served.joblib"
     served.write_bytes(b"not a model")
     assert recommend(api).status_code == 503
-    assert recommend(api).status_code == 503  # the refusal is remembered, not retried
+    assert recommend(api).status_code == 503
+    assert len(loads) == 1  # the refusal is remembered, not retried
 
-    install(good_model, served)
+    install(trained, served)
     assert recommend(api).status_code == 200
 
-    served.write_bytes(good_model.read_bytes()[:1000])
+    served.write_bytes(trained.read_bytes()[:1000])
     assert recommend(api).json()["code"] == "model_unavailable"
 
 
@@ -154,7 +155,7 @@ def _metadata_from_sklearn_1_0_2(good, path, monkeypatch):
     "make_old", [_estimator_state_from_sklearn_1_0_2, _metadata_from_sklearn_1_0_2]
 )
 def test_artifact_from_another_scikit_learn_is_refused_naming_both_versions(
-    make_old, loaded_catalogue, tmp_path, settings, api, monkeypatch
+    make_old, loaded_catalogue, tmp_path, settings, api, monkeypatch, caplog
 ):
     good = tmp_path / "seed-rf.joblib"
     model_train(algorithm="seed-rf", output=good, progress=False)
@@ -167,7 +168,7 @@ def test_artifact_from_another_scikit_learn_is_refused_naming_both_versions(
     settings.ML_MODEL_PATH = old
     response = recommend(api)
     assert response.status_code == 503
-    assert expected in response.json()["message"]
+    assert expected in caplog.text
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +177,7 @@ def server_with_bad_model(migrated_sqlite, tmp_path_factory):
     model = folder / "model.joblib"
     model.write_bytes(os.urandom(4096))
     env = production_env(
+        secrets=current_secrets(),
         DATABASE_URL=sqlite_url(copy_sqlite(migrated_sqlite, folder / "db.sqlite3")),
         ML_MODEL_PATH=str(model),
     )
@@ -184,7 +186,7 @@ def server_with_bad_model(migrated_sqlite, tmp_path_factory):
 
 
 def test_gunicorn_starts_and_serves_with_a_bad_model_then_recovers(
-    server_with_bad_model, good_model, settings
+    server_with_bad_model, trained, settings
 ):
     server, model = server_with_bad_model
     token = str(issue_access_token())
@@ -193,12 +195,13 @@ def test_gunicorn_starts_and_serves_with_a_bad_model_then_recovers(
         reply = server.request("POST", "/api/recommend", VALID, token=token)
         assert reply.status == 503
         assert reply.body["message"].endswith(TRAIN_HINT)
+        assert str(model) not in reply.body["message"]
     assert server.request("GET", "/").status == 200
     assert server.request("GET", "/protected", token=token).status == 200
     assert server.request("POST", "/api/login", {"session_password": "x"}).status == 401
     assert server.booted_workers() == 2, "a worker died and was replaced (crash loop)"
 
-    install(good_model, model)
+    install(trained, model)
     for _ in range(6):  # whichever worker answers
         reply = server.request("POST", "/api/recommend", VALID, token=token)
         assert reply.status == 200
@@ -215,7 +218,8 @@ def small_catalogue_db(migrated_sqlite, tmp_path_factory):
     folder = tmp_path_factory.mktemp("small-catalogue")
     db = copy_sqlite(migrated_sqlite, folder / "db.sqlite3")
     source = write_ml100k(folder / "ml-100k")
-    manage("load_movies", "--source", str(source), env=production_env(DATABASE_URL=sqlite_url(db)))
+    env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(db))
+    manage(env, "load_movies", "--source", str(source))
     return db
 
 
@@ -249,7 +253,7 @@ def test_load_movies_killed_while_writing_leaves_the_previous_state(
     before = table_counts(db, CATALOGUE_TABLES)
     loader = subprocess.Popen(
         [sys.executable, "manage.py", "load_movies", "--source", str(full_ml100k_dir)],
-        cwd=ROOT, env=production_env(DATABASE_URL=sqlite_url(db)),
+        cwd=ROOT, env=production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(db)),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -296,15 +300,15 @@ call_command("train_model", algorithm="seed-rf", output=sys.argv[2])
 
 @pytest.mark.parametrize("stage", ["fitting", "renaming"])
 def test_train_model_killed_halfway_leaves_the_previous_model_served(
-    stage, small_catalogue_db, good_model, tmp_path, settings, api
+    stage, small_catalogue_db, trained, tmp_path, settings, api
 ):
     db = copy_sqlite(small_catalogue_db, tmp_path / "db.sqlite3")
     settings.ML_MODEL_PATH = served = tmp_path / "served.joblib"
-    install(good_model, served)
+    install(trained, served)
     before, version = sha256(served), recommend(api).json()["model_version"]
     trainer = subprocess.Popen(
         [sys.executable, "-c", TRAIN_UNTIL_KILLED, stage, str(served)],
-        cwd=ROOT, env=production_env(DATABASE_URL=sqlite_url(db)),
+        cwd=ROOT, env=production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(db)),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -359,8 +363,8 @@ def test_database_error_in_an_api_view_is_503(client, monkeypatch):
     assert response.json()["code"] == "database_unavailable"
 
 
-def test_database_down_endpoints_without_sql_still_answer(good_model, settings, api, database_down):
-    settings.ML_MODEL_PATH = good_model
+def test_database_down_endpoints_without_sql_still_answer(trained, settings, api, database_down):
+    settings.ML_MODEL_PATH = trained
     assert api.get("/").status_code == 200
     assert api.get("/protected").status_code == 200
     assert api.get("/api/schema/").status_code == 200
@@ -389,18 +393,19 @@ def server_without_database(tmp_path_factory):
     """gunicorn whose DATABASE_URL names a PostgreSQL server that is not there."""
     folder = tmp_path_factory.mktemp("no-database")
     env = production_env(
+        secrets=current_secrets(),
         DATABASE_URL=f"postgres://recsite:secret@127.0.0.1:{closed_port()}/recsite",
         ML_MODEL_PATH=str(folder / "model.joblib"),
     )
-    with serving(env, folder / "gunicorn.log") as [server]:
+    with serving(env, folder / "gunicorn.log", workers=1) as [server]:
         yield server, folder / "model.joblib"
 
 
 def test_gunicorn_without_database_serves_what_needs_none(
-    server_without_database, good_model, settings
+    server_without_database, trained, settings
 ):
     server, model = server_without_database
-    install(good_model, model)
+    install(trained, model)
     token = str(issue_access_token())
 
     assert server.request("GET", "/").status == 200

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from movies.models import Feedback
 from movies.services import feedback_record
+from recommender import request_ids
 from recommender.artifact import load_artifact
 from recommender.selectors import CHOSE_SCORE, feedback_rating_frame
 
@@ -18,14 +19,19 @@ NO_SIGNAL = (
     "feedback needs at least one of them"
 )
 BAD_REQUEST_ID = (
-    "The parameter 'request_id' must be the request_id of a /api/recommend response: "
-    "1 to 64 letters, digits, '-' or '_'"
+    "The parameter 'request_id' must be the request_id of a /api/recommend response of "
+    "this service, sent with the same age, gender and occupation"
 )
 UNSEEN = 1623  # in the fixture's catalogue, rated by nobody
 
 
 def post(api, body, **kwargs):
     return api.post("/api/feedback", body, format="json", **kwargs)
+
+
+def issued(request_id: str, profile: dict) -> str:
+    """``request_id`` as /api/recommend would have issued it for ``profile``."""
+    return request_ids.sign(request_id, **profile)
 
 
 # --- Recording ------------------------------------------------------------------------
@@ -38,14 +44,15 @@ def test_feedback_needs_a_token(loaded_catalogue):
 
 
 def test_a_rating_is_stored_and_echoed(api, loaded_catalogue):
-    response = post(api, {**VALID, "request_id": "0123abcd" * 4})
+    request_id = issued("0123abcd" * 4, STUDENT)
+    response = post(api, {**VALID, "request_id": request_id})
 
     assert response.status_code == 201
     body = response.json()
     stored = Feedback.objects.get()
     assert body["id"] == stored.id
     assert (stored.movie_id, stored.rating, stored.chose) == (50, 5, False)
-    assert stored.request_id == "0123abcd" * 4
+    assert stored.request_id == request_id
     assert (stored.age, stored.gender, stored.occupation) == (19, "F", "student")
     assert body["rating"] == 5 and body["chose"] is False and body["created_at"]
 
@@ -228,13 +235,14 @@ def test_feedback_becomes_one_synthetic_rater_per_person(some_feedback):
 
 def test_same_request_id_with_other_demographics_is_another_person(loaded_catalogue):
     feedback_record(**STUDENT, movie_id=50, rating=5, request_id="shared")
-    feedback_record(**RETIRED, movie_id=50, rating=1, request_id="shared")
+    feedback_record(**RETIRED, movie_id=2, rating=1, request_id="shared")
     feedback_record(**STUDENT, movie_id=2, rating=4)
     feedback_record(**STUDENT, movie_id=100, rating=4)
 
     frame = feedback_rating_frame(first_rater_id=9)
 
-    assert sorted(frame["rater_id"]) == [9, 10, 11, 12]  # no request_id: one person each
+    # Rows without a request_id or a token (stored before tokens were kept): one each.
+    assert sorted(frame["rater_id"]) == [9, 10, 11, 12]
 
 
 def recommend(api, profile, max_recs=3):
@@ -252,8 +260,9 @@ def test_feedback_changes_the_next_model_for_that_profile(
     assert UNSEEN not in before
 
     for person in range(5):  # five students choose, then rate, the film nobody had rated
+        request_id = issued(f"student-{person}", STUDENT)
         for signal in ({"chose": True}, {"rating": 5}):
-            body = {**STUDENT, "movie_id": UNSEEN, "request_id": f"student-{person}", **signal}
+            body = {**STUDENT, "movie_id": UNSEEN, "request_id": request_id, **signal}
             assert post(api, body).status_code == 201
 
     call_command("train_model", algorithm=algorithm)  # without --with-feedback: ignored

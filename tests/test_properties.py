@@ -8,27 +8,35 @@ one that crashes.
 
 import json
 
-import pytest
 from django.core.cache import cache
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
-from movies.models import GENDERS, MAX_AGE, MIN_AGE, OCCUPATIONS
+from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.serializers import RecommendInputSerializer
-from recommender.services import model_train
+from recommender.serving import served_genres
 from recsite.exceptions import error_body
 from recsite.login import InvalidPassword, LoginSerializer
+from tests.mlfixtures import GENRES
 
 PASSWORD = "test-password"
-GENDER_CODES = [code for code, _ in GENDERS]
+GENDER_CODES = Gender.values
+MAX_ID = 2**31 - 1
+# Filters: real genre names and ids, with the edges of every bound and some just past them.
+genre_names = st.sampled_from(GENRES) | st.sampled_from(["Noir", "", "drama", "Drama "])
+movie_ids = st.integers(1, 20) | st.sampled_from([0, -1, MAX_ID, MAX_ID + 1, 2**63])
 FIELDS = {
     "age": st.integers(MIN_AGE, MAX_AGE),
     "gender": st.sampled_from(GENDER_CODES),
     "occupation": st.sampled_from(OCCUPATIONS),
     "max_recs": st.integers(1, 100),
+    "genres": st.lists(genre_names, max_size=4)
+    | st.sampled_from([GENRES * 3, ["Drama"] * 51]),  # 54 and 51 names: over the limit
+    "exclude": st.lists(movie_ids, max_size=6) | st.just(list(range(1, 2002))),  # 2,001
 }
+OPTIONAL = ("max_recs", "genres", "exclude")
 REQUIRED = ("age", "gender", "occupation")
 
 # Any code point, with the ones that break things often: NUL and lone surrogates (valid in
@@ -49,8 +57,9 @@ json_values = st.recursive(
 def recommend_bodies(draw):
     """A valid request with up to two things wrong: a field of any value, missing or extra."""
     body = {name: draw(valid) for name, valid in FIELDS.items()}
-    if draw(st.booleans()):
-        del body["max_recs"]
+    for name in OPTIONAL:
+        if draw(st.booleans()):
+            del body[name]
     for _ in range(draw(st.integers(0, 2))):
         name = draw(st.sampled_from(list(FIELDS)) | texts)
         if draw(st.booleans()):
@@ -68,8 +77,38 @@ def is_int_between(value, low, high) -> bool:
     return type(value) is int and low <= value <= high
 
 
-def recommend_body_is_valid(body) -> bool:
-    """The contract of README "API", written out independently of the serializer."""
+def is_plain_text(value) -> bool:
+    """A string the API takes: no NUL, no lone surrogate (neither survives UTF-8 storage)."""
+    return (
+        type(value) is str
+        and "\x00" not in value
+        and not any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    )
+
+
+def genres_are_valid(value, known) -> bool:
+    """1-50 genre names; with a model served, each one of its genres (``known``)."""
+    return (
+        type(value) is list
+        and 1 <= len(value) <= 50
+        and all(is_plain_text(name) and len(name) <= 40 for name in value)
+        and (known is None or set(value) <= set(known))
+    )
+
+
+def exclude_is_valid(value) -> bool:
+    return (
+        type(value) is list
+        and len(value) <= 2000
+        and all(is_int_between(movie_id, 1, MAX_ID) for movie_id in value)
+    )
+
+
+def recommend_body_is_valid(body, known_genres=None) -> bool:
+    """The contract of docs/api.md, written out independently of the serializer.
+
+    ``known_genres`` are the served model's genres; None when no model is served.
+    """
     return (
         isinstance(body, dict)
         and set(REQUIRED) <= body.keys() <= set(FIELDS)
@@ -77,6 +116,8 @@ def recommend_body_is_valid(body) -> bool:
         and body["gender"] in GENDER_CODES
         and body["occupation"] in OCCUPATIONS
         and is_int_between(body.get("max_recs", 10), 1, 100)
+        and ("genres" not in body or genres_are_valid(body["genres"], known_genres))
+        and ("exclude" not in body or exclude_is_valid(body["exclude"]))
     )
 
 
@@ -93,10 +134,13 @@ def assert_error_shape(body: dict):
 @example(body={"age": True, "gender": "M", "occupation": "programmer"})
 @example(body={"age": 30.0, "gender": "M", "occupation": "programmer"})
 @example(body={"age": "30", "gender": "m", "occupation": "Programmer", "max_recs": 0})
+@example(body={"age": 30, "gender": "M", "occupation": "writer", "genres": []})
+@example(body={"age": 30, "gender": "M", "occupation": "writer", "exclude": [True]})
+@example(body={"age": 30, "gender": "M", "occupation": "writer", "genres": "Drama"})
 def test_recommend_serializer_accepts_exactly_the_documented_inputs(body):
     serializer = RecommendInputSerializer(data=body)
     valid = serializer.is_valid()
-    assert valid == recommend_body_is_valid(body)
+    assert valid == recommend_body_is_valid(body, served_genres())
     if valid:
         assert serializer.validated_data["max_recs"] == body.get("max_recs", 10)
     else:
@@ -126,26 +170,28 @@ API = settings(
 )
 
 
-@pytest.fixture
-def trained(loaded_catalogue, settings, tmp_path):
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    model_train(output=settings.ML_MODEL_PATH, progress=False)
-
-
 def post_json(api, path: str, body):
     return api.post(path, json.dumps(body), content_type="application/json")
 
 
 @API
 @given(body=any_body)
+@example(body={"age": 30, "gender": "M", "occupation": "writer", "genres": ["Noir"]})
+@example(body={"age": 30, "gender": "F", "occupation": "writer", "genres": ["Comedy"]})
+@example(body={"age": 30, "gender": "O", "occupation": "none", "exclude": [1, 2, 3]})
 def test_recommend_api_answers_200_or_400_to_any_json(api, trained, body):
     response = post_json(api, "/api/recommend", body)
     event(f"HTTP {response.status_code}")
-    assert response.status_code == (200 if recommend_body_is_valid(body) else 400)
+    assert response.status_code == (200 if recommend_body_is_valid(body, served_genres()) else 400)
     if response.status_code == 200:
-        titles = response.json()["recommendations"]
-        assert 0 < len(titles) <= body.get("max_recs", 10)
+        answer = response.json()
+        titles = answer["recommendations"]
+        assert len(titles) <= body.get("max_recs", 10)
         assert len(titles) == len(set(titles))
+        assert titles or body.get("genres") or body.get("exclude")  # only a filter empties it
+        for item in answer["items"]:
+            assert item["id"] not in body.get("exclude", ())
+            assert set(item["genres"]) & set(body.get("genres", item["genres"]))
     else:
         assert_error_shape(response.json())
 

@@ -8,25 +8,13 @@ from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
+from recommender import request_ids
 from recommender.serializers import RecommendInputSerializer, recommend_input
-from recommender.services import model_train
 from recsite.parsers import JSONParser as FastJSONParser
 from recsite.parsers import is_unicode_text
 
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
 GENDER_MESSAGE = "The parameter 'gender' must be one of the following: 'M', 'F', 'O'"
-
-
-@pytest.fixture
-def model_path(settings, tmp_path):
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    return settings.ML_MODEL_PATH
-
-
-@pytest.fixture
-def trained(loaded_catalogue, model_path):
-    model_train(output=model_path, progress=False)
-    return model_path
 
 
 def recommend(api, body):
@@ -49,7 +37,7 @@ def test_recommend_returns_ten_distinct_titles_by_default(api, trained):
     scores = [item["score"] for item in body["items"]]
     assert scores == sorted(scores, reverse=True)
     assert body["model_version"].startswith("demographic-popularity@")
-    assert len(body["request_id"]) == 32
+    assert len(request_ids.verify(body["request_id"], **VALID)) == 32  # signed for VALID
 
 
 def test_duplicate_titles_and_unknown_are_never_served(api, trained):
@@ -176,7 +164,7 @@ def test_a_body_in_another_charset_is_read_in_that_charset(api, trained):
     assert all("Drama" in item["genres"] for item in response.json()["items"])
 
 
-# --- genres and exclude (issue 7) --------------------------------------------------------
+# --- genres and exclude ------------------------------------------------------------------
 
 GENRES_MESSAGE = "The parameter 'genres' must be a list of genre names"
 EXCLUDE_MESSAGE = "The parameter 'exclude' must be a list of movie ids (positive integers)"

@@ -1,4 +1,4 @@
-"""Security (issue 6): nothing unpickled before its HMAC checks, login without hints and
+"""Security: nothing unpickled before its HMAC checks, login without hints and
 throttled across workers and replicas, production settings that pass check --deploy, no
 stack trace in any response, oversized bodies refused. Token attacks: test_auth_api.py."""
 
@@ -8,21 +8,31 @@ import json
 import runpy
 import secrets
 import sqlite3
+import subprocess
 
 import environ
 import joblib
 import pytest
 from django.contrib.admin.sites import AdminSite
+from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from ops.live import (
+    ROOT,
+    copy_sqlite,
+    current_secrets,
+    manage,
+    production_env,
+    serving,
+    sqlite_url,
+)
 from recommender.artifact import ArtifactError, load_artifact, save_artifact
 from recsite.auth import issue_access_token
 from recsite.views import HomeApi
-from tests.live import ROOT, copy_sqlite, manage, production_env, serving, sqlite_url
 
 PASSWORD = "test-password"
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
@@ -121,7 +131,7 @@ def test_login_counts_are_kept_in_the_database():
     login(APIClient(), "wrong")
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM django_cache")
-        assert cursor.fetchone()[0] == 1
+        assert cursor.fetchone()[0] == 2  # the client's attempts, all clients' failures
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +139,11 @@ def replicas(migrated_sqlite, tmp_path_factory):
     """Two gunicorn instances of two workers each on one SQLite database."""
     folder = tmp_path_factory.mktemp("replicas")
     db = copy_sqlite(migrated_sqlite, folder / "db.sqlite3")
-    env = production_env(DATABASE_URL=sqlite_url(db), ML_MODEL_PATH=str(folder / "none.joblib"))
+    env = production_env(
+        secrets=current_secrets(),
+        DATABASE_URL=sqlite_url(db),
+        ML_MODEL_PATH=str(folder / "none.joblib"),
+    )
     with serving(env, folder / "a.log", folder / "b.log", workers=2) as (a, b):
         yield a, b, db
 
@@ -156,7 +170,9 @@ def test_login_throttle_counts_are_shared_by_workers_and_replicas(replicas):
 @pytest.fixture
 def settings_module(monkeypatch, tmp_path):
     """Runs recsite/settings.py afresh under the environment the test sets, no .env."""
-    for name in ("DEBUG", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "MAX_REQUEST_BODY"):
+    for name in (
+        "DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "SECURE_HSTS_SECONDS", "MAX_REQUEST_BODY",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", sqlite_url(tmp_path / "db.sqlite3"))
     monkeypatch.setattr(environ.Env, "read_env", lambda *args, **kwargs: None)
@@ -181,14 +197,62 @@ def test_production_without_secrets_does_not_start(settings_module, monkeypatch)
         settings_module()
 
 
+def test_admin_cookies_are_secure_whenever_debug_is_off(settings_module, monkeypatch):
+    """A TLS proxy that redirects itself: the redirect goes off, the cookies stay Secure."""
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(50))
+    monkeypatch.setenv("SESSION_PASSWORD", "a password")
+    monkeypatch.setenv("SECURE_SSL_REDIRECT", "0")
+    behind_a_proxy = settings_module()
+    assert behind_a_proxy["SESSION_COOKIE_SECURE"] and behind_a_proxy["CSRF_COOKIE_SECURE"]
+
+    monkeypatch.setenv("SECURE_COOKIES", "0")
+    plain_http = settings_module()
+    assert not plain_http["SESSION_COOKIE_SECURE"] and not plain_http["CSRF_COOKIE_SECURE"]
+
+
+def test_make_serve_turns_secure_cookies_off_for_plain_http():
+    recipe = subprocess.run(
+        ["make", "-n", "serve"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-0}" in recipe
+    assert "SECURE_COOKIES=${SECURE_COOKIES:-0}" in recipe
+
+
+def test_development_without_secret_key_gets_a_random_one_per_process(settings_module, monkeypatch):
+    monkeypatch.setenv("DEBUG", "1")
+    monkeypatch.delenv("SECRET_KEY")
+    first, second = settings_module(), settings_module()
+    assert first["SECRET_KEY"] != second["SECRET_KEY"]
+    assert len(first["SECRET_KEY"]) >= 50 and first["SECRET_KEY_IS_RANDOM"]
+    with override_settings(SECRET_KEY_IS_RANDOM=True):
+        assert "recsite.W002" in {message.id for message in run_checks()}
+
+
+def test_empty_model_signing_key_is_refused_at_start(settings_module, monkeypatch):
+    monkeypatch.setenv("MODEL_SIGNING_KEY", "")
+    with pytest.raises(ImproperlyConfigured, match="MODEL_SIGNING_KEY is set but empty"):
+        settings_module()
+
+
+@pytest.mark.parametrize(("password", "warned"), [("x" * 15, True), ("x" * 16, False)])
+def test_check_deploy_warns_of_a_short_session_password(settings, password, warned):
+    settings.SESSION_PASSWORD = password
+    found = {message.id for message in run_checks(include_deployment_checks=True)}
+    assert ("recsite.W001" in found) is warned
+    assert "recsite.W001" not in {message.id for message in run_checks()}  # deploy only
+
+
 def test_production_settings_pass_check_deploy(tmp_path):
     env = production_env(
-        SECRET_KEY=secrets.token_urlsafe(50),
+        secrets={
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "SESSION_PASSWORD": secrets.token_urlsafe(16),
+        },
         DATABASE_URL=sqlite_url(tmp_path / "db.sqlite3"),
         ALLOWED_HOSTS="recsite.example.com",
     )
-    del env["SECURE_SSL_REDIRECT"]  # production's default: HTTPS only, cookies Secure
-    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    del env["SECURE_SSL_REDIRECT"], env["SECURE_COOKIES"]  # production: HTTPS, Secure cookies
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 

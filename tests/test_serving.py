@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from recommender.services import model_train
+from ops import live
 from recommender.serving import (
     MAX_RECS,
     Profile,
@@ -20,7 +20,6 @@ from recommender.serving import (
     served_genres,
     warm_up,
 )
-from tests import live
 
 PROFILE = Profile(30, "M", "programmer")
 
@@ -177,9 +176,7 @@ def test_served_genres_is_none_without_a_model(settings, tmp_path):
     assert served_genres() is None
 
 
-def test_served_genres_are_the_served_catalogues(loaded_catalogue, settings, tmp_path):
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    model_train(progress=False)
+def test_served_genres_are_the_served_catalogues(trained):
     assert served_genres() == get_recommender().genre_names
     assert {"Drama", "Comedy", "War"} <= set(served_genres())
 
@@ -205,9 +202,7 @@ def test_warm_up_stops_when_out_of_time():
     assert recommender.warm_up(all_profiles(), seconds=0) < len(all_profiles())
 
 
-def test_warmed_up_lists_equal_lists_ranked_on_request(loaded_catalogue, settings, tmp_path):
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    model_train(progress=False)
+def test_warmed_up_lists_equal_lists_ranked_on_request(trained):
     assert warm_up() == len(all_profiles())
     warmed = get_recommender()
     fresh = Recommender(warmed.artifact)
@@ -217,23 +212,20 @@ def test_warmed_up_lists_equal_lists_ranked_on_request(loaded_catalogue, setting
 
 SERVE_ONE_REQUEST = """
 import sys
-from recsite.wsgi import application  # the app, its URLs and the warmed-up model
+from recsite.wsgi import application  # the app and the warmed-up model
+import recsite.urls  # every API module, as a worker's first request loads them
 from recommender.serving import Profile, get_recommender
 get_recommender().recommend(Profile(30, "F", "writer"), 10, genres=["Drama"])
 print(sorted({"sklearn", "scipy", "pandas"} & set(sys.modules)))
 """
 
 
-def test_serving_imports_neither_scikit_learn_nor_scipy_nor_pandas(
-    loaded_catalogue, settings, tmp_path
-):
+def test_serving_imports_neither_scikit_learn_nor_scipy_nor_pandas(trained):
     """They would be most of a worker's memory: the artifact holds a numpy-only scorer."""
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    model_train(progress=False)
     served = subprocess.run(
         [sys.executable, "-c", SERVE_ONE_REQUEST],
         cwd=live.ROOT,
-        env=live.production_env(ML_MODEL_PATH=str(settings.ML_MODEL_PATH)),
+        env=live.production_env(secrets=live.current_secrets(), ML_MODEL_PATH=str(trained)),
         capture_output=True,
         text=True,
         check=True,

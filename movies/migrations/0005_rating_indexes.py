@@ -13,7 +13,7 @@ FK_INDEXES = {
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('movies', '0002_feedback'),
+        ('movies', '0004_movie_year'),
     ]
 
     operations = [

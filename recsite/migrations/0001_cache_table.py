@@ -1,5 +1,9 @@
 """The database cache's table (CACHE_URL's default, dbcache://django_cache): login
-throttle counts shared by every worker and replica, on SQLite and PostgreSQL alike."""
+throttle counts shared by every worker and replica, on SQLite and PostgreSQL alike.
+
+It lives with the settings that configure the cache. A database that made the table
+under the recommender app's migration of the same name keeps it: createcachetable skips
+tables that exist."""
 
 from django.core.management import call_command
 from django.db import migrations

@@ -27,6 +27,15 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON boolean only: DRF's own field would also take "yes", 1 and "on"."""
+
+    def to_internal_value(self, data):
+        if type(data) is not bool:
+            self.fail("invalid")
+        return data
+
+
 def integer_field(name: str, low: int, high: int, **kwargs) -> StrictIntegerField:
     not_integer = f"The parameter '{name}' must be an integer"
     out_of_range = f"The parameter '{name}' must be between {low} and {high}"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from recommender.apis import FeedbackApi, ModelCardApi, RecommendApi
+
+urlpatterns = [
+    path("api/recommend", RecommendApi.as_view(), name="recommend"),
+    path("api/feedback", FeedbackApi.as_view(), name="feedback"),
+    path("api/model", ModelCardApi.as_view(), name="model"),
+]
