@@ -22,8 +22,10 @@ floor, since the machine is shared):
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -211,10 +213,10 @@ def round_of(size: str, data: Path, changed: Path, n_changed: int, workdir: Path
 
 def serve_figures(workdir: Path, database_url: str | None) -> dict:
     """gunicorn as `make serve` runs it, on the model and database of the last round."""
-    from run import free_port, worker_memory
-
     env = django_env(workdir, database_url)
-    port = free_port()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     env.update(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2")
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
     with open(workdir / "gunicorn.log", "wb") as output:
@@ -227,13 +229,23 @@ def serve_figures(workdir: Path, database_url: str | None) -> dict:
             ready = _wait_ready(f"http://127.0.0.1:{port}/readyz", server, deadline=60)
             figures = {"serve_readyz_s": ready - started}
             time.sleep(1)  # both workers up
-            figures["serve_worker_rss_mib"] = worker_memory(server.pid)["worker_rss_mib"]
+            figures["serve_worker_rss_mib"] = _largest_worker_rss_mib(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
     recommend = measured([sys.executable, __file__, "recommend", env["ML_MODEL_PATH"]], env)
     figures["serve_recommend_p50_ms"] = json.loads(recommend["out"])["cold"]["p50_ms"]
     return figures
+
+
+def _largest_worker_rss_mib(master: int) -> float:
+    """The RSS of the master's largest child (gunicorn's workers), from /proc."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    kib = [
+        int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{child}/status").read_text())[1])
+        for child in children
+    ]
+    return max(kib) / 1024
 
 
 def _wait_ready(url: str, server, *, deadline: float) -> float:
@@ -367,9 +379,8 @@ def parser(description: str = __doc__.split("\n\n")[0]) -> argparse.ArgumentPars
 
 
 def report(results: dict) -> str:
-    """The table, then the bounds the largest size misses."""
-    largest = list(results)[-1]
-    return "\n".join([table(results), *(f"NOT MET: {miss}" for miss in unmet(results, largest))])
+    """The table, then the bounds that 1M ratings miss (the bounds are set for 1M)."""
+    return "\n".join([table(results), *(f"NOT MET: {miss}" for miss in unmet(results))])
 
 
 if __name__ == "__main__":
