@@ -57,6 +57,12 @@ quality: $(BIN)/.runtime
 bench: $(BIN)/.dev
 	$(BIN)/python bench/run.py --json var/bench.json
 
+## The data path alone: load, train, admin and serving at 100k and 1M generated ratings,
+## beside a bare-script floor (bench/scale.py; figures in docs/performance.md).
+.PHONY: bench-scale
+bench-scale: $(BIN)/.dev
+	$(BIN)/python bench/scale.py --json var/scale.json
+
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -10,7 +10,9 @@ folder from ml-100k ($ML100K_DIR, else ../shared/data/ml-100k), then measures:
    freshly started server for each run);
 3. the artifact: training time, file size, load time, memory of one worker;
 4. scale: the default estimator on a synthetic catalogue of 100,000 movies and 1,000,000
-   ratings: training time and in-process recommend latency.
+   ratings: training time and in-process recommend latency;
+5. data: load_movies, train_model, the admin and serving at 100,000 and 1,000,000
+   generated ratings, beside a bare-script floor (bench/scale.py).
 
 Every measurement is repeated (--repeat) and the median reported: the machine is shared.
 Prints a table; --json FILE writes every figure.
@@ -502,7 +504,7 @@ def run() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=10, help="seconds of wrk warm-up")
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["seed-rf", "http", "scale"],
+        "--skip", action="append", default=[], choices=["seed-rf", "http", "scale", "data"],
         help="leave a part out (for quick runs; the targets need them all)",
     )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
@@ -541,9 +543,16 @@ def run() -> None:
             results["http"] = measure_http(models, workdir, args)
         if "scale" not in args.skip:
             results["scale"] = measure_scale(workdir, args)
+        if "data" not in args.skip:  # bench/scale.py: load and train at 100k and 1M ratings
+            import scale
+
+            options = scale.parser().parse_args(["--repeat", str(args.repeat)])
+            results["data_path"] = scale.measure(options)
         results["machine"]["load_average_after"] = os.getloadavg()
 
     unmet = print_report(results)
+    if "data_path" in results:
+        print(f"\n{scale.report(results['data_path'])}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -16,9 +16,11 @@ import urllib.parse
 import urllib.request
 import zipfile
 import zlib
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 
+import numpy as np
 from django.conf import settings
 
 from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender
@@ -334,9 +336,84 @@ def parse_raters(text: str) -> dict[int, tuple]:
     return raters
 
 
-def parse_ratings(text: str, movies: dict, raters: dict) -> dict[tuple[int, int], tuple]:
-    """Return ratings keyed by (rater id, movie id), the key upserts match them on."""
-    ratings: dict[tuple[int, int], tuple] = {}
+@dataclass(frozen=True)
+class Ratings:
+    """u.data as columns, one entry per rating in file order: no Python object per row."""
+
+    rater_id: np.ndarray
+    movie_id: np.ndarray
+    score: np.ndarray
+    timestamp: np.ndarray  # seconds since 1970-01-01 UTC
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+
+LINE_SEPARATORS = np.frombuffer(b"\t\t\t\n", dtype=np.uint8)  # of one line of u.data
+# What datetime.fromtimestamp accepts: years 1 to 9999.
+TIMESTAMP_RANGE = (
+    int(datetime(1, 1, 1, tzinfo=UTC).timestamp()),
+    int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp()),
+)
+
+
+def parse_ratings(text: str, movies: dict, raters: dict) -> Ratings:
+    """Read u.data into columns and check them all at once with numpy.
+
+    Only when that check fails is the file read again line by line, to name the first
+    bad line and its problem (or to accept what numpy was too strict about).
+    """
+    ratings = _rating_columns(text)
+    if ratings is None or not _all_valid(ratings, movies, raters):
+        ratings = _parse_ratings_by_line(text, movies, raters)
+    return ratings
+
+
+def _rating_columns(text: str) -> Ratings | None:
+    """The four columns, or None unless every line is four tab-separated runs of digits
+    (a blank line, a sign, a space, a carriage return... all take the slow way)."""
+    data = text.encode("latin-1")
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    if data.translate(None, b"0123456789\t\n"):
+        return None
+    raw = np.frombuffer(data, dtype=np.uint8)
+    separator = raw < ord("0")
+    if separator[0] or (separator[1:] & separator[:-1]).any():
+        return None  # an empty field or line
+    kinds = raw[separator]
+    if len(kinds) % 4 or not (kinds.reshape(-1, 4) == LINE_SEPARATORS).all():
+        return None
+    # Digits only, so this parses every field; beyond int64 it saturates, which the range
+    # checks then refuse.
+    values = np.fromstring(data, dtype=np.int64, sep=" ")
+    return Ratings(*values.reshape(-1, 4).T)
+
+
+def _all_valid(ratings: Ratings, movies: dict, raters: dict) -> bool:
+    """Every score in range, every rater and movie known, every (rater, movie) once."""
+    rater_ids = np.sort(np.fromiter(raters, dtype=np.int64, count=len(raters)))
+    movie_ids = np.sort(np.fromiter(movies, dtype=np.int64, count=len(movies)))
+    valid = (
+        (ratings.score >= MIN_SCORE)
+        & (ratings.score <= MAX_SCORE)
+        & (ratings.timestamp >= TIMESTAMP_RANGE[0])
+        & (ratings.timestamp <= TIMESTAMP_RANGE[1])
+        & np.isin(ratings.rater_id, rater_ids)
+        & np.isin(ratings.movie_id, movie_ids)
+    )
+    if not valid.all():
+        return False
+    # Dense pair numbers, so no overflow whatever the ids are; sorted, a repeat is a tie.
+    pairs = np.searchsorted(rater_ids, ratings.rater_id) * len(movie_ids)
+    pairs += np.searchsorted(movie_ids, ratings.movie_id)
+    pairs.sort()
+    return not (pairs[1:] == pairs[:-1]).any()
+
+
+def _parse_ratings_by_line(text: str, movies: dict, raters: dict) -> Ratings:
+    """The slow reading: raises DataFormatError naming the first bad line, if any."""
+    columns: tuple[list, ...] = ([], [], [], [])
     first_line: dict[tuple[int, int], int] = {}
     for number, fields in _lines(text, "u.data", "\t", 4):
         rater_id, movie_id, score, timestamp = (
@@ -353,15 +430,16 @@ def parse_ratings(text: str, movies: dict, raters: dict) -> dict[tuple[int, int]
             problem = f"user {rater_id} is not in u.user"
         elif movie_id not in movies:
             problem = f"item {movie_id} is not in u.item"
-        elif key in ratings:
+        elif key in first_line:
             problem = f"user {rater_id} already rated item {movie_id} on line {first_line[key]}"
         else:
             try:
-                rated_at = datetime.fromtimestamp(timestamp, tz=UTC)
+                datetime.fromtimestamp(timestamp, tz=UTC)
             except (OverflowError, OSError, ValueError):
                 problem = f"timestamp {timestamp} is out of range"
         if problem:
             raise DataFormatError(f"u.data, line {number}: {problem}")
         first_line[key] = number
-        ratings[key] = (score, rated_at)
-    return ratings
+        for column, value in zip(columns, (rater_id, movie_id, score, timestamp), strict=True):
+            column.append(value)
+    return Ratings(*(np.array(column, dtype=np.int64) for column in columns))

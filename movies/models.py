@@ -91,13 +91,21 @@ class Rater(models.Model):
 class Rating(models.Model):
     """One rater's score (1-5) of one movie; at most one per rater and movie."""
 
-    rater = models.ForeignKey(Rater, on_delete=models.CASCADE, related_name="ratings")
-    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="ratings")
+    # Indexes: the unique (rater, movie) one serves lookups by rater, and (movie, score)
+    # those by movie, including the admin's counts and means without reading the table.
+    # Fewer indexes also make loading a million ratings cheaper.
+    rater = models.ForeignKey(
+        Rater, on_delete=models.CASCADE, related_name="ratings", db_index=False
+    )
+    movie = models.ForeignKey(
+        Movie, on_delete=models.CASCADE, related_name="ratings", db_index=False
+    )
     score = models.PositiveSmallIntegerField()
     rated_at = models.DateTimeField()
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["movie", "score"], name="rating_movie_score")]
         constraints = [
             models.UniqueConstraint(fields=["rater", "movie"], name="rating_one_per_rater_movie"),
             models.CheckConstraint(

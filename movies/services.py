@@ -2,20 +2,24 @@
 
 `movies_load` takes the data set parsed and checked by `movies.ml100k`, then upserts it
 in one transaction, so a bad file or a killed process leaves the database as it was and
-a second run changes nothing.
+a second run changes nothing. Ratings, the bulk of it, go through SQL in bulk: a million
+of them never become Python objects one by one.
 """
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from tqdm import tqdm
 
 from movies.ml100k import (
     OFFICIAL_SHA256,
     OFFICIAL_URL,
     LoadError,
+    Ratings,
     parse_genres,
     parse_movies,
     parse_raters,
@@ -28,7 +32,10 @@ BATCH_SIZE = 2000
 GENRE_FIELDS = ("name",)
 MOVIE_FIELDS = ("title", "release_date", "video_release_date", "imdb_url", "year")
 RATER_FIELDS = ("age", "gender", "occupation", "zip_code")
-RATING_FIELDS = ("score", "rated_at")
+RATING_CHUNK = 50_000  # rows turned into Python tuples at a time, to bound memory
+# How each database turns u.data's unix time into the stored rated_at; on SQLite the
+# text Django itself writes for a UTC datetime without microseconds.
+RATED_AT_SQL = {"sqlite": "datetime(ts, 'unixepoch')", "postgresql": "to_timestamp(ts)"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ def movies_load(
                 _upsert(Genre, genres, ("id",), GENRE_FIELDS, bar),
                 _upsert(Movie, movies, ("id",), MOVIE_FIELDS, bar),
                 _upsert(Rater, raters, ("id",), RATER_FIELDS, bar),
-                _upsert(Rating, ratings, ("rater", "movie"), RATING_FIELDS, bar),
+                _upsert_ratings(ratings, bar),
             ]
             links_changed = _sync_genre_links(movies.keys(), links)
     except IntegrityError as error:
@@ -144,6 +151,80 @@ def _upsert(model, rows: dict, unique_fields, update_fields, bar) -> tuple[int, 
         )
         bar.update(len(batch))
     return created, updated
+
+
+def _upsert_ratings(ratings: Ratings, bar) -> tuple[int, int]:
+    """Insert new ratings and update changed ones, matched on (rater, movie).
+
+    The rows go into a temporary table (by COPY on PostgreSQL), then one INSERT ... ON
+    CONFLICT DO UPDATE writes the new rows and only those whose score or time differ,
+    in place, so ids survive. Returns (created, updated).
+    """
+    table = connection.ops.quote_name(Rating._meta.db_table)
+    # In the unique index's order: new rows append to it instead of landing at random.
+    order = np.lexsort((ratings.movie_id, ratings.rater_id))
+    columns = [column[order] for column in (ratings.rater_id, ratings.movie_id)]
+    columns += [ratings.score[order], ratings.timestamp[order]]
+    with connection.cursor() as cursor:
+        before = _count(cursor, table)
+        cursor.execute(
+            "CREATE TEMPORARY TABLE rating_source (rater_id integer NOT NULL, "
+            "movie_id integer NOT NULL, score smallint NOT NULL, ts bigint NOT NULL)"
+        )
+        _fill_rating_source(cursor, _rows(columns))
+        with _indexes_built_after(Rating, cursor, rebuild=before == 0):
+            cursor.execute(
+                f"INSERT INTO {table} (rater_id, movie_id, score, rated_at) "
+                f"SELECT rater_id, movie_id, score, {RATED_AT_SQL[connection.vendor]} "
+                "FROM rating_source WHERE true "  # WHERE: SQLite's parser needs it before ON
+                "ON CONFLICT (rater_id, movie_id) DO UPDATE "
+                "SET score = excluded.score, rated_at = excluded.rated_at "
+                f"WHERE {table}.score <> excluded.score OR {table}.rated_at <> excluded.rated_at"
+            )
+            written = cursor.rowcount
+        cursor.execute("DROP TABLE rating_source")
+        created = _count(cursor, table) - before
+    bar.update(len(ratings))
+    return created, written - created
+
+
+def _count(cursor, table: str) -> int:
+    cursor.execute(f"SELECT COUNT(*) FROM {table}")
+    return cursor.fetchone()[0]
+
+
+def _rows(columns: list[np.ndarray]):
+    """Tuples of the columns' values, made a chunk at a time."""
+    for start in range(0, len(columns[0]), RATING_CHUNK):
+        chunk = (column[start : start + RATING_CHUNK].tolist() for column in columns)
+        yield from zip(*chunk, strict=True)
+
+
+def _fill_rating_source(cursor, rows) -> None:
+    """Through the driver itself: Django's SQLite cursor would hold every row at once
+    (to peek at the first), and its debug cursor would log them."""
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy("COPY rating_source FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        connection.connection.executemany("INSERT INTO rating_source VALUES (?, ?, ?, ?)", rows)
+
+
+@contextmanager
+def _indexes_built_after(model, cursor, *, rebuild: bool):
+    """Drop ``model``'s Meta.indexes for the block and build them again after it, when
+    ``rebuild``: into an empty table, one sort beats a million inserts at random places.
+    DDL is transactional in SQLite and PostgreSQL: a failure puts the indexes back."""
+    indexes = model._meta.indexes if rebuild else []
+    for index in indexes:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(index.name)}")
+    yield
+    if indexes and connection.vendor == "postgresql":
+        connection.check_constraints()  # it builds no index over foreign keys left to check
+    editor = connection.schema_editor()  # only to write SQL: not entered, runs nothing
+    for index in indexes:
+        cursor.execute(str(index.create_sql(model, editor)))
 
 
 def _sync_genre_links(movie_ids, links: set[tuple[int, int]]) -> int:

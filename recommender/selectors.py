@@ -11,27 +11,53 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from django.conf import settings
+from django.db import connection
 
-from movies.models import Feedback, Movie, Rating
+from movies.models import Feedback, Movie, Rater, Rating
 from recommender.serving import Recommender
 
 if TYPE_CHECKING:
     import pandas as pd
 
-RATING_COLUMNS = ["rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation"]
+RATING_COLUMNS = ["rater_id", "movie_id", "score", "age", "gender", "occupation"]
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
 CHOSE_SCORE = 4
+READ_CHUNK = 100_000  # rows fetched at a time: a million never become objects at once
 
 
 def rating_frame() -> "pd.DataFrame":
-    """One row per rating with the rater's demographics, ordered by rater then movie."""
+    """One row per rating with the rater's demographics, ordered by rater then movie.
+
+    Read in columns: the ratings' three integers straight into numpy, chunk by chunk,
+    and each rater's demographics once, spread over their ratings by index.
+    """
     import pandas as pd
 
-    rows = Rating.objects.order_by("rater_id", "movie_id").values_list(
-        "rater_id", "movie_id", "score", "rated_at", "rater__age", "rater__gender",
-        "rater__occupation",
-    )  # fmt: skip
-    return pd.DataFrame.from_records(list(rows), columns=RATING_COLUMNS)
+    ratings = _integer_columns(
+        Rating.objects.order_by().values_list("rater_id", "movie_id", "score")
+    )
+    ratings = ratings[np.lexsort((ratings[:, 1], ratings[:, 0]))]
+    raters = pd.DataFrame.from_records(
+        list(Rater.objects.order_by("id").values_list("id", "age", "gender", "occupation")),
+        columns=["id", *RATING_COLUMNS[3:]],
+    )
+    at = np.searchsorted(raters["id"].to_numpy(), ratings[:, 0])
+    frame = pd.DataFrame(ratings, columns=RATING_COLUMNS[:3])
+    for column in RATING_COLUMNS[3:]:
+        frame[column] = raters[column].to_numpy()[at]
+    return frame
+
+
+def _integer_columns(queryset) -> np.ndarray:
+    """A values_list of integer fields as a 2-D int64 array, fetched in chunks."""
+    sql, params = queryset.query.sql_with_params()
+    chunks = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(READ_CHUNK):
+            chunks.append(np.array(rows, dtype=np.int64))
+    width = len(queryset.query.values_select)
+    return np.concatenate(chunks) if chunks else np.empty((0, width), dtype=np.int64)
 
 
 def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
@@ -46,12 +72,9 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     import pandas as pd
 
     rows = Feedback.objects.order_by("id").values_list(
-        "id", "request_id", "token_id", "movie_id", "rating", "created_at", "age", "gender",
-        "occupation",
-    )  # fmt: skip
-    columns = [
-        "id", "request_id", "token_id", "movie_id", "rating", "rated_at", *RATING_COLUMNS[4:]
-    ]  # fmt: skip
+        "id", "request_id", "token_id", "movie_id", "rating", "age", "gender", "occupation"
+    )
+    columns = ["id", "request_id", "token_id", "movie_id", "rating", *RATING_COLUMNS[3:]]
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     if frame.empty:
         return pd.DataFrame(columns=RATING_COLUMNS)
@@ -78,7 +101,7 @@ def data_fingerprint(frame: "pd.DataFrame") -> str:
     for column in ["rater_id", "movie_id", "score", "age"]:
         digest.update(frame[column].to_numpy(np.int64).tobytes())
     for column in ["gender", "occupation"]:
-        digest.update("|".join(frame[column]).encode())
+        digest.update("|".join(frame[column].to_numpy(dtype=object)).encode())
     return digest.hexdigest()
 
 

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 
 from movies.ml100k import DataFormatError, DataSourceError
@@ -354,6 +355,36 @@ def test_line_numbers_count_blank_lines(tmp_path):
 
     with pytest.raises(DataFormatError, match=r"^u\.data, line 5: rating 7"):
         movies_load(source=str(source), progress=False)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda lines: [line + "\r" for line in lines],  # Windows line ends
+        lambda lines: [*lines[:5], "   ", *lines[5:]],  # a line of spaces
+        lambda lines: [lines[0].replace("\t", "\t+", 1), *lines[1:]],  # a signed number
+        lambda lines: [lines[0].replace("\t", " \t", 1), *lines[1:]],  # a padded number
+    ],
+    ids=["crlf", "blank-with-spaces", "plus-sign", "padded"],
+)
+def test_ratings_that_python_reads_as_numbers_load_like_clean_ones(tmp_path, edit):
+    movies_load(source=str(write_ml100k(tmp_path / "clean")), progress=False)
+    clean = snapshot()["ratings"]
+    Rating.objects.all().delete()
+
+    edited = write_ml100k(tmp_path / "edited", data=edit(DATA_LINES))
+    movies_load(source=str(edited), progress=False)
+
+    assert sorted(row[1:] for row in snapshot()["ratings"]) == sorted(row[1:] for row in clean)
+
+
+def test_a_load_into_an_empty_table_keeps_the_rating_indexes(ml100k_dir):
+    movies_load(source=str(ml100k_dir), progress=False)
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Rating._meta.db_table)
+    movie_score = [c for c in constraints.values() if c["columns"] == ["movie_id", "score"]]
+    assert len(movie_score) == 1 and movie_score[0]["index"]
 
 
 def test_bad_line_leaves_a_previous_load_exactly_as_it_was(loaded_catalogue, tmp_path):

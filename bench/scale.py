@@ -1,0 +1,387 @@
+"""Scale benchmark: the data path at 100,000 and 1,000,000 ratings, beside a floor.
+
+    python bench/scale.py [--repeat 3] [--sizes 100k 1M] [--json FILE]
+
+`make bench` runs it too, through bench/run.py. For each size it writes a synthetic data
+set in the ml-100k layout (bench/generate.py), then times each step in a fresh process
+(wall time and peak RSS; the median of --repeat rounds, taken in the same run as the
+floor, since the machine is shared):
+
+- floor: a bare Python script that reads the same u.data (split each line, four ints)
+  and executemany-s the rows into an SQLite table of the same shape (integer key,
+  unique (rater, movie), a check on the score) in one transaction on one connection;
+- load: `manage.py load_movies` into an empty, migrated SQLite database;
+- reload: the same again, nothing changed; reload 1%: after 1% of the scores changed,
+  checking that exactly those rows were updated;
+- train: `manage.py train_model` (the default algorithm);
+- admin: the movie list and a rater's page rendered in-process, and the slowest query;
+- serve: seconds from starting gunicorn to /readyz 200, a worker's RSS, and the recommend
+  view's p50 in-process.
+"""
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {
+    "100k": {"ratings": 100_000, "raters": 943, "movies": 1682},
+    "1M": {"ratings": 1_000_000, "raters": 6040, "movies": 3900},
+}
+CHANGED = 0.01
+# One pair for the whole run: the server must trust the model that train_model signed.
+SECRETS = {"SECRET_KEY": secrets.token_urlsafe(48), "SESSION_PASSWORD": secrets.token_urlsafe(16)}
+MiB = 2**20
+# Bounds of the data path at scale: (figure, bound); ratios are to the floor.
+TARGETS = {
+    "load_over_floor": 3.0,
+    "reload_over_floor": 2.0,
+    "reload_changed_over_floor": 3.0,
+    "load_rss_mib": 300,
+    "reload_rss_mib": 300,
+    "reload_changed_rss_mib": 300,
+    "train_s": 5.0,
+    "train_rss_mib": 400,
+    "admin_movie_list_ms": 300,
+    "admin_movie_list_by_count_ms": 300,
+    "admin_rater_page_ms": 300,
+    "serve_readyz_s": 5.0,
+    "serve_worker_rss_mib": 150,
+    "serve_recommend_p50_ms": 1.0,
+}
+
+
+def log(message: str) -> None:
+    print(f"[scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- children ------------------------------------------------------------------------------
+
+
+def floor(u_data: str, db: str) -> None:
+    """The floor: the least a loader of u.data into SQLite can do."""
+    import sqlite3
+
+    rows = []
+    with open(u_data, encoding="latin-1") as lines:
+        for line in lines:
+            rater, movie, score, timestamp = line.split("\t")
+            rows.append((int(rater), int(movie), int(score), int(timestamp)))
+    connection = sqlite3.connect(db)
+    with connection:
+        connection.execute(
+            "CREATE TABLE rating (id INTEGER PRIMARY KEY, rater INTEGER NOT NULL, "
+            "movie INTEGER NOT NULL, score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5), "
+            "rated_at INTEGER NOT NULL, UNIQUE (rater, movie))"
+        )
+        connection.executemany(
+            "INSERT INTO rating (rater, movie, score, rated_at) VALUES (?, ?, ?, ?)", rows
+        )
+    connection.close()
+
+
+def admin_timings(rounds: int) -> None:
+    """Render the admin pages a member of staff opens first; print medians as JSON."""
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from movies.models import Rater
+
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(user)
+    rater = Rater.objects.order_by("-id").values_list("id", flat=True).first()
+    pages = {
+        "admin_movie_list_ms": "/admin/movies/movie/",
+        "admin_movie_list_by_count_ms": "/admin/movies/movie/?o=-4",
+        "admin_rater_page_ms": f"/admin/movies/rater/{rater}/change/",
+    }
+    figures, slowest = {}, 0.0
+    for name, url in pages.items():
+        seconds = []
+        for _ in range(rounds):
+            with CaptureQueriesContext(connection) as queries:
+                started = time.perf_counter()
+                response = client.get(url)
+                seconds.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+            slowest = max([slowest, *(float(q["time"]) for q in queries.captured_queries)])
+        figures[name] = statistics.median(seconds) * 1e3
+    figures["admin_slowest_query_ms"] = slowest * 1e3
+    print(json.dumps(figures))
+
+
+def recommend_timings(model: str) -> None:
+    """The recommend view in-process with ``model`` (bench/run.py's measurement)."""
+    import django
+
+    django.setup()
+    from run import measure_in_process
+
+    print(json.dumps(measure_in_process(Path(model), n=500, seed=0)))
+
+
+# --- the parent ----------------------------------------------------------------------------
+
+
+def measured(command: list[str], env: dict) -> dict:
+    """Run a child to the end; its wall seconds, peak RSS and standard output."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read().decode()
+    if child.returncode:
+        raise RuntimeError(f"{' '.join(command)} exited with {child.returncode}:\n{output}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"s": seconds, "cpu_s": cpu, "rss_mib": usage.ru_maxrss * 1024 / MiB, "out": output}
+
+
+def django_env(workdir: Path, database_url: str | None = None) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "recsite.settings",
+        "DEBUG": "0",
+        "CI": "1",  # no progress bars
+        "SECURE_SSL_REDIRECT": "0",
+        **SECRETS,
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'db.sqlite3'}",
+        "ML_MODEL_PATH": str(workdir / "model.joblib"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
+    }
+
+
+def manage(env: dict, *args: str) -> dict:
+    return measured([sys.executable, "manage.py", *args], env)
+
+
+def round_of(size: str, data: Path, changed: Path, n_changed: int, workdir: Path, args) -> dict:
+    """One round at one size: floor, load, reload, reload with 1% changed, train, admin."""
+    env = django_env(workdir, args.database_url)
+    for leftover in workdir.glob("*.sqlite3*"):
+        leftover.unlink()
+    floor_run = measured(
+        [sys.executable, __file__, "floor", str(data / "u.data"), str(workdir / "floor.sqlite3")],
+        env,
+    )
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "flush", "--noinput", "-v0")  # an empty database, also on PostgreSQL
+    figures = {"floor_s": floor_run["s"], "floor_rss_mib": floor_run["rss_mib"]}
+    figures["floor_cpu_s"] = floor_run["cpu_s"]
+    for step, source, expected in [
+        ("load", data, None),
+        ("reload", data, "(0 new, 0 updated)"),
+        ("reload_changed", changed, f"(0 new, {n_changed} updated)"),
+    ]:
+        run = manage(env, "load_movies", "--source", str(source))
+        if expected and expected not in run["out"]:
+            raise RuntimeError(f"{step} at {size}: expected {expected}, got {run['out']}")
+        figures[f"{step}_s"], figures[f"{step}_rss_mib"] = run["s"], run["rss_mib"]
+        figures[f"{step}_over_floor"] = run["s"] / floor_run["s"]
+        figures[f"{step}_cpu_s"] = run["cpu_s"]
+    run = manage(env, "train_model")
+    figures["train_s"], figures["train_rss_mib"] = run["s"], run["rss_mib"]
+    figures["train_cpu_s"] = run["cpu_s"]
+    admin = measured([sys.executable, __file__, "admin"], env)
+    figures.update(json.loads(admin["out"]))
+    log(f"{size}: " + ", ".join(f"{k} {v:.3g}" for k, v in figures.items()))
+    return figures
+
+
+def serve_figures(workdir: Path, database_url: str | None) -> dict:
+    """gunicorn as `make serve` runs it, on the model and database of the last round."""
+    env = django_env(workdir, database_url)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env.update(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2")
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+    with open(workdir / "gunicorn.log", "wb") as output:
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            [*command, "recsite.wsgi:application"], cwd=ROOT, env=env, stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            ready = _wait_ready(f"http://127.0.0.1:{port}/readyz", server, deadline=60)
+            figures = {"serve_readyz_s": ready - started}
+            time.sleep(1)  # both workers up
+            figures["serve_worker_rss_mib"] = _largest_worker_rss_mib(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    recommend = measured([sys.executable, __file__, "recommend", env["ML_MODEL_PATH"]], env)
+    figures["serve_recommend_p50_ms"] = json.loads(recommend["out"])["cold"]["p50_ms"]
+    return figures
+
+
+def _largest_worker_rss_mib(master: int) -> float:
+    """The RSS of the master's largest child (gunicorn's workers), from /proc."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    kib = [
+        int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{child}/status").read_text())[1])
+        for child in children
+    ]
+    return max(kib) / 1024
+
+
+def _wait_ready(url: str, server, *, deadline: float) -> float:
+    """The perf_counter time when ``url`` first answers 200."""
+    give_up = time.monotonic() + deadline
+    while time.monotonic() < give_up and server.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.perf_counter()
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer 200 within {deadline}s")
+
+
+def measure(args) -> dict:
+    """Every figure of every size in ``args.sizes``, as medians over ``args.repeat`` rounds."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="recsite-scale-") as tmp:
+        tmp = Path(tmp)
+        for size in args.sizes:
+            log(f"{size}: generating {SIZES[size]['ratings']:,} ratings")
+            # In children: a child's peak RSS starts from its parent's, kept small.
+            data, changed = tmp / size / "data", tmp / size / "changed"
+            generate = [sys.executable, str(ROOT / "bench" / "generate.py"), str(data)]
+            options = {key: str(value) for key, value in SIZES[size].items()}
+            measured([*generate, *(f"--{k}={v}" for k, v in options.items())], os.environ)
+            shutil.copytree(data, changed)
+            out = measured([*generate[:2], "--change", str(CHANGED), str(changed)], os.environ)
+            n_changed = int(out["out"])
+            workdir = tmp / size / "work"
+            workdir.mkdir()
+            rounds = [
+                round_of(size, data, changed, n_changed, workdir, args) for _ in range(args.repeat)
+            ]
+            results[size] = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+            results[size].update(SIZES[size], changed=n_changed)
+            log(f"{size}: serving")
+            results[size].update(serve_figures(workdir, args.database_url))
+    return results
+
+
+ROWS = [
+    ("floor: read u.data, executemany into SQLite", "floor_s", "s", "floor_rss_mib"),
+    ("load_movies into an empty database", "load_s", "s", "load_rss_mib"),
+    ("  the same, over the floor", "load_over_floor", "x", None),
+    ("load_movies again, nothing changed", "reload_s", "s", "reload_rss_mib"),
+    ("  the same, over the floor", "reload_over_floor", "x", None),
+    ("load_movies again, 1% of scores changed", "reload_changed_s", "s", "reload_changed_rss_mib"),
+    ("  the same, over the floor", "reload_changed_over_floor", "x", None),
+    ("train_model", "train_s", "s", "train_rss_mib"),
+    ("admin: movie list", "admin_movie_list_ms", "ms", None),
+    ("admin: movie list by number of ratings", "admin_movie_list_by_count_ms", "ms", None),
+    ("admin: a rater's page", "admin_rater_page_ms", "ms", None),
+    ("admin: slowest query", "admin_slowest_query_ms", "ms", None),
+    ("serve: gunicorn start to /readyz 200", "serve_readyz_s", "s", None),
+    ("serve: one worker's RSS", "serve_worker_rss_mib", "MiB", None),
+    ("serve: recommend p50 in-process", "serve_recommend_p50_ms", "ms", None),
+]
+
+
+def table(results: dict) -> str:
+    """A Markdown table, one column per size; CPU time and peak RSS beside wall times
+    (CPU time is what other load on a shared machine disturbs least); bound last."""
+    sizes = list(results)
+    header = ["step", *(f"{results[s]['ratings']:,} ratings" for s in sizes), "bound"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for title, key, unit, rss in ROWS:
+        cells = []
+        for size in sizes:
+            value = results[size][key]
+            cell = f"{value:.2f} {unit}" if unit != "MiB" else f"{value:.0f} MiB"
+            cpu = key.removesuffix("_s") + "_cpu_s"
+            if unit == "s" and cpu in results[size]:
+                cell += f" ({results[size][cpu]:.2f} s CPU)"
+            if rss:
+                cell += f", {results[size][rss]:.0f} MiB peak"
+            cells.append(cell)
+        bound = _bound(key, rss)
+        lines.append(f"| {title} | " + " | ".join(cells) + f" | {bound} |")
+    return "\n".join(lines)
+
+
+def _bound(key: str, rss: str | None) -> str:
+    parts = []
+    if key in TARGETS:
+        unit = {"_over_floor": "x", "_ms": " ms", "_s": " s", "_mib": " MiB"}
+        parts.append(
+            "≤ " + f"{TARGETS[key]:g}" + next(u for end, u in unit.items() if key.endswith(end))
+        )
+    if rss in TARGETS:
+        parts.append(f"≤ {TARGETS[rss]:g} MiB")
+    return ", ".join(parts)
+
+
+def unmet(results: dict, size: str = "1M") -> list[str]:
+    """The bounds the largest size misses."""
+    figures = results.get(size, {})
+    return [f"{key} {figures[key]:.3g} > {bound:g}" for key, bound in TARGETS.items()
+            if key in figures and figures[key] > bound]  # fmt: skip
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("floor", "admin", "recommend"):
+        command, *args = sys.argv[1:]
+        {"floor": floor, "admin": lambda: admin_timings(5), "recommend": recommend_timings}[
+            command
+        ](*args)
+        return
+    args = parser().parse_args()
+    results = measure(args)
+    print(report(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+def parser(description: str = __doc__.split("\n\n")[0]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per figure (median)")
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument(
+        "--database-url", metavar="URL",
+        help="an existing database to empty and load (e.g. PostgreSQL); default: a new "
+        "SQLite file per round",
+    )  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    return parser
+
+
+def report(results: dict) -> str:
+    """The table, then the bounds that 1M ratings miss (the bounds are set for 1M)."""
+    return "\n".join([table(results), *(f"NOT MET: {miss}" for miss in unmet(results))])
+
+
+if __name__ == "__main__":
+    main()
