@@ -57,7 +57,7 @@ docker-lint: $(BIN)/.dev
 
 ## Issue 6, in .ci/run: the suite on PostgreSQL, then checks against the live server
 ## (generated requests, a load soak, two replicas); see README "Reliability".
-.PHONY: test-postgres fuzz soak replicas
+.PHONY: test-postgres fuzz soak replicas slowclients
 
 test-postgres: $(BIN)/.dev
 	bash ops/with-postgres $(BIN)/python -m pytest
@@ -70,6 +70,10 @@ soak: $(BIN)/.dev
 
 replicas: $(BIN)/.dev
 	bash ops/with-postgres $(BIN)/python -m ops.replicas
+
+# 100 slow clients against gunicorn as the image runs it (docs/performance.md).
+slowclients: $(BIN)/.dev
+	$(BIN)/python -m ops.slowclients
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
