@@ -61,7 +61,10 @@ async def hold_once(port: int, kind: str, *, until: float, max_close: float, tal
         while kind == "header":
             await asyncio.sleep(DRIP_EVERY)
             writer.write(b"x")
-            await writer.drain()
+            try:
+                await writer.drain()
+            except OSError:  # closed by the server: what the reader waits for
+                return
 
     async def closed_by_server():
         while await reader.read(4096):  # an error status may come first: read to the end
