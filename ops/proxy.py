@@ -41,7 +41,8 @@ class Nginx:
         }
         (prefix / "tmp").mkdir(parents=True)
         self.conf = prefix / "nginx.conf"
-        self.conf.write_text(render(TEMPLATE, LISTEN=f"{live.HOST}:{self.port}", **apps))
+        listen = f"{live.HOST}:{self.port}"
+        self.conf.write_text(render(TEMPLATE, LISTEN=listen, ACCESS_LOG="access.log", **apps))
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Nginx":
