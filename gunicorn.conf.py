@@ -1,12 +1,14 @@
 """gunicorn settings for recsite: `gunicorn -c gunicorn.conf.py recsite.wsgi:application`.
 
-Used by `make serve` and the Docker image. HOST, PORT and WEB_CONCURRENCY set the address
-and the number of workers; any other setting can be given in GUNICORN_CMD_ARGS (gunicorn
-itself reads FORWARDED_ALLOW_IPS, default 127.0.0.1 and ::1).
+Used by `make serve` and the Docker image. HOST, PORT, WEB_CONCURRENCY and WORKER_CLASS set
+the address, the number of workers and their kind; any other setting can be given in
+GUNICORN_CMD_ARGS (gunicorn itself reads FORWARDED_ALLOW_IPS, default 127.0.0.1 and ::1).
 """
 
 import gc
 import os
+
+from gevent import monkey
 
 # Workers are the parallelism: one BLAS thread each, so that thread pools neither
 # oversubscribe the cores nor sit in the master across the fork of preload_app.
@@ -15,6 +17,23 @@ for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# gevent: a connection costs a greenlet, not a worker, until its request is complete, so
+# clients that send slowly (or not at all) cannot occupy the workers. Recommending stays
+# CPU-bound and runs to completion in the worker as before (docs/performance.md).
+# WORKER_CLASS=sync gives the previous model back, for comparison.
+worker_class = os.environ.get("WORKER_CLASS", "gevent")
+if worker_class == "gevent":
+    # Patched here, before preload_app imports Django: its per-thread state (one database
+    # connection per thread) must become per greenlet; and a greenlet's connection is
+    # closed after each request instead of kept until the greenlet is collected.
+    monkey.patch_all()
+    os.environ.setdefault("CONN_MAX_AGE", "0")
+# Also the time a client has to send a whole request header (gevent workers time the
+# header as one) and to send nothing at all before it is disconnected.
+keepalive = 5
+# The longest wait for any read or write of a request's body or response; a body that
+# stops arriving gets 408 (recsite.exceptions).
+CLIENT_IO_TIMEOUT = 10
 # No access log: recsite.middleware writes one structured line per request already.
 # Load the app, the model and its ranked profiles once in the master (recsite/wsgi.py):
 # workers start ready and share those pages instead of each holding a copy.
@@ -29,3 +48,9 @@ def pre_fork(server, worker):
     """Keep the garbage collector off what the master loaded: a full collection in a worker
     would otherwise write to every object and copy the shared pages into it."""
     gc.freeze()
+
+
+def pre_request(worker, req):
+    """Bound the socket reads of the body (and the response's writes): without it, a
+    client that declares a body and never sends it holds its connection forever."""
+    req.unreader.sock.settimeout(CLIENT_IO_TIMEOUT)

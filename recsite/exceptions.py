@@ -6,7 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
@@ -23,6 +23,14 @@ class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "database_unavailable"
     default_detail = "The database is unavailable right now; try again in a moment."
+
+
+class RequestTimeout(exceptions.APIException):
+    """A body that stops arriving: the server's socket timeout (gunicorn.conf.py) ran out."""
+
+    status_code = status.HTTP_408_REQUEST_TIMEOUT
+    default_code = "request_timeout"
+    default_detail = "The request body did not arrive in time."
 
 
 class RequestTooLarge(exceptions.APIException):
@@ -71,6 +79,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, UnreadablePostError):
+        exc = RequestTimeout()
     elif isinstance(exc, DATABASE_ERRORS):
         logger.error("Database unavailable in %s", type(context.get("view")).__name__, exc_info=exc)
         exc = DatabaseUnavailable()

@@ -18,6 +18,7 @@ from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import Client, override_settings
+from django.test.client import FakePayload
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -325,6 +326,21 @@ def test_body_limit_follows_settings(client, settings):
     response = client.post("/api/login", body_of(101), content_type="application/json")
     assert response.status_code == 413
     assert "the limit is 100 bytes" in response.json()["message"]
+
+
+@pytest.mark.django_db
+def test_body_that_stops_arriving_is_408_not_500(client, monkeypatch):
+    # What reading the body raises once gunicorn's socket timeout runs out.
+    def stalled(*args, **kwargs):
+        raise TimeoutError("timed out")
+
+    monkeypatch.setattr(FakePayload, "read", stalled)
+    response = client.post("/api/login", body_of(100), content_type="application/json")
+    assert response.status_code == 408
+    assert response.json() == {
+        "message": "The request body did not arrive in time.",
+        "code": "request_timeout",
+    }
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
