@@ -11,9 +11,12 @@ from recommender.selectors import model_card
 from recommender.serializers import (
     FeedbackInputSerializer,
     FeedbackOutputSerializer,
+    InterviewInputSerializer,
+    InterviewOutputSerializer,
     ModelCardSerializer,
     RecommendInputSerializer,
     RecommendOutputSerializer,
+    interview_input,
     recommend_input,
 )
 from recommender.serving import Profile, get_recommender
@@ -42,6 +45,7 @@ class RecommendApi(APIView):
             data["max_recs"],
             genres=data.get("genres", ()),
             exclude=data.get("exclude", ()),
+            answers=data.get("answers", ()),
         )
         return Response(
             {
@@ -51,6 +55,33 @@ class RecommendApi(APIView):
                 "request_id": request.request_id,  # recsite.middleware's
             }
         )
+
+
+class InterviewApi(APIView):
+    @extend_schema(
+        summary="The movies to ask a new user about next",
+        tags=["recommendations"],
+        description=(
+            "Ask the person about these movies (liked it, rated it 1-5, seen it, not seen "
+            "it), send their `answers` here for the next questions, and to /api/recommend "
+            "for recommendations that take them into account. Never asks about an answered "
+            "movie, the `unknown` placeholder, or two ids of one title."
+        ),
+        request=InterviewInputSerializer,
+        responses={
+            200: InterviewOutputSerializer,
+            400: error_response(
+                "Invalid or missing parameter, or an answer the catalogue cannot take"
+            ),
+            401: NOT_AUTHENTICATED,
+            503: NO_MODEL,
+        },
+    )
+    def post(self, request):
+        data = interview_input(request.data)
+        profile = Profile(age=data["age"], gender=data["gender"], occupation=data["occupation"])
+        questions = get_recommender().questions(profile, data.get("answers", ()), data["n"])
+        return Response({"questions": questions, "request_id": request.request_id})
 
 
 class FeedbackApi(APIView):
