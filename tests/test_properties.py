@@ -2,8 +2,8 @@
 a 200 or a 400 with the one error shape, never an exception or a 500.
 
 Each property compares the outcome with an independent statement of the contract
-(`recommend_body_is_valid`, `interview_body_is_valid`), so a serializer that accepts too much fails as surely as
-one that crashes.
+(`recommend_body_is_valid`, `interview_body_is_valid`), so a serializer that accepts too
+much fails as surely as one that crashes.
 """
 
 import json
