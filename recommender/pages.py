@@ -14,7 +14,7 @@ import math
 
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import Throttled, ValidationError
 
 from recommender.forms import AnswerForm, PasswordForm, ProfileForm
@@ -65,7 +65,7 @@ def _answers(state: dict) -> list[Answer]:
 
 
 @never_cache
-@require_GET
+@require_safe
 def try_page(request):
     state = _state(request)
     if state is None:
@@ -98,6 +98,7 @@ def _interview(request, state: dict, form: AnswerForm | None = None, status: int
         "answered": len(answers),
         "can_answer_more": len(answers) < MAX_ANSWERS
         and bool(recommender.questions(profile, answers, 1)),
+        "form": form,
     }
     return _page(request, "results", context, status=status)
 
