@@ -4,7 +4,8 @@ Not part of the test suite. It builds its own database and model files in a temp
 folder from ml-100k ($ML100K_DIR, else ../shared/data/ml-100k), then measures:
 
 1. in-process: the recommend view (token check, parsing, validation, ranking, rendering;
-   no network) over random valid requests, for the default model and seed-rf;
+   no network) over random valid requests, for the default model and seed-rf; for the
+   default model also recommend with 10 answers, and the interview view;
 2. HTTP: the project under gunicorn (gunicorn.conf.py, 2 workers, DEBUG off) on 127.0.0.1,
    loaded by wrk at concurrency 8 and 32: POST /api/recommend, GET /, and seed-rf (on a
    freshly started server for each run);
@@ -51,6 +52,8 @@ TARGETS = [
     ("http.c32.recommend.p99_ms", "<", 50),
     ("in_process.default.cold.p50_ms", "<=", 1),
     ("in_process.default.warm.p50_ms", "<=", 1),
+    ("in_process.default.answers10.p50_ms", "<=", 1),
+    ("in_process.default.interview.p50_ms", "<=", 1),
     ("scale.in_process.cold.p50_ms", "<=", 10),
     ("artifact.default.size_mb", "<=", 5),
     ("artifact.default.train_s", "<=", 10),
@@ -104,14 +107,14 @@ def request_factory():
     return APIRequestFactory(SERVER_NAME="127.0.0.1")
 
 
-def time_view(view, bodies, token) -> list[float]:
+def time_view(view, bodies, token, path="/api/recommend") -> list[float]:
     """Seconds per request through the DRF view; requests are built before the clock."""
     import orjson
 
     factory = request_factory()
     requests = [
         factory.post(
-            "/api/recommend",
+            path,
             orjson.dumps(body),
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {token}",
@@ -127,9 +130,7 @@ def time_view(view, bodies, token) -> list[float]:
         response.render()
         seconds.append(time.perf_counter() - started)
         if response.status_code != 200:
-            raise BenchFailed(f"The recommend view answered {response.status_code}, not 200.")
-        if response.status_code != 200:
-            raise RuntimeError(f"recommend answered {response.status_code}: {response.content}")
+            raise BenchFailed(f"{path} answered {response.status_code}, not 200.")
     return seconds
 
 
@@ -168,6 +169,37 @@ def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
     return {mode: percentiles(seconds) for mode, seconds in view_seconds.items()}
 
 
+def random_answers(movie_ids, k: int, rng) -> list[dict]:
+    """k answers of every kind about distinct movies."""
+    kinds = [{"rating": 5}, {"rating": 2}, {"rating": 4, "seen": True}, {"seen": True},
+             {"seen": False}]  # fmt: skip
+    return [{"movie_id": i, **rng.choice(kinds)} for i in rng.sample(movie_ids, k)]
+
+
+def measure_answers(model_path: Path, *, n: int, seed: int) -> dict:
+    """answers10: recommend with 10 answers; interview: the next 5 questions after 0 to 10
+    answers. The profiles are ranked already (as after start-up)."""
+    from recommender.apis import InterviewApi, RecommendApi
+    from recommender.serving import all_profiles
+    from recsite.auth import issue_access_token
+
+    token, rng = str(issue_access_token()), random.Random(seed)
+    recommender = serve_model(model_path)
+    sample = rng.sample(all_profiles(), n)
+    recommender.warm_up(sample, seconds=60)
+    profiles = [dataclasses.asdict(profile) for profile in sample]
+    movie_ids = recommender.movie_ids.tolist()
+    answered = [{**p, "answers": random_answers(movie_ids, 10, rng)} for p in profiles]
+    asking = [
+        {**p, "answers": random_answers(movie_ids, rng.randint(0, 10), rng)} for p in profiles
+    ]
+    seconds = {
+        "answers10": time_view(RecommendApi.as_view(), answered, token),
+        "interview": time_view(InterviewApi.as_view(), asking, token, "/api/interview"),
+    }
+    return {mode: percentiles(values) for mode, values in seconds.items()}
+
+
 def measure_home(n: int) -> dict:
     from recsite.views import HomeApi
 
@@ -178,9 +210,7 @@ def measure_home(n: int) -> dict:
         response.render()
         seconds.append(time.perf_counter() - started)
         if response.status_code != 200:
-            raise BenchFailed(f"The recommend view answered {response.status_code}, not 200.")
-        if response.status_code != 200:
-            raise RuntimeError(f"GET / answered {response.status_code}: {response.content}")
+            raise BenchFailed(f"GET / answered {response.status_code}, not 200.")
     return percentiles(seconds)
 
 
@@ -539,6 +569,10 @@ def run() -> None:
         for name, path in models.items():
             rounds = [measure_in_process(path, n=args.requests, seed=r) for r in range(args.repeat)]
             results["in_process"][name] = median_of_rounds(rounds)
+        rounds = [
+            measure_answers(models["default"], n=args.requests, seed=r) for r in range(args.repeat)
+        ]
+        results["in_process"]["default"].update(median_of_rounds(rounds))
         if "http" not in args.skip:
             results["http"] = measure_http(models, workdir, args)
         if "scale" not in args.skip:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import DatabaseError
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import ScopedRateThrottle, SimpleRateThrottle
 
 logger = logging.getLogger("recsite.throttles")
 
@@ -103,3 +103,21 @@ class FailedLogins(SharedCounts, SimpleRateThrottle):
         except DatabaseError:
             logger.warning("Failed logins are counted per process: the shared cache failed.")
             add_one(counter.local_cache)
+
+
+class LoginThrottle(SharedCounts, ScopedRateThrottle):
+    """/api/login attempts per client (throttle_scope "login")."""
+
+
+class AdminLoginThrottle(ClientThrottle):
+    """Admin login attempts per client: each costs a full password hash."""
+
+    scope = "admin_login"
+
+
+class ApiLoginFailures(FailedLogins):
+    login = "api"
+
+
+class AdminLoginFailures(FailedLogins):
+    login = "admin"

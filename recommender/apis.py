@@ -14,14 +14,24 @@ from recommender.selectors import model_card
 from recommender.serializers import (
     FeedbackInputSerializer,
     FeedbackOutputSerializer,
+    InterviewInputSerializer,
+    InterviewOutputSerializer,
     ModelCardSerializer,
     RecommendInputSerializer,
     RecommendOutputSerializer,
+    interview_input,
     recommend_input,
 )
 from recommender.serving import Profile, get_recommender
 
 NO_MODEL = error_response("No trained model is available")
+
+
+def signed_request_id(request, profile: Profile) -> str:
+    """recsite.middleware's id for this request, signed for this profile: feedback quotes it."""
+    return request_ids.sign(
+        request.request_id, age=profile.age, gender=profile.gender, occupation=profile.occupation
+    )
 
 
 class RecommendApi(APIView):
@@ -45,21 +55,43 @@ class RecommendApi(APIView):
             data["max_recs"],
             genres=data.get("genres", ()),
             exclude=data.get("exclude", ()),
+            answers=data.get("answers", ()),
         )
         return Response(
             {
                 "recommendations": [item["title"] for item in items],
                 "items": items,
                 "model_version": recommender.version,
-                # recsite.middleware's id, signed for this profile: feedback quotes it
-                "request_id": request_ids.sign(
-                    request.request_id,
-                    age=profile.age,
-                    gender=profile.gender,
-                    occupation=profile.occupation,
-                ),
+                "request_id": signed_request_id(request, profile),
             }
         )
+
+
+class InterviewApi(APIView):
+    @extend_schema(
+        summary="The movies to ask a new user about next",
+        tags=["recommendations"],
+        description=(
+            "Ask the person about these movies (liked it, rated it 1-5, seen it, not seen "
+            "it), send their `answers` here for the next questions, and to /api/recommend "
+            "for recommendations that take them into account. Never asks about an answered "
+            "movie, the `unknown` placeholder, or two ids of one title."
+        ),
+        request=InterviewInputSerializer,
+        responses={
+            200: InterviewOutputSerializer,
+            400: error_response(
+                "Invalid or missing parameter, or an answer the catalogue cannot take"
+            ),
+            401: NOT_AUTHENTICATED,
+            503: NO_MODEL,
+        },
+    )
+    def post(self, request):
+        data = interview_input(request.data)
+        profile = Profile(age=data["age"], gender=data["gender"], occupation=data["occupation"])
+        questions = get_recommender().questions(profile, data.get("answers", ()), data["n"])
+        return Response({"questions": questions, "request_id": signed_request_id(request, profile)})
 
 
 class FeedbackTokenThrottle(SharedCounts, SimpleRateThrottle):

@@ -1,3 +1,4 @@
+import numpy as np
 from django.core.validators import MaxLengthValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -13,12 +14,16 @@ from common.validation import (
 )
 from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender, Movie
 from recommender import request_ids
-from recommender.serving import MAX_RECS, served_genres
+from recommender.serving import MAX_RECS, Answer, served_genres, served_recommender
 
 DEFAULT_RECS = 10
 MAX_GENRES = 50
 MAX_EXCLUDE = 2000
 MAX_MOVIE_ID = 2**31 - 1  # PositiveIntegerField's bound on every database
+MAX_ANSWERS = 50
+DEFAULT_QUESTIONS = 5
+MAX_QUESTIONS = 20
+ANSWER_KEYS = ("movie_id", "rating", "seen")
 NO_SIGNAL = (
     f"Missing parameter: 'rating' (an integer from {MIN_SCORE} to {MAX_SCORE}) or "
     "'chose' (true); feedback needs at least one of them"
@@ -44,6 +49,134 @@ def _list_field(name: str, child, *, what: str, max_length: int, **kwargs):
 
 def _quoted(names) -> str:
     return ", ".join(f"'{name}'" for name in names)
+
+
+# --- Interview answers --------------------------------------------------------------------
+
+NOT_ANSWERS = (
+    "The parameter 'answers' must be a list of answers, each "
+    '{"movie_id": int, "rating": 1-5} or {"movie_id": int, "seen": true or false}'
+)
+_ANSWER_KEY_SET = frozenset(ANSWER_KEYS)
+
+
+def _answer(item) -> Answer | ErrorDetail:
+    """One item of ``answers``, or what is wrong with it (its place not yet named)."""
+    if type(item) is not dict:
+        return ErrorDetail(
+            'must be an object: {"movie_id", "rating"} or {"movie_id", "seen"}', "invalid"
+        )
+    if not item.keys() <= _ANSWER_KEY_SET:
+        return ErrorDetail(f"the only valid keys are: {_quoted(ANSWER_KEYS)}", "unknown")
+    if "movie_id" not in item:
+        return ErrorDetail("Missing parameter: 'movie_id'", "required")
+    movie_id, rating, seen = item["movie_id"], item.get("rating"), item.get("seen")
+    if type(movie_id) is not int:
+        return ErrorDetail("'movie_id' must be an integer", "invalid")
+    if "seen" in item and type(seen) is not bool:
+        return ErrorDetail("'seen' must be true or false", "invalid")
+    if "rating" in item:
+        if type(rating) is not int or not MIN_SCORE <= rating <= MAX_SCORE:
+            return ErrorDetail(
+                f"'rating' must be an integer between {MIN_SCORE} and {MAX_SCORE}", "invalid"
+            )
+        if seen is False:
+            return ErrorDetail("a 'rating' cannot go with \"seen\": false", "invalid")
+        return Answer(movie_id, rating, True)
+    if seen is None:
+        return ErrorDetail(
+            f"Missing parameter: 'rating' ({MIN_SCORE}-{MAX_SCORE}) or 'seen' (true or false)",
+            "required",
+        )
+    return Answer(movie_id, None, seen)
+
+
+def answers_from(data) -> list[Answer]:
+    """The ``answers`` of a request, or a ValidationError naming every bad item.
+
+    Items are checked one by one (at most MAX_ANSWERS small objects); their ids against
+    the served catalogue in one array lookup, never a query. Without a served model the
+    catalogue check is left out: the view answers 503 next.
+    """
+    if type(data) is not list:
+        raise ValidationError(ErrorDetail(NOT_ANSWERS, "not_a_list"))
+    if len(data) > MAX_ANSWERS:
+        message = f"The parameter 'answers' must hold at most {MAX_ANSWERS} answers"
+        raise ValidationError(ErrorDetail(message, "max_length"))
+    answers, problems, first_at = [], {}, {}
+    for index, item in enumerate(data):
+        answer = _answer(item)
+        movie_id = item.get("movie_id") if type(item) is dict else None
+        if type(movie_id) is int:
+            first_at.setdefault(movie_id, index)
+        if isinstance(answer, ErrorDetail):
+            problems[index] = answer
+        elif first_at[movie_id] != index:
+            problems[index] = ErrorDetail(
+                f"movie {movie_id} is answered twice (also answers[{first_at[movie_id]}])",
+                "duplicate",
+            )
+        else:
+            answers.append(answer)
+    for index in _not_in_catalogue(
+        {answer.movie_id: first_at[answer.movie_id] for answer in answers}
+    ):
+        problems[index] = ErrorDetail(
+            f"movie {data[index]['movie_id']} is not in the catalogue", "does_not_exist"
+        )
+    if problems:
+        raise ValidationError(
+            {
+                index: [ErrorDetail(f"answers[{index}]: {problem}", problem.code)]
+                for index, problem in sorted(problems.items())
+            }
+        )
+    return answers
+
+
+def _not_in_catalogue(places: dict[int, int]) -> list[int]:
+    """Places of the answered ids (``{movie_id: place}``) that the served catalogue does
+    not hold; ids beyond any database's range are never in it."""
+    ids = [movie_id for movie_id in places if 0 < movie_id <= MAX_MOVIE_ID]
+    outside = [places[movie_id] for movie_id in places if not 0 < movie_id <= MAX_MOVIE_ID]
+    recommender = served_recommender()
+    if recommender is not None and ids:
+        ids = np.asarray(ids, dtype=np.int64)
+        unknown = ids[~recommender.in_catalogue(ids)].tolist()
+        outside += [places[movie_id] for movie_id in unknown]
+    return outside
+
+
+# The schema of one answer; AnswersField checks the items itself (answers_from).
+class AnswerSerializer(StrictSerializer):
+    """What the person said about one movie: `rating` (seen it, this is what I think),
+    `"seen": false` (have not seen it) or `"seen": true` (seen it, no opinion)."""
+
+    movie_id = serializers.IntegerField(min_value=1, max_value=MAX_MOVIE_ID)
+    rating = serializers.IntegerField(
+        min_value=MIN_SCORE, max_value=MAX_SCORE, required=False, help_text="Seen it: this much."
+    )
+    seen = serializers.BooleanField(
+        required=False,
+        help_text="false: not seen (no rating then); true: seen, with or without a rating.",
+    )
+
+
+class AnswersField(serializers.ListField):
+    """What the person said about movies they were asked about (answers_from)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            child=AnswerSerializer(),
+            max_length=MAX_ANSWERS,
+            required=False,
+            # DRF formats its messages: the braces of the example must be doubled.
+            error_messages={"null": NOT_ANSWERS.replace("{", "{{").replace("}", "}}")},
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        return answers_from(data)
 
 
 class RecommendInputSerializer(StrictSerializer):
@@ -85,6 +218,10 @@ class RecommendInputSerializer(StrictSerializer):
         max_length=MAX_EXCLUDE,
         help_text="Movie ids the person has seen: never recommended, nor their other ids.",
     )
+    answers = AnswersField(
+        help_text="What the person said about movies (see /api/interview): never "
+        "recommended, nor their other ids."
+    )
 
     def validate_genres(self, value):
         known = served_genres()
@@ -100,37 +237,68 @@ class RecommendInputSerializer(StrictSerializer):
         return value
 
 
-# One instance serves every request: building a serializer deep-copies all of its
+class InterviewInputSerializer(StrictSerializer):
+    """Who is being asked, what they answered so far, and how many questions to ask next."""
+
+    age = integer_field("age", MIN_AGE, MAX_AGE)
+    gender = choice_field("gender", Gender.values)
+    occupation = choice_field("occupation", OCCUPATIONS)
+    answers = AnswersField(help_text="The answers so far; those movies are not asked again.")
+    n = integer_field("n", 1, MAX_QUESTIONS, required=False, default=DEFAULT_QUESTIONS)
+
+
+# One instance of each serves every request: building a serializer deep-copies all of its
 # fields, which costs more than ranking; validation itself keeps no state on it.
 _RECOMMEND_INPUT = RecommendInputSerializer()
-_PLAIN_KEYS = frozenset(("age", "gender", "occupation", "max_recs"))
+_INTERVIEW_INPUT = InterviewInputSerializer()
+_PROFILE_KEYS = ("age", "gender", "occupation")
 _GENDERS = frozenset(Gender.values)
 _OCCUPATIONS = frozenset(OCCUPATIONS)
+
+
+def _plainly_valid(data, count: str, default: int, most: int) -> dict | None:
+    """The body's values when it holds only plainly valid demographics, ``count`` and
+    answers; None for anything else (the serializer then decides and words the errors)."""
+    if type(data) is not dict or not data.keys() <= {*_PROFILE_KEYS, count, "answers"}:
+        return None
+    age, gender = data.get("age"), data.get("gender")
+    occupation, wanted = data.get("occupation"), data.get(count, default)
+    if not (
+        type(age) is int
+        and MIN_AGE <= age <= MAX_AGE
+        and type(gender) is str
+        and gender in _GENDERS
+        and type(occupation) is str
+        and occupation in _OCCUPATIONS
+        and type(wanted) is int
+        and 1 <= wanted <= most
+    ):
+        return None
+    values = {"age": age, "gender": gender, "occupation": occupation, count: wanted}
+    if "answers" in data:
+        try:
+            values["answers"] = answers_from(data["answers"])
+        except ValidationError:
+            return None
+    return values
 
 
 def recommend_input(data) -> dict:
     """The request's validated fields, or a ValidationError listing every problem.
 
-    The usual request (demographics and maybe max_recs, each plainly valid) is checked
-    here directly: DRF's field machinery is most of the view's own time. Anything else
-    goes to the serializer, which has the final word and words the errors; the tests
+    The usual request (demographics, maybe max_recs and answers, each plainly valid) is
+    checked here directly: DRF's field machinery is most of the view's own time. Anything
+    else goes to the serializer, which has the final word and words the errors; the tests
     check that both agree on every profile.
     """
-    if type(data) is dict and data.keys() <= _PLAIN_KEYS:
-        age, gender = data.get("age"), data.get("gender")
-        occupation, max_recs = data.get("occupation"), data.get("max_recs", DEFAULT_RECS)
-        if (
-            type(age) is int
-            and MIN_AGE <= age <= MAX_AGE
-            and type(gender) is str
-            and gender in _GENDERS
-            and type(occupation) is str
-            and occupation in _OCCUPATIONS
-            and type(max_recs) is int
-            and 1 <= max_recs <= MAX_RECS
-        ):
-            return {"age": age, "gender": gender, "occupation": occupation, "max_recs": max_recs}
-    return _RECOMMEND_INPUT.run_validation(data)
+    values = _plainly_valid(data, "max_recs", DEFAULT_RECS, MAX_RECS)
+    return _RECOMMEND_INPUT.run_validation(data) if values is None else values
+
+
+def interview_input(data) -> dict:
+    """As recommend_input, for /api/interview."""
+    values = _plainly_valid(data, "n", DEFAULT_QUESTIONS, MAX_QUESTIONS)
+    return _INTERVIEW_INPUT.run_validation(data) if values is None else values
 
 
 class RecommendedMovieSerializer(serializers.Serializer):
@@ -147,6 +315,20 @@ class RecommendOutputSerializer(serializers.Serializer):
     recommendations = serializers.ListField(child=serializers.CharField())
     items = RecommendedMovieSerializer(many=True)
     model_version = serializers.CharField()
+    request_id = serializers.CharField()
+
+
+class QuestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    genres = serializers.ListField(child=serializers.CharField())
+
+
+class InterviewOutputSerializer(serializers.Serializer):
+    """Documents the response; the view builds it directly."""
+
+    questions = QuestionSerializer(many=True)
     request_id = serializers.CharField()
 
 

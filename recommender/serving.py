@@ -5,7 +5,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +52,16 @@ def all_profiles() -> list[Profile]:
         for gender in Gender.values
         for occupation in OCCUPATIONS
     ]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a person said about one movie: rated it (1-5), seen it without an opinion
+    (``rating`` None), or not seen it (``seen`` False)."""
+
+    movie_id: int
+    rating: int | None
+    seen: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +153,14 @@ class Recommender:
             allowed &= self._has_genre[rows].any(axis=0)
         if exclude:
             ids = np.asarray(list(exclude), dtype=np.int64)
-            at = np.searchsorted(self.movie_ids, ids).clip(max=len(self.movie_ids) - 1)
-            seen = at[self.movie_ids[at] == ids]
+            seen = np.searchsorted(self.movie_ids, ids[self.in_catalogue(ids)])
             allowed &= ~np.isin(self.title_group, self.title_group[seen])
         return allowed
+
+    def in_catalogue(self, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` (int64) the served catalogue holds, in one vectorised lookup."""
+        at = np.searchsorted(self.movie_ids, ids).clip(max=len(self.movie_ids) - 1)
+        return self.movie_ids[at] == ids
 
     def recommend(
         self,
@@ -155,14 +169,42 @@ class Recommender:
         *,
         genres: Collection[str] = (),
         exclude: Collection[int] = (),
+        answers: Sequence[Answer] = (),
     ) -> list[dict]:
         """Best first. Without filters the profile's cached top list answers; with filters
         the profile is scored afresh, so a cached list never hides a filtered-in movie."""
+        if answers:
+            return self._recommend_with_answers(profile, max_recs, genres, exclude, answers)
         if genres or exclude:
             allowed = self.allowed(genres=genres, exclude=exclude)
             ranking = self._rank(self.scores(profile), allowed, max_recs)
         else:
             ranking = self.top(profile)
+        return self._items(ranking, max_recs)
+
+    # --- Interview stand-in ---------------------------------------------------------------
+    # The next two methods stand in for the interview model: they ask about the profile's
+    # own top movies and leave the ranking unchanged, only never recommending an answered
+    # movie. The model that asks well and scores with the answers replaces their bodies.
+
+    def _recommend_with_answers(self, profile, max_recs, genres, exclude, answers) -> list[dict]:
+        answered = [answer.movie_id for answer in answers]
+        return self.recommend(profile, max_recs, genres=genres, exclude=[*exclude, *answered])
+
+    def questions(self, profile: Profile, answers: Sequence[Answer], n: int) -> list[dict]:
+        """Up to ``n`` movies to ask about next: distinct titles, none answered (nor another
+        id of an answered title), never the placeholder."""
+        allowed = self.allowed(exclude=[answer.movie_id for answer in answers])
+        ranking = self._rank(self.scores(profile), allowed, n)
+        return [
+            {key: item[key] for key in ("id", "title", "year", "genres")}
+            for item in self._items(ranking, n)
+        ]
+
+    # ---------------------------------------------------------------------------------------
+
+    def _items(self, ranking: Ranking, limit: int) -> list[dict]:
+        """The response's movies for the first ``limit`` of a ranking."""
         return [
             {
                 "id": self._ids[index],
@@ -172,8 +214,8 @@ class Recommender:
                 "score": round(score, 6),
             }
             for index, score in zip(
-                ranking.indices[:max_recs].tolist(),
-                ranking.scores[:max_recs].tolist(),
+                ranking.indices[:limit].tolist(),
+                ranking.scores[:limit].tolist(),
                 strict=True,
             )
         ]
@@ -216,9 +258,16 @@ def warm_up(seconds: float = WARM_UP_SECONDS) -> int:
     return get_recommender().warm_up(all_profiles(), seconds=seconds)
 
 
-def served_genres() -> tuple[str, ...] | None:
-    """Genre names of the served catalogue, or None when no model can be served."""
+def served_recommender() -> Recommender | None:
+    """The served recommender, or None when no model can be served (validation that needs
+    the catalogue then lets the view answer 503)."""
     try:
-        return get_recommender().genre_names
+        return get_recommender()
     except ModelUnavailable:
         return None
+
+
+def served_genres() -> tuple[str, ...] | None:
+    """Genre names of the served catalogue, or None when no model can be served."""
+    recommender = served_recommender()
+    return None if recommender is None else recommender.genre_names

@@ -3,22 +3,22 @@
 There are no per-person accounts: one shared session password buys an access token,
 and tokens are checked from their signature and claims alone. A token also carries a
 fingerprint of the password it was issued for, so changing SESSION_PASSWORD retires
-every token issued before. Login attempts are throttled in recsite.login.
+every token issued before. Login attempts are throttled (common.throttles).
 
 Decoding a token and checking its signature is a large share of a recommendation's time
 in the server (docs/performance.md), so each process remembers the tokens it has verified
 (a bounded number); expiry and the password fingerprint are still checked on every request.
 """
 
-import hashlib
 import hmac
 
-from django.conf import settings
 from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
+
+from common.session_password import password_fingerprint
 
 SESSION_SUBJECT = "session"
 PASSWORD_CLAIM = "pwd"
@@ -27,21 +27,6 @@ PASSWORD_CLAIM = "pwd"
 # stays good in this process: SimpleJWT fixes its key at import.
 VERIFIED_TOKENS_MAX = 1024
 _verified: dict[bytes, AccessToken] = {}
-
-
-def password_fingerprint() -> str:
-    """Identifies the current session password without revealing it."""
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, settings.SESSION_PASSWORD.encode(), hashlib.sha256).hexdigest()[:16]
-
-
-def password_matches(candidate: str) -> bool:
-    """Constant time in the candidate's content and length: digests of equal size are
-    compared, so not even the password's length leaks."""
-    return hmac.compare_digest(
-        hashlib.sha256(candidate.encode()).digest(),
-        hashlib.sha256(settings.SESSION_PASSWORD.encode()).digest(),
-    )
 
 
 def token_lifetime_seconds() -> int:

@@ -7,32 +7,14 @@ import math
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, Throttled
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework_simplejwt.views import TokenViewBase
 
 from common.schema import error_response
-from common.throttles import ClientThrottle, FailedLogins, SharedCounts
+from common.session_password import password_matches
+from common.throttles import AdminLoginFailures, AdminLoginThrottle, ApiLoginFailures, LoginThrottle
 from common.validation import StrictSerializer, string_field
-from recsite.auth import issue_access_token, password_matches, token_lifetime_seconds
+from recsite.auth import issue_access_token, token_lifetime_seconds
 from recsite.exceptions import json_error
-
-
-class LoginThrottle(SharedCounts, ScopedRateThrottle):
-    """/api/login attempts per client (throttle_scope "login")."""
-
-
-class AdminLoginThrottle(ClientThrottle):
-    """Admin login attempts per client: each costs a full password hash."""
-
-    scope = "admin_login"
-
-
-class ApiLoginFailures(FailedLogins):
-    login = "api"
-
-
-class AdminLoginFailures(FailedLogins):
-    login = "admin"
 
 
 def throttle_admin_login(login_view):

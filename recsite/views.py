@@ -17,6 +17,11 @@ WelcomeSerializer = inline_serializer(
 )
 
 
+LINKS = (
+    "docs", "schema", "login", "recommend", "interview", "feedback", "model", "healthz", "try",
+)  # fmt: skip
+
+
 class HomeApi(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -28,14 +33,12 @@ class HomeApi(APIView):
     )
     def get(self, request):
         # Absolute links: the browsable API makes them clickable.
-        links = {
-            name: reverse(name, request=request)
-            for name in ("docs", "schema", "login", "recommend", "feedback", "model", "healthz")
-        }
+        links = {name: reverse(name, request=request) for name in LINKS}
         return Response(
             {
                 "message": "Welcome to recsite: movie recommendations for new users. "
-                "POST /api/login, then POST /api/recommend. API docs: /api/docs/.",
+                "POST /api/login, then POST /api/recommend. API docs: /api/docs/. "
+                "Try it in a browser: /try/.",
                 "links": links,
             }
         )

@@ -1,7 +1,9 @@
 """Staff and API clients in a real browser: headless Chromium against a live server.
 
-The admin flow (log in, search, filter by genre, a movie with its ratings) and the Swagger
-UI flow (log in, authorize, recommend) run in Debian's `chromium`, driven by Playwright.
+The admin flow (log in, search, filter by genre, a movie with its ratings), the Swagger
+UI flow (log in, authorize, recommend) and a person's flow through /try/ (password, who
+they are, questions, recommendations; JavaScript off, production settings under gunicorn)
+run in Debian's `chromium`, driven by Playwright.
 Every request must stay on the live server: the docs' assets come from the project, not a
 CDN. On failure a screenshot and the page's HTML are saved to $BROWSER_ARTIFACTS (default
 var/test-artifacts/) for CI to keep.
@@ -19,8 +21,10 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from playwright.sync_api import expect, sync_playwright
 
-from recommender.serving import Profile, get_recommender
-from tests.mlfixtures import MOVIES, RATINGS
+from ops.live import copy_sqlite, current_secrets, manage, production_env, serving, sqlite_url
+from recommender.forms import DISLIKED, LIKED
+from recommender.serving import Answer, Profile, get_recommender
+from tests.mlfixtures import MOVIES, RATINGS, write_ml100k
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = Path(os.environ.get("BROWSER_ARTIFACTS") or REPO_DIR / "var" / "test-artifacts")
@@ -70,11 +74,19 @@ def page(live_server, tmp_path):
     Requested after the database fixtures: Playwright runs an event loop in this thread,
     and Django refuses ORM calls while one runs.
     """
+    with chromium_page(live_server.url, tmp_path / "chromium-profile") as page:
+        yield page
+
+
+@contextmanager
+def chromium_page(base_url: str, profile_dir: Path, **options):
+    """A Chromium page whose requests may only go to ``base_url``; ``options`` go to
+    Playwright's browser context (java_script_enabled=False, ...)."""
     executable = chromium_path()
     off_site, server_errors = [], []
 
     def keep_on_site(route):
-        if route.request.url.startswith(live_server.url):
+        if route.request.url.startswith(base_url):
             route.continue_()
         else:
             off_site.append(route.request.url)
@@ -86,11 +98,12 @@ def page(live_server, tmp_path):
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            tmp_path / "chromium-profile",
+            profile_dir,
             executable_path=executable,
             headless=True,
             args=CHROMIUM_FLAGS,
-            base_url=live_server.url,
+            base_url=base_url,
+            **options,
         )
         context.set_default_timeout(TIMEOUT_MS)
         expect.set_options(timeout=TIMEOUT_MS)
@@ -193,3 +206,85 @@ def try_it_out(operation, request_body: dict) -> dict:
     response = operation.locator(".live-responses-table tbody .response")
     expect(response.locator(".response-col_status")).to_have_text("200")
     return json.loads(response.locator(".response-col_description pre").first.inner_text())
+
+
+# --- A person on /try/ ---------------------------------------------------------------------
+
+# (button, the answer it gives) for the first round of questions.
+BUTTONS = [
+    ("Liked it", {"rating": LIKED, "seen": True}),
+    ("Didn't like it", {"rating": DISLIKED, "seen": True}),
+    ("Seen it", {"rating": None, "seen": True}),
+    ("Haven't seen it", {"rating": None, "seen": False}),
+    ("Rate it 4 of 5", {"rating": 4, "seen": True}),
+]
+PERSON = {"age": "34", "gender": "F", "occupation": "librarian"}
+
+
+@pytest.fixture
+def production_server(migrated_sqlite, tmp_path):
+    """gunicorn as production runs it (DEBUG off, plain HTTP on 127.0.0.1: no Secure
+    cookies), with the small data set and a model trained on it; yields its URL."""
+    env = production_env(
+        secrets=current_secrets(),
+        DATABASE_URL=sqlite_url(copy_sqlite(migrated_sqlite, tmp_path / "db.sqlite3")),
+        ML_MODEL_PATH=str(tmp_path / "model.joblib"),
+        SECURE_COOKIES="0",
+    )
+    manage(env, "load_movies", "--source", str(write_ml100k(tmp_path / "ml-100k")))
+    manage(env, "train_model")
+    with serving(env, tmp_path / "gunicorn.log", workers=1) as [server]:
+        yield f"http://127.0.0.1:{server.port}", Path(env["ML_MODEL_PATH"])
+
+
+def test_a_person_answers_questions_and_gets_recommendations_without_javascript(
+    production_server, settings, tmp_path
+):
+    url, model = production_server
+    settings.ML_MODEL_PATH = model  # what the server serves, to check what it shows
+    profile = Profile(int(PERSON["age"]), PERSON["gender"], PERSON["occupation"])
+    profile_dir = tmp_path / "chromium-profile"
+    with (
+        chromium_page(url, profile_dir, java_script_enabled=False) as page,
+        artifacts_on_failure(page, "try"),
+    ):
+        page.goto("/try/")
+        page.get_by_label("Session password").fill(settings.SESSION_PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+
+        page.get_by_label("Age").fill(PERSON["age"])
+        page.get_by_label("Gender").select_option(PERSON["gender"])
+        page.get_by_label("Occupation").select_option(PERSON["occupation"])
+        page.get_by_role("button", name="Ask me about movies").click()
+
+        answers = []
+        for number, (button, answer) in enumerate(BUTTONS, start=1):
+            expect(page.locator("h1")).to_have_text(f"Question {number} of 5")
+            movie_id = int(page.locator("input[name=movie_id]").get_attribute("value"))
+            page.get_by_role("button", name=button, exact=True).click()
+            answers.append(Answer(movie_id=movie_id, **answer))
+        assert len({answer.movie_id for answer in answers}) == 5
+        expect_recommendations(page, get_recommender().recommend(profile, 10, answers=answers))
+
+        page.get_by_role("button", name="Answer more questions").click()
+        expect(page.locator("h1")).to_have_text("Question 1 of 5")
+        for number in range(1, 6):  # the small catalogue runs out of questions first
+            heading = page.locator("h1")
+            expect(heading).to_have_text(re.compile(rf"Question {number} of 5|Recommended"))
+            if heading.inner_text() == "Recommended for you":
+                break
+            movie_id = int(page.locator("input[name=movie_id]").get_attribute("value"))
+            assert movie_id not in {answer.movie_id for answer in answers}
+            page.get_by_role("button", name="Haven't seen it").click()
+            answers.append(Answer(movie_id=movie_id, rating=None, seen=False))
+        expect_recommendations(page, get_recommender().recommend(profile, 10, answers=answers))
+        expect(page.locator(".meta").first).to_contain_text(f"from {len(answers)} answers")
+
+
+def expect_recommendations(page, expected: list[dict]) -> None:
+    """The page lists these movies, in order, each with its year and genres."""
+    expect(page.locator("h1")).to_have_text("Recommended for you")
+    items = page.locator("ol.recommendations li")
+    expect(items.locator(".title")).to_have_text([item["title"] for item in expected])
+    expect(items.locator(".year")).to_have_text([str(item["year"]) for item in expected])
+    expect(items.locator(".genres")).to_have_text([", ".join(item["genres"]) for item in expected])

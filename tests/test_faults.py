@@ -18,6 +18,7 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from common.throttles import LoginThrottle
 from ops.live import (
     ROOT,
     STARTUP_SECONDS,
@@ -34,7 +35,6 @@ from ops.live import (
 from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, save_artifact
 from recommender.services import model_train
 from recsite.auth import issue_access_token
-from recsite.login import LoginThrottle
 from recsite.views import HomeApi
 from tests.mlfixtures import write_ml100k
 

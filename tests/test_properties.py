@@ -2,8 +2,8 @@
 a 200 or a 400 with the one error shape, never an exception or a 500.
 
 Each property compares the outcome with an independent statement of the contract
-(`recommend_body_is_valid`), so a serializer that accepts too much fails as surely as
-one that crashes.
+(`recommend_body_is_valid`, `interview_body_is_valid`), so a serializer that accepts too
+much fails as surely as one that crashes.
 """
 
 import json
@@ -15,30 +15,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
-from recommender.serializers import RecommendInputSerializer
-from recommender.serving import served_genres
+from recommender.serializers import InterviewInputSerializer, RecommendInputSerializer
+from recommender.serving import served_genres, served_recommender
 from recsite.exceptions import error_body
 from recsite.login import InvalidPassword, LoginSerializer
-from tests.mlfixtures import GENRES
+from tests.mlfixtures import GENRES, MOVIES
 
 PASSWORD = "test-password"
 GENDER_CODES = Gender.values
 MAX_ID = 2**31 - 1
-# Filters: real genre names and ids, with the edges of every bound and some just past them.
-genre_names = st.sampled_from(GENRES) | st.sampled_from(["Noir", "", "drama", "Drama "])
-movie_ids = st.integers(1, 20) | st.sampled_from([0, -1, MAX_ID, MAX_ID + 1, 2**63])
-FIELDS = {
-    "age": st.integers(MIN_AGE, MAX_AGE),
-    "gender": st.sampled_from(GENDER_CODES),
-    "occupation": st.sampled_from(OCCUPATIONS),
-    "max_recs": st.integers(1, 100),
-    "genres": st.lists(genre_names, max_size=4)
-    | st.sampled_from([GENRES * 3, ["Drama"] * 51]),  # 54 and 51 names: over the limit
-    "exclude": st.lists(movie_ids, max_size=6) | st.just(list(range(1, 2002))),  # 2,001
-}
-OPTIONAL = ("max_recs", "genres", "exclude")
-REQUIRED = ("age", "gender", "occupation")
-
 # Any code point, with the ones that break things often: NUL and lone surrogates (valid in
 # Python strings and in escaped JSON, never in UTF-8).
 texts = st.text(st.characters(exclude_categories=()) | st.sampled_from("\x00\ud800\udfff"))
@@ -51,17 +36,53 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
     max_leaves=6,
 )
+# Filters: real genre names and ids, with the edges of every bound and some just past them.
+genre_names = st.sampled_from(GENRES) | st.sampled_from(["Noir", "", "drama", "Drama "])
+movie_ids = st.integers(1, 20) | st.sampled_from([0, -1, MAX_ID, MAX_ID + 1, 2**63])
+# Answers: well-formed ones about the small catalogue's movies, and odd ones: 1623 (nobody
+# rated it, so the served model lacks it), ids past any catalogue, ratings around 1-5, a
+# rating with "seen": false, wrong types, duplicates, and a list over the limit.
+catalogue_ids = st.sampled_from([m[0] for m in MOVIES if m[0] != 1623])
+good_answers = st.fixed_dictionaries(
+    {"movie_id": catalogue_ids}, optional={"rating": st.integers(1, 5), "seen": st.just(True)}
+) | st.fixed_dictionaries({"movie_id": catalogue_ids, "seen": st.booleans()})
+odd_answers = st.fixed_dictionaries(
+    {"movie_id": catalogue_ids | st.sampled_from([1623, 99999, 0, -1, 2**63, True, "1"])},
+    optional={"rating": st.integers(0, 6) | st.sampled_from([4.0, "5", None, True]),
+              "seen": st.booleans() | st.sampled_from([None, 0, "false"])},
+)  # fmt: skip
+answer_lists = (
+    st.lists(good_answers, max_size=5, unique_by=lambda item: item["movie_id"])
+    | st.lists(good_answers | odd_answers | json_values, max_size=5)
+    | st.just([{"movie_id": 1, "seen": False}] * 51)  # over the limit
+)
+PROFILE_FIELDS = {
+    "age": st.integers(MIN_AGE, MAX_AGE),
+    "gender": st.sampled_from(GENDER_CODES),
+    "occupation": st.sampled_from(OCCUPATIONS),
+    "answers": answer_lists,
+}
+FIELDS = {
+    **PROFILE_FIELDS,
+    "max_recs": st.integers(1, 100),
+    "genres": st.lists(genre_names, max_size=4)
+    | st.sampled_from([GENRES * 3, ["Drama"] * 51]),  # 54 and 51 names: over the limit
+    "exclude": st.lists(movie_ids, max_size=6) | st.just(list(range(1, 2002))),  # 2,001
+}
+INTERVIEW_FIELDS = {**PROFILE_FIELDS, "n": st.integers(1, 20)}
+OPTIONAL = ("max_recs", "genres", "exclude", "answers", "n")
+REQUIRED = ("age", "gender", "occupation")
 
 
 @st.composite
-def recommend_bodies(draw):
+def request_bodies(draw, fields):
     """A valid request with up to two things wrong: a field of any value, missing or extra."""
-    body = {name: draw(valid) for name, valid in FIELDS.items()}
+    body = {name: draw(valid) for name, valid in fields.items()}
     for name in OPTIONAL:
-        if draw(st.booleans()):
+        if name in body and draw(st.booleans()):
             del body[name]
     for _ in range(draw(st.integers(0, 2))):
-        name = draw(st.sampled_from(list(FIELDS)) | texts)
+        name = draw(st.sampled_from(list(fields)) | texts)
         if draw(st.booleans()):
             body[name] = draw(json_values)
         else:
@@ -70,7 +91,8 @@ def recommend_bodies(draw):
 
 
 login_bodies = st.fixed_dictionaries({"session_password": st.just(PASSWORD) | texts | json_values})
-any_body = recommend_bodies() | json_values
+any_body = request_bodies(FIELDS) | json_values
+any_interview_body = request_bodies(INTERVIEW_FIELDS) | json_values
 
 
 def is_int_between(value, low, high) -> bool:
@@ -104,20 +126,68 @@ def exclude_is_valid(value) -> bool:
     )
 
 
-def recommend_body_is_valid(body, known_genres=None) -> bool:
-    """The contract of docs/api.md, written out independently of the serializer.
+def answer_is_valid(item, catalogue) -> bool:
+    """A rating (1-5, maybe with "seen": true), or "seen" alone, of a catalogue movie."""
+    return (
+        type(item) is dict
+        and "movie_id" in item
+        and item.keys() <= {"movie_id", "rating", "seen"}
+        and ("rating" in item or "seen" in item)
+        and type(item["movie_id"]) is int
+        and (
+            item["movie_id"] in catalogue
+            if catalogue is not None
+            else is_int_between(item["movie_id"], 1, MAX_ID)
+        )
+        and ("rating" not in item or is_int_between(item["rating"], 1, 5))
+        and ("seen" not in item or type(item["seen"]) is bool)
+        and not ("rating" in item and item.get("seen") is False)
+    )
 
-    ``known_genres`` are the served model's genres; None when no model is served.
-    """
+
+def answers_are_valid(value, catalogue) -> bool:
+    """Up to 50 valid answers, no movie twice; ``catalogue`` None: no model is served."""
+    return (
+        type(value) is list
+        and len(value) <= 50
+        and all(answer_is_valid(item, catalogue) for item in value)
+        and len({item["movie_id"] for item in value}) == len(value)
+    )
+
+
+def served_catalogue() -> set[int] | None:
+    recommender = served_recommender()
+    return None if recommender is None else set(recommender.movie_ids.tolist())
+
+
+def profile_is_valid(body, fields, catalogue) -> bool:
     return (
         isinstance(body, dict)
-        and set(REQUIRED) <= body.keys() <= set(FIELDS)
+        and set(REQUIRED) <= body.keys() <= set(fields)
         and is_int_between(body["age"], MIN_AGE, MAX_AGE)
         and body["gender"] in GENDER_CODES
         and body["occupation"] in OCCUPATIONS
+        and ("answers" not in body or answers_are_valid(body["answers"], catalogue))
+    )
+
+
+def recommend_body_is_valid(body, known_genres=None, catalogue=None) -> bool:
+    """The contract of docs/api.md, written out independently of the serializer.
+
+    ``known_genres`` and ``catalogue`` (movie ids) are the served model's; None when no
+    model is served.
+    """
+    return (
+        profile_is_valid(body, FIELDS, catalogue)
         and is_int_between(body.get("max_recs", 10), 1, 100)
         and ("genres" not in body or genres_are_valid(body["genres"], known_genres))
         and ("exclude" not in body or exclude_is_valid(body["exclude"]))
+    )
+
+
+def interview_body_is_valid(body, catalogue=None) -> bool:
+    return profile_is_valid(body, INTERVIEW_FIELDS, catalogue) and is_int_between(
+        body.get("n", 5), 1, 20
     )
 
 
@@ -140,9 +210,25 @@ def assert_error_shape(body: dict):
 def test_recommend_serializer_accepts_exactly_the_documented_inputs(body):
     serializer = RecommendInputSerializer(data=body)
     valid = serializer.is_valid()
-    assert valid == recommend_body_is_valid(body, served_genres())
+    assert valid == recommend_body_is_valid(body, served_genres(), served_catalogue())
     if valid:
         assert serializer.validated_data["max_recs"] == body.get("max_recs", 10)
+    else:
+        assert_error_shape(error_body(ValidationError(serializer.errors)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(body=any_interview_body)
+@example(body={"age": 30, "gender": "M", "occupation": "writer", "answers": None})
+@example(body={"age": 30, "gender": "M", "occupation": "writer", "answers": [{"movie_id": 1}]})
+@example(body={"age": 30, "gender": "M", "occupation": "writer", "n": 0})
+def test_interview_serializer_accepts_exactly_the_documented_inputs(body):
+    serializer = InterviewInputSerializer(data=body)
+    valid = serializer.is_valid()
+    assert valid == interview_body_is_valid(body, served_catalogue())
+    if valid:
+        assert serializer.validated_data["n"] == body.get("n", 5)
+        assert len(serializer.validated_data.get("answers", [])) == len(body.get("answers", []))
     else:
         assert_error_shape(error_body(ValidationError(serializer.errors)))
 
@@ -182,16 +268,53 @@ def post_json(api, path: str, body):
 def test_recommend_api_answers_200_or_400_to_any_json(api, trained, body):
     response = post_json(api, "/api/recommend", body)
     event(f"HTTP {response.status_code}")
-    assert response.status_code == (200 if recommend_body_is_valid(body, served_genres()) else 400)
+    valid = recommend_body_is_valid(body, served_genres(), served_catalogue())
+    assert response.status_code == (200 if valid else 400)
     if response.status_code == 200:
         answer = response.json()
         titles = answer["recommendations"]
         assert len(titles) <= body.get("max_recs", 10)
         assert len(titles) == len(set(titles))
-        assert titles or body.get("genres") or body.get("exclude")  # only a filter empties it
+        answered = answered_titles(body)
+        # only a filter or answers empty it
+        assert titles or body.get("genres") or body.get("exclude") or answered
         for item in answer["items"]:
             assert item["id"] not in body.get("exclude", ())
+            assert item["title"] not in answered
             assert set(item["genres"]) & set(body.get("genres", item["genres"]))
+    else:
+        assert_error_shape(response.json())
+
+
+def answered_titles(body) -> set[str]:
+    titles = {movie_id: title for movie_id, title, *_ in MOVIES}
+    return {titles[item["movie_id"]] for item in body.get("answers", ())}
+
+
+@API
+@given(body=any_interview_body)
+@example(body={"age": 30, "gender": "F", "occupation": "none", "n": 20})
+@example(
+    body={
+        "age": 30,
+        "gender": "F",
+        "occupation": "none",
+        "answers": [{"movie_id": 246, "seen": False}],
+    }
+)
+def test_interview_api_answers_200_or_400_to_any_json(api, trained, body):
+    response = post_json(api, "/api/interview", body)
+    event(f"HTTP {response.status_code}")
+    assert response.status_code == (
+        200 if interview_body_is_valid(body, served_catalogue()) else 400
+    )
+    if response.status_code == 200:
+        questions = response.json()["questions"]
+        titles = [question["title"] for question in questions]
+        assert 0 < len(titles) <= body.get("n", 5)  # the small catalogue outlasts 5 answers
+        assert len(titles) == len(set(titles))
+        assert "unknown" not in titles
+        assert not set(titles) & answered_titles(body)
     else:
         assert_error_shape(response.json())
 

@@ -126,7 +126,7 @@ def test_unknown_key_lists_the_valid_ones(api):
     assert response.status_code == 400
     assert response.json()["message"] == (
         "The only valid parameters are: 'age', 'gender', 'occupation', 'max_recs', 'genres', "
-        "'exclude'"
+        "'exclude', 'answers'"
     )
 
 
@@ -286,6 +286,41 @@ def test_empty_exclude_is_no_filter(api, trained):
     assert served_ids(api, {"exclude": []}) == served_ids(api, {})
 
 
+# --- answers (the interview's; their validation: tests/test_interview_api.py) -------------
+
+
+def test_answered_movies_are_never_recommended_nor_their_other_ids(api, trained):
+    everything = served_ids(api, {})
+    answers = [
+        {"movie_id": everything[0], "rating": 5},
+        {"movie_id": everything[1], "seen": True},
+        {"movie_id": 246, "seen": False},  # and so never 268, the same title
+    ]
+    left = served_ids(api, {"answers": answers})
+    assert left == [i for i in everything if i not in {*everything[:2], 246, 268}]
+
+
+def test_answers_combine_with_the_filters(api, trained):
+    answers = [{"movie_id": 2, "rating": 1}]
+    assert served_ids(api, {"genres": ["Sci-Fi", "Thriller"], "answers": answers}) == [
+        i for i in served_ids(api, {"genres": ["Sci-Fi", "Thriller"]}) if i != 2
+    ]
+    assert served_ids(api, {"genres": ["Sci-Fi"], "exclude": [2], "answers": [
+        {"movie_id": 50, "seen": False}]}) == []  # fmt: skip
+
+
+def test_without_answers_the_response_is_what_it_was(api, trained):
+    plain = recommend(api, {**VALID, "max_recs": 7}).json()
+    empty = recommend(api, {**VALID, "max_recs": 7, "answers": []}).json()
+    assert {**empty, "request_id": None} == {**plain, "request_id": None}
+
+
+def test_recommend_with_answers_runs_no_sql(api, trained, django_assert_num_queries):
+    recommend(api, VALID)
+    with django_assert_num_queries(0):
+        assert served_ids(api, {"answers": [{"movie_id": 50, "rating": 4}]})
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -316,7 +351,7 @@ def test_the_fast_parser_reads_what_drfs_parser_reads(raw):
     assert repr(parse(FastJSONParser())) == repr(expected)
 
 
-def test_the_plain_request_check_agrees_with_the_serializer(model_path):
+def test_the_plain_request_check_agrees_with_the_serializer(trained):
     """recommend_input checks the usual body itself: the serializer must agree on each."""
     bodies = [
         {"age": age, "gender": gender, "occupation": occupation}
@@ -336,6 +371,9 @@ def test_the_plain_request_check_agrees_with_the_serializer(model_path):
     bodies += [{**VALID, "gender": value} for value in [1, None, ["M"], "MF", "M "]]
     bodies += [{**VALID, "genres": ["Drama"]}, {**VALID, "exclude": []}, {**VALID, "x": 1}]
     bodies += [{"age": 30}, {}, [], "x", None]
+    answers = [{"movie_id": 50, "rating": 5}, {"movie_id": 99999, "seen": True}]
+    bodies += [{**VALID, "answers": value} for value in [[], answers[:1], answers, None, "x"]]
+    bodies += [{**VALID, "age": 200, "answers": answers[:1]}, {**VALID, "answers": [{}] * 51}]
     for body in bodies:
         serializer = RecommendInputSerializer(data=body)
         if serializer.is_valid():

@@ -42,3 +42,13 @@ def test_default_model_on_ml100k_answers_by_demographics(db, full_ml100k_dir, se
     assert len(set(answers.values())) == len(PROFILES)  # every profile gets its own list
     programmer = answers[(30, "M", "programmer")]
     assert "Star Wars (1977)" in programmer  # sensible: the most liked film in ml-100k
+
+    # An interview on the whole catalogue: the most answers a request may hold.
+    answered = set(range(1, 51))
+    body = {**PROFILES[0], "answers": [{"movie_id": i, "seen": False} for i in answered]}
+    questions = client.post("/api/interview", {**body, "n": 20}, format="json").json()
+    assert len(questions["questions"]) == 20
+    assert not answered & {question["id"] for question in questions["questions"]}
+    items = client.post("/api/recommend", body, format="json").json()["items"]
+    assert len(items) == 10
+    assert not answered & {item["id"] for item in items}

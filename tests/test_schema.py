@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 def test_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
     schema = (tmp_path / "s.yml").read_text()
-    for path in ("/api/login", "/api/recommend", "/protected"):
+    for path in ("/api/login", "/api/recommend", "/api/interview", "/protected"):
         assert f"  {path}:" in schema
 
 
@@ -37,6 +37,7 @@ def test_every_operation_is_grouped_under_one_documented_tag(operations):
     assert {name: len(names or []) for name, names in grouped.items()} == dict.fromkeys(grouped, 1)
     assert {names[0] for names in grouped.values()} == set(tags)
     assert grouped["POST /api/recommend"] == ["recommendations"]
+    assert grouped["POST /api/interview"] == ["recommendations"]
     assert grouped["POST /api/feedback"] == ["feedback"]
 
 
