@@ -77,6 +77,18 @@ def test_password_attempts_share_the_login_throttle_with_the_api(browser, settin
     assert login.status_code == 429
 
 
+def test_failed_passwords_count_against_the_budget_of_all_clients(browser, throttle_rates):
+    """A guesser spread over many addresses gets no more through the page than the API."""
+    throttle_rates(login="1000/min", login_failures="3/min")
+    for n in range(3):
+        client = Client(REMOTE_ADDR=f"198.51.100.{n}")
+        assert client.post("/try/password", {"session_password": "wrong"}).status_code == 400
+
+    api = APIClient(REMOTE_ADDR="203.0.113.9")
+    login = api.post("/api/login", {"session_password": "anything"}, format="json")
+    assert login.status_code == 429
+
+
 def test_the_right_password_leads_to_the_profile_form(unlocked):
     html = page(unlocked)
     assert 'name="age"' in html and 'name="gender"' in html and 'name="occupation"' in html
