@@ -5,6 +5,7 @@ import pytest
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
+from recommender import request_ids
 from recommender.serializers import InterviewInputSerializer, answers_from, interview_input
 from recommender.serving import Answer
 from tests.mlfixtures import MOVIES
@@ -47,7 +48,8 @@ def test_five_questions_by_default_with_title_year_and_genres(api, trained):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"questions", "request_id"}
-    assert len(body["request_id"]) == 32
+    # the request's own id, signed for this profile as recommend's is
+    assert request_ids.verify(body["request_id"], **PROFILE) == response["X-Request-ID"]
     assert len(body["questions"]) == 5
     recommended = api.post("/api/recommend", {**PROFILE, "max_recs": 100}, format="json")
     described = {item["id"]: item for item in recommended.json()["items"]}
