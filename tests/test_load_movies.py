@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
 from movies.ml100k import DataFormatError, DataSourceError
@@ -378,13 +378,21 @@ def test_ratings_that_python_reads_as_numbers_load_like_clean_ones(tmp_path, edi
     assert sorted(row[1:] for row in snapshot()["ratings"]) == sorted(row[1:] for row in clean)
 
 
-def test_a_load_into_an_empty_table_keeps_the_rating_indexes(ml100k_dir):
+def test_a_load_into_an_empty_table_keeps_the_rating_indexes_and_keys(ml100k_dir):
+    """Indexes (and on PostgreSQL foreign keys) are dropped for a bulk load: all come back."""
+    table = Rating._meta.db_table
+    with connection.cursor() as cursor:
+        before = connection.introspection.get_constraints(cursor, table)
     movies_load(source=str(ml100k_dir), progress=False)
 
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, Rating._meta.db_table)
+        constraints = connection.introspection.get_constraints(cursor, table)
     movie_score = [c for c in constraints.values() if c["columns"] == ["movie_id", "score"]]
     assert len(movie_score) == 1 and movie_score[0]["index"]
+    assert constraints == before
+    with pytest.raises(IntegrityError), transaction.atomic():  # the keys still hold
+        Rating.objects.create(rater_id=999, movie_id=1, score=3, rated_at=datetime.now(UTC))
+        connection.check_constraints()
 
 
 def test_bad_line_leaves_a_previous_load_exactly_as_it_was(loaded_catalogue, tmp_path):
