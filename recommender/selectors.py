@@ -18,7 +18,10 @@ from recommender.serving import Recommender
 if TYPE_CHECKING:
     import pandas as pd
 
-RATING_COLUMNS = ["rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation"]
+# The movie's title lets the interview ask about one id per title (ml-100k has duplicates).
+RATING_COLUMNS = [
+    "rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation", "title"
+]  # fmt: skip
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
 CHOSE_SCORE = 4
 
@@ -29,7 +32,7 @@ def rating_frame() -> "pd.DataFrame":
 
     rows = Rating.objects.order_by("rater_id", "movie_id").values_list(
         "rater_id", "movie_id", "score", "rated_at", "rater__age", "rater__gender",
-        "rater__occupation",
+        "rater__occupation", "movie__title",
     )  # fmt: skip
     return pd.DataFrame.from_records(list(rows), columns=RATING_COLUMNS)
 
@@ -47,7 +50,7 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
 
     rows = Feedback.objects.order_by("id").values_list(
         "id", "request_id", "token_id", "movie_id", "rating", "created_at", "age", "gender",
-        "occupation",
+        "occupation", "movie__title",
     )  # fmt: skip
     columns = [
         "id", "request_id", "token_id", "movie_id", "rating", "rated_at", *RATING_COLUMNS[4:]
