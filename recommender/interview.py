@@ -131,12 +131,16 @@ def ndcg(scores, relevant) -> np.ndarray:
 def _ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
     """NDCG@10 of ``scores``' columns, out of each row's ``n_relevant`` (which may count
     relevant movies outside these columns: they are misses)."""
-    part = np.argpartition(-scores, K, axis=1)[:, :K]
+    if scores.shape[1] > K:  # a partial sort is enough for the top 10
+        part = np.argpartition(-scores, K, axis=1)[:, :K]
+    else:
+        part = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
     order = np.lexsort((part, -np.take_along_axis(scores, part, 1)), axis=1)
     hits = np.take_along_axis(relevant, np.take_along_axis(part, order, 1), 1)
     discounts = 1.0 / np.log2(np.arange(2, K + 2))
     ideal = np.cumsum(discounts)[np.clip(n_relevant, 1, K) - 1]
-    return np.where(n_relevant > 0, (hits @ discounts) / ideal, np.nan)
+    dcg = hits @ discounts[: hits.shape[1]]
+    return np.where(n_relevant > 0, dcg / ideal, np.nan)
 
 
 def _simulated(cols, ratings, factors, ridge) -> np.ndarray:
@@ -169,10 +173,16 @@ def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
                 scores[:, asked] = -np.inf  # asked movies leave the ranking and the counts
                 n_left = relevant.sum(1) - relevant[:, cols].sum(1)
                 per_rater.append(_ndcg_counted(scores, relevant[:, ranked], n_left))
-            values.append(np.nanmean(np.concatenate(per_rater)))
+            values.append(_mean(np.concatenate(per_rater)))
         best = int(np.argmax(values))  # ties: the more rated candidate
         chosen.append(pool.pop(best))
     return np.array(chosen, dtype=np.int64)
+
+
+def _mean(values) -> float:
+    """Mean over the raters with something relevant (0 if none: no reason to prefer)."""
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else 0.0
 
 
 def _masked_ndcg(scores, relevant, asked) -> np.ndarray:
@@ -195,7 +205,7 @@ def _tune_interview(ratings, base, factors, questions) -> tuple:
         for alpha, shrink in product(ALPHAS, SHRINKS):
             value = np.mean(
                 [
-                    np.nanmean(
+                    _mean(
                         _masked_ndcg(
                             base + alpha * strength(k, shrink, 0) * shifts[k],
                             relevant,
@@ -236,6 +246,8 @@ def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
         for alpha, shrink, offset in product(ALPHAS, VOLUNTEERED_SHRINKS, OFFSETS):
             diffs = {k: lift(k, alpha * strength(k, shrink, offset)) for k in FIRST_KS}
             # safe only if the lift is >= 0 by one standard error, not just on average
+            if not all(len(d) for d in diffs.values()):
+                break  # nobody left to measure a lift on: keep the prior
             low = min(d.mean() - d.std() / np.sqrt(len(d)) for d in diffs.values())
             if low >= 0 and diffs[5].mean() > best_lift:
                 best_lift, chosen = diffs[5].mean(), (ridge, alpha, shrink, float(offset))

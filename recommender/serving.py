@@ -5,7 +5,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +15,10 @@ from rest_framework.exceptions import APIException
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.artifact import ArtifactError, load_artifact
+from recommender.scoring import UNKNOWN_TITLE, Answer
 
 logger = logging.getLogger("recsite.model")
 
-UNKNOWN_TITLE = "unknown"
 MAX_RECS = 100
 # Every profile there is: 121 ages x 3 genders x 21 occupations = 7,623 entries of ~1.5 kB.
 TOP_CACHE_SIZE = 8192
@@ -92,8 +92,14 @@ class Recommender:
         ] = True
         self._top: dict[Profile, Ranking] = {}
 
-    def scores(self, profile: Profile) -> np.ndarray:
-        return np.asarray(self.scorer.score_profiles([_row(profile)])[0], dtype=np.float64)
+    def scores(self, profile: Profile, answers: Sequence[Answer] = ()) -> np.ndarray:
+        """The catalogue's scores for a profile; a model that learns from answers folds
+        them in (the others ignore them)."""
+        if answers and hasattr(self.scorer, "score"):
+            scores = self.scorer.score(_row(profile), answers)
+        else:
+            scores = self.scorer.score_profiles([_row(profile)])[0]
+        return np.asarray(scores, dtype=np.float64)
 
     def _rank(self, scores: np.ndarray, allowed: np.ndarray, limit: int) -> Ranking:
         """The ``limit`` best distinct titles among ``allowed`` movies; equal scores go to
@@ -155,28 +161,45 @@ class Recommender:
         *,
         genres: Collection[str] = (),
         exclude: Collection[int] = (),
+        answers: Sequence[Answer] = (),
     ) -> list[dict]:
-        """Best first. Without filters the profile's cached top list answers; with filters
-        the profile is scored afresh, so a cached list never hides a filtered-in movie."""
-        if genres or exclude:
-            allowed = self.allowed(genres=genres, exclude=exclude)
-            ranking = self._rank(self.scores(profile), allowed, max_recs)
+        """Best first. Without filters or answers the profile's cached top list answers;
+        otherwise the profile is scored afresh, so a cached list never hides a filtered-in
+        movie. Answered movies, and every id sharing their title, are never recommended."""
+        if genres or exclude or answers:
+            answered = [answer.movie_id for answer in answers]
+            allowed = self.allowed(genres=genres, exclude=[*exclude, *answered])
+            ranking = self._rank(self.scores(profile, answers), allowed, max_recs)
         else:
             ranking = self.top(profile)
         return [
-            {
-                "id": self._ids[index],
-                "title": self._titles[index],
-                "year": self._years[index],
-                "genres": self._genres[index],
-                "score": round(score, 6),
-            }
+            {**self._movie(index), "score": round(score, 6)}
             for index, score in zip(
                 ranking.indices[:max_recs].tolist(),
                 ranking.scores[:max_recs].tolist(),
                 strict=True,
             )
         ]
+
+    def questions(self, profile: Profile, answers: Sequence[Answer], n: int) -> list[dict]:
+        """The ``n`` movies to ask the person about next, given their answers so far: never
+        one answered, never the placeholder, never two ids of one title. A model without
+        an interview asks about its own best guesses for the profile."""
+        if hasattr(self.scorer, "next_questions"):
+            ids = self.scorer.next_questions(_row(profile), answers, n)
+            indices = np.searchsorted(self.movie_ids, ids).tolist()
+        else:
+            allowed = self.allowed(exclude=[answer.movie_id for answer in answers])
+            indices = self._rank(self.scores(profile), allowed, n).indices.tolist()
+        return [self._movie(index) for index in indices]
+
+    def _movie(self, index: int) -> dict:
+        return {
+            "id": self._ids[index],
+            "title": self._titles[index],
+            "year": self._years[index],
+            "genres": self._genres[index],
+        }
 
 
 _lock = threading.Lock()
