@@ -225,8 +225,10 @@ def answer_protocols(estimator, test: pd.DataFrame) -> dict[str, np.ndarray]:
         liked_ids = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
         answers = []
         for k in range(1, MAX_QUESTIONS + 1):
-            (question,) = scorer.next_questions(profile, answers, 1)  # exactly as the API
-            answers.append(_as_answer(question, scores.get(int(question))))
+            asked = scorer.next_questions(profile, answers, 1)  # exactly as the API
+            if not len(asked):
+                break  # a catalogue this small has no more to ask about
+            answers.append(_as_answer(asked[0], scores.get(int(asked[0]))))
             pairs[f"interview-{k}"].append(_answered_ndcg(estimator, profile, answers, liked_ids))
         for k in FIRST_KS:
             given = [_as_answer(m, s) for m, s in list(scores.items())[:k]]
@@ -251,9 +253,12 @@ def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, s
     questions, and what each fold's model learned (its blends and first questions)."""
     protocols = {}
     for key in folds[0]:
+        pooled = np.vstack([fold[key] for fold in folds])
+        if not all(len(fold[key]) for fold in folds):
+            protocols[key] = {"raters": len(pooled)}  # a fold with nobody to measure
+            continue
         model = [fold[key][:, 0].mean() for fold in folds]
         prior = [fold[key][:, 1].mean() for fold in folds]
-        pooled = np.vstack([fold[key] for fold in folds])
         protocols[key] = {
             "model": np.mean(model),
             "demographic_only": np.mean(prior),
@@ -426,6 +431,51 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+REPORTED = [*(f"interview-{k}" for k in INTERVIEW_KS), *(f"first-{k}" for k in FIRST_KS)]
+
+
+def format_answers_table(answers: dict) -> str:
+    """NDCG@10 with answers against the demographic-only ranking, one row per protocol."""
+    header = f"{'answers':<14}{'NDCG@10':>9}{'demo-only':>11}{'lift':>9}   lift 95% CI"
+    lines = [header, "-" * len(header)]
+    for key in REPORTED:
+        row = answers["protocols"][key]
+        if "model" not in row:
+            lines.append(f"{key:<14}  not measured: a fold has nobody left to rank for")
+            continue
+        low, high = row["lift_ci95"]
+        lines.append(
+            f"{key:<14}{row['model']:>9.4f}{row['demographic_only']:>11.4f}"
+            f"{row['lift']:>+9.4f}   [{low:+.4f}, {high:+.4f}]"
+        )
+    return "\n".join(lines)
+
+
+def plot_answers(report: dict, path) -> None:
+    """NDCG@10 against the number of interview questions, 0 (demographics only) to 10."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    protocols = report["answers"]["protocols"]
+    counts = np.arange(MAX_QUESTIONS + 1)
+    cold = report["algorithms"][report["default_algorithm"]]["mean"]["ndcg"]
+    model = [cold] + [protocols[f"interview-{k}"].get("model") for k in counts[1:]]
+    prior = [cold] + [protocols[f"interview-{k}"].get("demographic_only") for k in counts[1:]]
+    model, prior = (np.array(line, dtype=float) for line in (model, prior))  # None: a gap
+    figure = Figure(figsize=(6.5, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.subplots()
+    ax.plot(counts, model, marker="o", label="with the answers")
+    ax.plot(counts, prior, marker="o", label="demographics only, asked movies removed")
+    ax.set(
+        title=f"Interview, {report['protocol']['folds']}-fold mean",
+        xlabel="questions answered", ylabel="NDCG@10", xticks=counts,
+    )  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    figure.savefig(path, dpi=100)
+
+
 def write_json(report: dict, path) -> None:
     Path(path).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
 
@@ -463,6 +513,7 @@ def recorded_evaluation(algorithm: str, fingerprint: str) -> dict:
         return {}
     if algorithm not in report["algorithms"]:
         return {}
+    answers = report.get("answers") if algorithm == report["default_algorithm"] else None
     return {
         "source": QUALITY_REPORT.name,
         "protocol": report["protocol"],
@@ -473,4 +524,14 @@ def recorded_evaluation(algorithm: str, fingerprint: str) -> dict:
             name: {"mean": result["mean"], "std": result["std"]}
             for name, result in report["algorithms"].items()
         },
+        # NDCG@10 with answers, against the demographic-only ranking of the same raters.
+        "answers": {
+            key: {
+                name: answers["protocols"][key].get(name)
+                for name in ("model", "demographic_only", "lift", "lift_ci95", "raters")
+            }
+            for key in REPORTED
+        }
+        if answers
+        else {},
     }
