@@ -231,7 +231,7 @@ def test_committed_figures_are_what_their_recorded_settings_give_on_ml100k(ml100
             # What only answers use leaves these figures alone (tests/test_estimators.py),
             # and the next test re-derives it.
             estimator = make_estimator(name).set_params(
-                **fold["params"], **COLD_START_ONLY.get(name, {})
+                **{**fold["params"], **COLD_START_ONLY.get(name, {})}
             )
             measured = score_fold(estimator.fit(train, train["score"]), test, n_movies=n_movies)
             assert measured["ndcg"] == pytest.approx(fold["ndcg"], abs=1e-6), (
