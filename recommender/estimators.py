@@ -135,8 +135,9 @@ class DemographicPopularity(_CatalogueRecommender):
     are tuned inside ``fit`` on the training raters; ``random_state`` splits them.
 
     The demographic defaults are what the inner-split search of ``evaluate_model``
-    (PARAM_GRIDS) chose on all of ml-100k's raters (see recommender/quality_ml100k.json);
-    the interview's are the research prototype's, chosen on train raters only.
+    (PARAM_GRIDS) chose on all of ml-100k's raters (see recommender/quality_ml100k.json).
+    The interview's are fixed, from the research behind docs/quality.md (which says how
+    they were chosen); what it learns from data is fitted on the training raters only.
     """
 
     def __init__(
