@@ -50,7 +50,8 @@ quality: $(BIN)/.runtime
 	DATABASE_URL=$(QUALITY_DB) $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=$(QUALITY_DB) $(BIN)/python manage.py load_movies
 	DATABASE_URL=$(QUALITY_DB) $(BIN)/python manage.py evaluate_model \
-		--json recommender/quality_ml100k.json --plot docs/quality.png
+		--json recommender/quality_ml100k.json --plot docs/quality.png \
+		--answers-plot docs/interview.png
 
 ## Benchmark of the recommend path (not part of the tests; needs wrk): table on stdout,
 ## figures in var/bench.json; see docs/performance.md.

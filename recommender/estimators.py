@@ -14,10 +14,20 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
-from recommender.scoring import DEMOGRAPHICS, DemographicScorer, FixedScores
+from recommender.interview import fit_interview
+from recommender.scoring import (
+    DEMOGRAPHICS,
+    POSITIVE_SCORE,
+    UNKNOWN_TITLE,
+    DemographicScorer,
+    FixedScores,
+    InterviewScorer,
+)
 
-POSITIVE_SCORE = 4
+# What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
+FIRST_RATINGS = 10
 
 
 class _CatalogueRecommender(BaseEstimator):
@@ -106,7 +116,8 @@ class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
 
 
 class DemographicPopularity(_CatalogueRecommender):
-    """Popularity of positive ratings among raters who resemble the new person.
+    """Popularity of positive ratings among raters who resemble the new person, moved by
+    their answers about a few movies when they give some.
 
     Each training rater is weighted by a Gaussian kernel on age (``age_bandwidth``
     years) times ``gender_weight`` if the gender differs and ``occupation_weight`` if
@@ -118,31 +129,106 @@ class DemographicPopularity(_CatalogueRecommender):
     look-alikes who liked it before it moves. Gender ``O`` is absent from ml-100k: it
     weighs both genders equally instead of guessing one.
 
-    The defaults are what the inner-split search of ``evaluate_model`` (PARAM_GRIDS)
-    chose on all of ml-100k's raters (see recommender/quality_ml100k.json).
+    The interview (recommender/interview.py) learns which ``n_questions`` movies to ask
+    about, chosen among the ``n_candidates`` most-rated titles, and a rank-``rank`` factor
+    model of how answers move the ranking; ``n_questions=0`` learns none of it. Its blends
+    are tuned inside ``fit`` on the training raters; ``random_state`` splits them.
+
+    The demographic defaults are what the inner-split search of ``evaluate_model``
+    (PARAM_GRIDS) chose on all of ml-100k's raters (see recommender/quality_ml100k.json).
+    The interview's are fixed, from the research behind docs/quality.md (which says how
+    they were chosen); what it learns from data is fitted on the training raters only.
     """
 
-    def __init__(self, age_bandwidth=8.0, gender_weight=0.1, occupation_weight=0.2, contrast=1.0):
+    def __init__(
+        self,
+        age_bandwidth=8.0,
+        gender_weight=0.1,
+        occupation_weight=0.2,
+        contrast=1.0,
+        n_questions=10,
+        n_candidates=50,
+        rank=32,
+        random_state=0,
+    ):
         self.age_bandwidth = age_bandwidth
         self.gender_weight = gender_weight
         self.occupation_weight = occupation_weight
         self.contrast = contrast
+        self.n_questions = n_questions
+        self.n_candidates = n_candidates
+        self.rank = rank
+        self.random_state = random_state
+
+    def _demographic(self):
+        return {name: getattr(self, name) for name in DEMOGRAPHIC_PARAMS}
 
     def fit(self, X, y):
         columns = self._index_movies(X)
         _, rater_rows = np.unique(X["rater_id"].to_numpy(), return_inverse=True)
-        people = X.iloc[np.unique(rater_rows, return_index=True)[1]]
+        people = X.iloc[np.unique(rater_rows, return_index=True)[1]][DEMOGRAPHICS]
         liked = np.asarray(y) >= POSITIVE_SCORE
-        self.scorer_ = DemographicScorer(
-            rater_age=people["age"].to_numpy(),
-            rater_gender=people["gender"].to_numpy(),
-            rater_occupation=people["occupation"].to_numpy(),
-            liked_raters=rater_rows[liked],
-            liked_movies=columns[liked],
-            n_movies=len(self.movie_ids_),
-            **self.get_params(),
+        demographic = {
+            "rater_age": people["age"].to_numpy(),
+            "rater_gender": people["gender"].to_numpy(),
+            "rater_occupation": people["occupation"].to_numpy(),
+            "liked_raters": rater_rows[liked],
+            "liked_movies": columns[liked],
+            "n_movies": len(self.movie_ids_),
+            **self._demographic(),
+        }
+        if not self.n_questions:
+            self.scorer_ = DemographicScorer(**demographic)
+            return self
+        # One BLAS thread: the factor model's products are small, and more threads mostly
+        # spin, which costs CPU on a shared machine without saving time.
+        with threadpool_limits(1, user_api="blas"):
+            interview = self._fit_interview(X, y, columns, rater_rows, people)
+        self.scorer_ = InterviewScorer(
+            movie_ids=self.movie_ids_, interview=interview, **demographic
         )
         return self
+
+    def _fit_interview(self, X, y, columns, rater_rows, people):
+        ratings = np.zeros((len(people), len(self.movie_ids_)), dtype=np.int8)
+        ratings[rater_rows, columns] = np.asarray(y)
+        if "title" in X:
+            titles = X.groupby("movie_id")["title"].first().to_numpy()  # by ascending id
+        else:
+            titles = self.movie_ids_.astype(str)
+        title_group = pd.factorize(titles)[0]
+
+        def prior(fit_rows, rows):
+            """Demographic scores of ``rows`` by a prior fitted on ``fit_rows`` only."""
+            raters, movies = np.nonzero(ratings[fit_rows] >= POSITIVE_SCORE)
+            scorer = DemographicScorer(
+                rater_age=people["age"].to_numpy()[fit_rows],
+                rater_gender=people["gender"].to_numpy()[fit_rows],
+                rater_occupation=people["occupation"].to_numpy()[fit_rows],
+                liked_raters=raters, liked_movies=movies, n_movies=ratings.shape[1],
+                **self._demographic(),
+            )  # fmt: skip
+            return scorer.score_profiles(people.iloc[rows]).astype(np.float32)
+
+        return fit_interview(
+            ratings, first_ratings(X, columns, rater_rows), title_group,
+            np.flatnonzero(titles == UNKNOWN_TITLE), prior, rank=self.rank,
+            n_questions=self.n_questions, n_candidates=self.n_candidates,
+            seed=self.random_state,
+        )  # fmt: skip
+
+
+DEMOGRAPHIC_PARAMS = ("age_bandwidth", "gender_weight", "occupation_weight", "contrast")
+
+
+def first_ratings(X, columns, rater_rows, k: int = FIRST_RATINGS) -> list[np.ndarray]:
+    """Each rater's first ``k`` rated columns, in time order and ties by movie."""
+    ordered = pd.DataFrame(
+        {"row": rater_rows, "at": X["rated_at"].to_numpy(), "col": columns}
+    ).sort_values(["row", "at", "col"], kind="stable")
+    firsts = ordered.groupby("row", sort=True).head(k)
+    counts = np.bincount(firsts["row"].to_numpy(), minlength=rater_rows.max() + 1)
+    return np.split(firsts["col"].to_numpy(), np.cumsum(counts)[:-1])
 
 
 ALGORITHMS = {
@@ -155,7 +241,8 @@ ALGORITHMS = {
 DEFAULT_ALGORITHM = "demographic-popularity"
 
 # Hyper-parameters evaluate_model tunes on the train raters of each fold (an inner split
-# over raters); algorithms not listed run with their defaults.
+# over raters); algorithms not listed run with their defaults. The inner search scores
+# demographics alone, so its fits skip what only answers use (COLD_START_ONLY).
 PARAM_GRIDS = {
     "demographic-popularity": {
         "age_bandwidth": [5.0, 8.0, 12.0],
@@ -165,6 +252,9 @@ PARAM_GRIDS = {
     },
     "damped-mean": {"damping": [10.0, 100.0, 1000.0]},
 }
+
+
+COLD_START_ONLY = {"demographic-popularity": {"n_questions": 0}}
 
 
 def make_estimator(name: str):

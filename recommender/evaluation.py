@@ -7,6 +7,15 @@ Each algorithm is fitted on every rating of the train raters; hyper-parameters i
 is given as (age, gender, occupation); the model ranks every movie it knows, ties to the
 lower movie id; relevant = the movies the rater rated ≥ 4, and raters with none are left
 out of the ranking metrics. Folds are summarised as mean ± population std.
+
+A model that learns from answers (the default) is also measured on the same folds with
+answers (``answer_protocols``): an interview of k questions picked by the model's own
+``next_questions``, one at a time exactly as the API would, each answered with the test
+rater's real rating, else "not seen"; and the rater's first k ratings in time order (ties
+by movie id) as answers. Each against the demographic-only ranking on the same raters and
+relevant sets: the answered movies leave the ranking and the relevant set, and raters
+with nothing relevant left are skipped. Confidence intervals are a paired per-rater
+bootstrap, raters pooled over the folds.
 """
 
 import json
@@ -19,12 +28,14 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from tqdm import tqdm
 
 from recommender.estimators import (
+    COLD_START_ONLY,
     DEFAULT_ALGORITHM,
     DEMOGRAPHICS,
     PARAM_GRIDS,
     POSITIVE_SCORE,
     make_estimator,
 )
+from recommender.scoring import Answer
 from recommender.selectors import data_fingerprint
 
 K = 10
@@ -34,6 +45,10 @@ SEED = 42
 INNER_FOLDS = 3
 TIMED_REQUESTS = 50
 RANKING_METRICS = ["ndcg", "precision", "recall", "map", "hit_rate"]
+INTERVIEW_KS = (5, 10)
+FIRST_KS = (1, 3, 5, 10)
+MAX_QUESTIONS = max(INTERVIEW_KS)  # the NDCG curve runs over 0..MAX_QUESTIONS questions
+BOOTSTRAP_RESAMPLES = 2000
 QUALITY_REPORT = Path(__file__).with_name("quality_ml100k.json")
 
 
@@ -130,8 +145,10 @@ def fit_tuned(name: str, train: pd.DataFrame, *, seed: int = SEED):
     tune_seconds = 0.0
     if name in PARAM_GRIDS:
         started = time.perf_counter()
+        # The search scores demographics alone: its fits skip what only answers use.
+        searched = make_estimator(name).set_params(**COLD_START_ONLY.get(name, {}))
         search = GridSearchCV(
-            estimator, PARAM_GRIDS[name], scoring=ndcg_scorer, refit=False,
+            searched, PARAM_GRIDS[name], scoring=ndcg_scorer, refit=False,
             cv=GroupKFold(INNER_FOLDS, shuffle=True, random_state=seed), error_score="raise",
         )  # fmt: skip
         search.fit(train, train["score"], groups=train["rater_id"])
@@ -154,6 +171,7 @@ def request_milliseconds(estimator, ratings: pd.DataFrame, n: int = TIMED_REQUES
 
 
 def evaluate_fold(name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: int, n_movies: int):
+    """The fold's cold-start figures, and the fitted estimator (for answer_protocols)."""
     estimator, params, fit_seconds, tune_seconds = fit_tuned(name, train, seed=seed)
     return {
         **score_fold(estimator, test, n_movies=n_movies),
@@ -161,7 +179,113 @@ def evaluate_fold(name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: i
         "tune_seconds": tune_seconds,
         "request_ms": request_milliseconds(estimator, test),
         "params": params,
+    }, estimator
+
+
+def learns_from_answers(estimator) -> bool:
+    return hasattr(estimator.scorer_, "next_questions")
+
+
+def _as_answer(movie_id, score) -> Answer:
+    """A simulated person's answer: their rating if they rated the movie, else not seen."""
+    if score:
+        return Answer(movie_id=int(movie_id), rating=int(score), seen=True)
+    return Answer(movie_id=int(movie_id), rating=None, seen=False)
+
+
+def _answered_ndcg(estimator, profile, answers, liked_ids) -> tuple[float, float] | None:
+    """(NDCG@10 with the answers, demographic-only NDCG@10), the answered movies out of
+    both rankings and the relevant set; None when nothing relevant is left."""
+    answered = {answer.movie_id for answer in answers}
+    relevant = np.setdiff1d(liked_ids, list(answered))
+    if not len(relevant):
+        return None
+    # A given movie that no train rater rated is unknown to the model: nothing to mask.
+    ids = estimator.movie_ids_
+    columns = np.searchsorted(ids, list(answered)).clip(max=len(ids) - 1)
+    columns = columns[np.isin(ids[columns], list(answered))]
+    prior = estimator.scorer_.score_profiles([profile])[0].astype(np.float64)
+    prior[columns] = -np.inf
+    rows = np.vstack([estimator.scorer_.score(profile, answers), prior])
+    hits = np.isin(estimator.movie_ids_[top_k(rows, K)], relevant)
+    return tuple(ndcg_at_k(hits, [len(relevant)] * 2, K).tolist())
+
+
+def answer_protocols(estimator, test: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per test rater, (model, demographic-only) NDCG@10 for each protocol: "interview-k"
+    for k = 1..MAX_QUESTIONS (INTERVIEW_KS are the reported ones) and "first-k" for
+    FIRST_KS; each an array of raters x 2 (raters with nothing relevant left skipped)."""
+    scorer = estimator.scorer_
+    pairs = {f"interview-{k}": [] for k in range(1, MAX_QUESTIONS + 1)}
+    pairs |= {f"first-{k}": [] for k in FIRST_KS}
+    ordered = test.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
+    for _, mine in ordered.groupby("rater_id", sort=True):
+        profile = mine.iloc[0][DEMOGRAPHICS].to_dict()
+        scores = dict(zip(mine["movie_id"].tolist(), mine["score"].tolist(), strict=True))
+        liked_ids = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
+        answers = []
+        for k in range(1, MAX_QUESTIONS + 1):
+            asked = scorer.next_questions(profile, answers, 1)  # exactly as the API
+            if not len(asked):
+                break  # a catalogue this small has no more to ask about
+            answers.append(_as_answer(asked[0], scores.get(int(asked[0]))))
+            pairs[f"interview-{k}"].append(_answered_ndcg(estimator, profile, answers, liked_ids))
+        for k in FIRST_KS:
+            given = [_as_answer(m, s) for m, s in list(scores.items())[:k]]
+            pairs[f"first-{k}"].append(_answered_ndcg(estimator, profile, given, liked_ids))
+    return {
+        key: np.array([pair for pair in values if pair is not None]).reshape(-1, 2)
+        for key, values in pairs.items()
     }
+
+
+def bootstrap_ci(values, *, seed: int = SEED) -> list[float]:
+    """95 % percentile interval of the mean of ``values`` (one per rater), resampled."""
+    values = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))].mean(1)
+    return np.quantile(means, [0.025, 0.975]).tolist()
+
+
+def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, seed: int) -> dict:
+    """Fold means of each protocol, its lift over the demographic-only ranking with a
+    paired bootstrap CI (raters pooled over folds), the NDCG curve over 0..MAX_QUESTIONS
+    questions, and what each fold's model learned (its blends and first questions)."""
+    protocols = {}
+    for key in folds[0]:
+        pooled = np.vstack([fold[key] for fold in folds])
+        if not all(len(fold[key]) for fold in folds):
+            protocols[key] = {"raters": len(pooled)}  # a fold with nobody to measure
+            continue
+        model = [fold[key][:, 0].mean() for fold in folds]
+        prior = [fold[key][:, 1].mean() for fold in folds]
+        protocols[key] = {
+            "model": np.mean(model),
+            "demographic_only": np.mean(prior),
+            "lift": np.mean(model) - np.mean(prior),
+            "lift_ci95": bootstrap_ci(pooled[:, 0] - pooled[:, 1], seed=seed),
+            "model_ci95": bootstrap_ci(pooled[:, 0], seed=seed),
+            "folds_model": model,
+            "folds_demographic_only": prior,
+            "raters": len(pooled),
+        }
+    return _plain(
+        {
+            "protocol": {
+                "interview_k": list(INTERVIEW_KS),
+                "first_k": list(FIRST_KS),
+                "bootstrap": f"paired per rater, {BOOTSTRAP_RESAMPLES} resamples, seed {seed}",
+            },
+            "protocols": protocols,
+            "learned": [
+                {
+                    "blend": est.scorer_.interview.blend,
+                    "questions": est.movie_ids_[est.scorer_.interview.questions[:MAX_QUESTIONS]],
+                }
+                for est in estimators
+            ],
+        }
+    )
 
 
 def score_fold(estimator, test: pd.DataFrame, *, n_movies: int) -> dict:
@@ -233,12 +357,19 @@ def evaluate_algorithms(
     )  # fmt: skip
     with bar:
         for name in algorithms:
-            runs = []
+            runs, answered, learners = [], [], []
             for number, (train, test) in enumerate(folds, start=1):
                 bar.set_postfix_str(f"{name} fold {number}")
-                runs.append(evaluate_fold(name, train, test, seed=seed, n_movies=n_movies))
+                run, estimator = evaluate_fold(name, train, test, seed=seed, n_movies=n_movies)
+                runs.append(run)
+                if name == DEFAULT_ALGORITHM and learns_from_answers(estimator):
+                    bar.set_postfix_str(f"{name} fold {number} answers")
+                    answered.append(answer_protocols(estimator, test))
+                    learners.append(estimator)
                 bar.update()
             report["algorithms"][name] = _summarise(runs)
+            if answered:
+                report["answers"] = summarise_answers(answered, learners, seed=seed)
             if name in PARAM_GRIDS:
                 bar.set_postfix_str(f"{name} on all raters")
                 report["algorithms"][name]["params_on_all_raters"] = fit_tuned(
@@ -300,6 +431,51 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+REPORTED = [*(f"interview-{k}" for k in INTERVIEW_KS), *(f"first-{k}" for k in FIRST_KS)]
+
+
+def format_answers_table(answers: dict) -> str:
+    """NDCG@10 with answers against the demographic-only ranking, one row per protocol."""
+    header = f"{'answers':<14}{'NDCG@10':>9}{'demo-only':>11}{'lift':>9}   lift 95% CI"
+    lines = [header, "-" * len(header)]
+    for key in REPORTED:
+        row = answers["protocols"][key]
+        if "model" not in row:
+            lines.append(f"{key:<14}  not measured: a fold has nobody left to rank for")
+            continue
+        low, high = row["lift_ci95"]
+        lines.append(
+            f"{key:<14}{row['model']:>9.4f}{row['demographic_only']:>11.4f}"
+            f"{row['lift']:>+9.4f}   [{low:+.4f}, {high:+.4f}]"
+        )
+    return "\n".join(lines)
+
+
+def plot_answers(report: dict, path) -> None:
+    """NDCG@10 against the number of interview questions, 0 (demographics only) to 10."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    protocols = report["answers"]["protocols"]
+    counts = np.arange(MAX_QUESTIONS + 1)
+    cold = report["algorithms"][report["default_algorithm"]]["mean"]["ndcg"]
+    model = [cold] + [protocols[f"interview-{k}"].get("model") for k in counts[1:]]
+    prior = [cold] + [protocols[f"interview-{k}"].get("demographic_only") for k in counts[1:]]
+    model, prior = (np.array(line, dtype=float) for line in (model, prior))  # None: a gap
+    figure = Figure(figsize=(6.5, 4.5), layout="constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.subplots()
+    ax.plot(counts, model, marker="o", label="with the answers")
+    ax.plot(counts, prior, marker="o", label="demographics only, asked movies removed")
+    ax.set(
+        title=f"Interview, {report['protocol']['folds']}-fold mean",
+        xlabel="questions answered", ylabel="NDCG@10", xticks=counts,
+    )  # fmt: skip
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    figure.savefig(path, dpi=100)
+
+
 def write_json(report: dict, path) -> None:
     Path(path).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
 
@@ -337,6 +513,7 @@ def recorded_evaluation(algorithm: str, fingerprint: str) -> dict:
         return {}
     if algorithm not in report["algorithms"]:
         return {}
+    answers = report.get("answers") if algorithm == report["default_algorithm"] else None
     return {
         "source": QUALITY_REPORT.name,
         "protocol": report["protocol"],
@@ -347,4 +524,14 @@ def recorded_evaluation(algorithm: str, fingerprint: str) -> dict:
             name: {"mean": result["mean"], "std": result["std"]}
             for name, result in report["algorithms"].items()
         },
+        # NDCG@10 with answers, against the demographic-only ranking of the same raters.
+        "answers": {
+            key: {
+                name: answers["protocols"][key].get(name)
+                for name in ("model", "demographic_only", "lift", "lift_ci95", "raters")
+            }
+            for key in REPORTED
+        }
+        if answers
+        else {},
     }

@@ -7,13 +7,19 @@ from this module, the artifact stores that scorer, and serving imports numpy onl
 
 A scorer's ``score_profiles(profiles)`` takes a pandas frame or dicts with age, gender and
 occupation and returns one row of scores per profile over the catalogue, higher is better.
+The default's scorer also folds in a person's answers about movies (``score``) and says
+which movies to ask about next (``next_questions``): see ``Interview``.
 """
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from movies.models import OCCUPATIONS
 
 DEMOGRAPHICS = ["age", "gender", "occupation"]
+UNKNOWN_TITLE = "unknown"  # ml-100k's placeholder movie: never served, never asked about
+POSITIVE_SCORE = 4
 _OCCUPATION_CODES = {name: code for code, name in enumerate(OCCUPATIONS)}
 
 
@@ -105,3 +111,131 @@ class DemographicScorer:
             liked = np.zeros((len(weights), len(self.liked_any)))
         local = liked / weights.sum(axis=1, keepdims=True)
         return self.global_share + self.contrast * (local - self.global_share)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a person said about one movie."""
+
+    movie_id: int
+    rating: int | None  # 1-5 when rated
+    seen: bool  # False: has not seen it; True with rating None: seen, no opinion
+
+
+# An answer observes entries of a rater's [seen, liked] vector (see Interview).
+RATED, NOT_SEEN, SEEN_ONLY = 0, 1, 2
+
+
+def answer_kinds(answers) -> tuple[np.ndarray, np.ndarray]:
+    """Each answer's kind (RATED, NOT_SEEN, SEEN_ONLY) and liked value (rating >= 4)."""
+    kinds = [RATED if a.rating is not None else SEEN_ONLY if a.seen else NOT_SEEN for a in answers]
+    liked = [a.rating is not None and a.rating >= POSITIVE_SCORE for a in answers]
+    return np.array(kinds, dtype=np.int8), np.array(liked, dtype=np.float32)
+
+
+def observations(model, cols, kinds, liked):
+    """The loadings' rows and centred values that answers observe: a rating observes seen
+    = 1 and liked = rating >= 4; "not seen" observes seen = 0 and liked = 0 (it carries
+    taste and says which movies cannot be relevant); "seen, no opinion" observes seen only."""
+    seen = (kinds != NOT_SEEN).astype(np.float32)
+    with_liked = kinds != SEEN_ONLY
+    rows = np.vstack([model.load_seen[cols], model.load_liked[cols[with_liked]]])
+    values = np.concatenate(
+        [seen - model.mean_seen[cols], liked[with_liked] - model.mean_liked[cols[with_liked]]]
+    )
+    return rows, values
+
+
+def posterior(rows, values, ridge: float) -> np.ndarray:
+    """The latent factors' posterior mean given the observed entries (a ridge solve)."""
+    gram = rows.T @ rows
+    gram[np.diag_indices_from(gram)] += ridge
+    return np.linalg.solve(gram, rows.T @ values)
+
+
+def strength(m: int, shrink: float, offset: float) -> float:
+    """How far m answers move the ranking: (m - offset) / (m - offset + shrink), >= 0, so
+    that one answer cannot overturn the demographic prior."""
+    m = max(m - offset, 0)
+    return m / (m + shrink) if m else 0.0
+
+
+class Interview:
+    """What answers about movies say about taste, as numpy arrays (fitted by
+    recommender/interview.py, which explains the model).
+
+    A rank-r probabilistic-PCA model of each training rater's [seen, liked] vector over
+    the catalogue (``mean_*``, ``load_*``): answers observe some entries, and the posterior
+    of the latent factors predicts the liked block for every movie. ``blend`` holds
+    (ridge, alpha, shrink, offset) twice: for answers to our own questions in order (a fair
+    sample of taste), then for any other set (movies a person chose to rate: popular and
+    mostly liked, which say less). ``questions`` are catalogue columns in asking order,
+    one per title and never the placeholder; ``title_group`` numbers the titles.
+    """
+
+    def __init__(self, *, mean_seen, mean_liked, load_seen, load_liked, blend, questions,
+                 title_group):  # fmt: skip
+        self.mean_seen = np.asarray(mean_seen, dtype=np.float32)
+        self.mean_liked = np.asarray(mean_liked, dtype=np.float32)
+        self.load_seen = np.asarray(load_seen, dtype=np.float32)
+        self.load_liked = np.asarray(load_liked, dtype=np.float32)
+        self.blend = np.asarray(blend, dtype=np.float64)
+        self.questions = np.asarray(questions, dtype=np.int32)
+        self.title_group = np.asarray(title_group, dtype=np.int32)
+
+    def shift(self, cols: np.ndarray, kinds: np.ndarray, liked: np.ndarray) -> np.ndarray:
+        """What the answers add to the prior's scores."""
+        asked = bool(np.isin(self.questions[: len(cols)], cols).all())
+        ridge, alpha, shrink, offset = self.blend[:4] if asked else self.blend[4:]
+        weight = alpha * strength(len(cols), shrink, offset)
+        if weight == 0:
+            return np.zeros(len(self.mean_liked), dtype=np.float32)
+        rows, values = observations(self, cols, kinds, liked)
+        factors = posterior(rows, values, ridge).astype(np.float32)
+        return np.float32(weight) * (self.load_liked @ factors)
+
+    def next_questions(self, cols: np.ndarray, n: int) -> np.ndarray:
+        """The next ``n`` columns of the list, skipping every title already answered."""
+        if len(cols):
+            answered = np.isin(self.title_group[self.questions], self.title_group[cols])
+            return self.questions[~answered][:n]
+        return self.questions[:n]
+
+
+class InterviewScorer(DemographicScorer):
+    """The default's scorer: the demographic prior, moved by a person's answers.
+
+    Without answers ``score`` is exactly ``score_profiles`` for that profile: the model
+    learns from answers and changes nothing for a person who gives none.
+    """
+
+    def __init__(self, *, movie_ids, interview: Interview, **demographic):
+        super().__init__(**demographic)
+        self.movie_ids = np.asarray(movie_ids, dtype=np.int64)
+        self.interview = interview
+
+    def answered_columns(self, answers) -> tuple[np.ndarray, list]:
+        """Catalogue columns of the answers this model knows, and those answers."""
+        ids = np.array([answer.movie_id for answer in answers], dtype=np.int64)
+        cols = np.searchsorted(self.movie_ids, ids).clip(max=len(self.movie_ids) - 1)
+        known = self.movie_ids[cols] == ids
+        return cols[known], [a for a, k in zip(answers, known.tolist(), strict=True) if k]
+
+    def score(self, profile, answers=()) -> np.ndarray:
+        """Scores over the catalogue for one profile and its answers; answered movies score
+        -inf, so they are never recommended."""
+        scores = self.score_profiles([profile])[0]
+        if not answers:
+            return scores
+        cols, known = self.answered_columns(answers)
+        if len(cols):
+            kinds, liked = answer_kinds(known)
+            scores = scores + self.interview.shift(cols, kinds, liked)
+            scores[cols] = -np.inf
+        return scores
+
+    def next_questions(self, profile, answers=(), n: int = 5) -> np.ndarray:
+        """Movie ids to ask about next, best first: a fixed list chosen at fit time, so
+        ``profile`` does not change it (an adaptive choice measured no better)."""
+        cols, _ = self.answered_columns(answers) if answers else (np.zeros(0, np.intp), [])
+        return self.movie_ids[self.interview.next_questions(cols, n)]

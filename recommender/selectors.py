@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from django.conf import settings
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 from movies.models import Feedback, Movie, Rater, Rating
 from recommender.serving import Recommender
@@ -19,44 +20,60 @@ from recommender.serving import Recommender
 if TYPE_CHECKING:
     import pandas as pd
 
-RATING_COLUMNS = ["rater_id", "movie_id", "score", "age", "gender", "occupation"]
+# Ratings' integers first (rater, movie, score, time as Unix seconds), then what is spread
+# over them by index: the rater's demographics and the movie's title (the interview asks
+# about one id per title; ml-100k lists some titles twice).
+RATING_COLUMNS = [
+    "rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation", "title"
+]  # fmt: skip
+INTEGER_COLUMNS = 4
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
 CHOSE_SCORE = 4
 READ_CHUNK = 100_000  # rows fetched at a time: a million never become objects at once
+# A rating's time as Unix seconds, computed by the database: no datetime objects made.
+UNIX_SECONDS_SQL = {
+    "sqlite": "CAST(strftime('%%s', rated_at) AS INTEGER)",
+    "postgresql": "CAST(EXTRACT(EPOCH FROM rated_at) AS BIGINT)",
+}
 
 
 def rating_frame() -> "pd.DataFrame":
     """One row per rating with the rater's demographics, ordered by rater then movie.
 
-    Read in columns: the ratings' three integers straight into numpy, chunk by chunk,
-    and each rater's demographics once, spread over their ratings by index.
+    Read in columns: the ratings' integers straight into numpy, chunk by chunk, and each
+    rater's demographics and each movie's title once, spread over the ratings by index.
     """
     import pandas as pd
 
     ratings = _integer_columns(
-        Rating.objects.order_by().values_list("rater_id", "movie_id", "score")
+        Rating.objects.order_by()
+        .annotate(ts=RawSQL(UNIX_SECONDS_SQL[connection.vendor], ()))
+        .values_list("rater_id", "movie_id", "score", "ts")
     )
     ratings = ratings[np.lexsort((ratings[:, 1], ratings[:, 0]))]
+    frame = pd.DataFrame(ratings, columns=RATING_COLUMNS[:INTEGER_COLUMNS])
     raters = pd.DataFrame.from_records(
         list(Rater.objects.order_by("id").values_list("id", "age", "gender", "occupation")),
-        columns=["id", *RATING_COLUMNS[3:]],
+        columns=["id", "age", "gender", "occupation"],
     )
     at = np.searchsorted(raters["id"].to_numpy(), ratings[:, 0])
-    frame = pd.DataFrame(ratings, columns=RATING_COLUMNS[:3])
-    for column in RATING_COLUMNS[3:]:
+    for column in ("age", "gender", "occupation"):
         frame[column] = raters[column].to_numpy()[at]
+    movie_ids, titles = zip(*Movie.objects.order_by("id").values_list("id", "title"), strict=True)
+    at = np.searchsorted(np.asarray(movie_ids), ratings[:, 1])
+    frame["title"] = np.asarray(titles, dtype=object)[at]
     return frame
 
 
 def _integer_columns(queryset) -> np.ndarray:
     """A values_list of integer fields as a 2-D int64 array, fetched in chunks."""
     sql, params = queryset.query.sql_with_params()
+    width = len(queryset.query.values_select) + len(queryset.query.annotation_select)
     chunks = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(READ_CHUNK):
             chunks.append(np.array(rows, dtype=np.int64))
-    width = len(queryset.query.values_select)
     return np.concatenate(chunks) if chunks else np.empty((0, width), dtype=np.int64)
 
 
@@ -72,12 +89,16 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     import pandas as pd
 
     rows = Feedback.objects.order_by("id").values_list(
-        "id", "request_id", "token_id", "movie_id", "rating", "age", "gender", "occupation"
-    )
-    columns = ["id", "request_id", "token_id", "movie_id", "rating", *RATING_COLUMNS[3:]]
+        "id", "request_id", "token_id", "movie_id", "rating", "created_at", "age", "gender",
+        "occupation", "movie__title",
+    )  # fmt: skip
+    columns = [
+        "id", "request_id", "token_id", "movie_id", "rating", "created_at", *RATING_COLUMNS[4:]
+    ]  # fmt: skip
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     if frame.empty:
         return pd.DataFrame(columns=RATING_COLUMNS)
+    frame["rated_at"] = [int(created.timestamp()) for created in frame["created_at"]]
     alone = "#" + frame["id"].astype(str)
     token = ("token " + frame["token_id"]).where(frame["token_id"] != "", alone)
     frame["person"] = (

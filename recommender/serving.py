@@ -15,10 +15,10 @@ from rest_framework.exceptions import APIException
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.artifact import ArtifactError, load_artifact
+from recommender.scoring import UNKNOWN_TITLE, Answer
 
 logger = logging.getLogger("recsite.model")
 
-UNKNOWN_TITLE = "unknown"
 MAX_RECS = 100
 # Every profile there is: 121 ages x 3 genders x 21 occupations = 7,623 entries of ~1.5 kB.
 TOP_CACHE_SIZE = 8192
@@ -52,16 +52,6 @@ def all_profiles() -> list[Profile]:
         for gender in Gender.values
         for occupation in OCCUPATIONS
     ]
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What a person said about one movie: rated it (1-5), seen it without an opinion
-    (``rating`` None), or not seen it (``seen`` False)."""
-
-    movie_id: int
-    rating: int | None
-    seen: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +92,14 @@ class Recommender:
         ] = True
         self._top: dict[Profile, Ranking] = {}
 
-    def scores(self, profile: Profile) -> np.ndarray:
-        return np.asarray(self.scorer.score_profiles([_row(profile)])[0], dtype=np.float64)
+    def scores(self, profile: Profile, answers: Sequence[Answer] = ()) -> np.ndarray:
+        """The catalogue's scores for a profile; a model that learns from answers folds
+        them in (the others ignore them)."""
+        if answers and hasattr(self.scorer, "score"):
+            scores = self.scorer.score(_row(profile), answers)
+        else:
+            scores = self.scorer.score_profiles([_row(profile)])[0]
+        return np.asarray(scores, dtype=np.float64)
 
     def _rank(self, scores: np.ndarray, allowed: np.ndarray, limit: int) -> Ranking:
         """The ``limit`` best distinct titles among ``allowed`` movies; equal scores go to
@@ -171,54 +167,43 @@ class Recommender:
         exclude: Collection[int] = (),
         answers: Sequence[Answer] = (),
     ) -> list[dict]:
-        """Best first. Without filters the profile's cached top list answers; with filters
-        the profile is scored afresh, so a cached list never hides a filtered-in movie."""
-        if answers:
-            return self._recommend_with_answers(profile, max_recs, genres, exclude, answers)
-        if genres or exclude:
-            allowed = self.allowed(genres=genres, exclude=exclude)
-            ranking = self._rank(self.scores(profile), allowed, max_recs)
+        """Best first. Without filters or answers the profile's cached top list answers;
+        otherwise the profile is scored afresh, so a cached list never hides a filtered-in
+        movie. Answered movies, and every id sharing their title, are never recommended."""
+        if genres or exclude or answers:
+            answered = [answer.movie_id for answer in answers]
+            allowed = self.allowed(genres=genres, exclude=[*exclude, *answered])
+            ranking = self._rank(self.scores(profile, answers), allowed, max_recs)
         else:
             ranking = self.top(profile)
-        return self._items(ranking, max_recs)
-
-    # --- Interview stand-in ---------------------------------------------------------------
-    # The next two methods stand in for the interview model: they ask about the profile's
-    # own top movies and leave the ranking unchanged, only never recommending an answered
-    # movie. The model that asks well and scores with the answers replaces their bodies.
-
-    def _recommend_with_answers(self, profile, max_recs, genres, exclude, answers) -> list[dict]:
-        answered = [answer.movie_id for answer in answers]
-        return self.recommend(profile, max_recs, genres=genres, exclude=[*exclude, *answered])
-
-    def questions(self, profile: Profile, answers: Sequence[Answer], n: int) -> list[dict]:
-        """Up to ``n`` movies to ask about next: distinct titles, none answered (nor another
-        id of an answered title), never the placeholder."""
-        allowed = self.allowed(exclude=[answer.movie_id for answer in answers])
-        ranking = self._rank(self.scores(profile), allowed, n)
         return [
-            {key: item[key] for key in ("id", "title", "year", "genres")}
-            for item in self._items(ranking, n)
-        ]
-
-    # ---------------------------------------------------------------------------------------
-
-    def _items(self, ranking: Ranking, limit: int) -> list[dict]:
-        """The response's movies for the first ``limit`` of a ranking."""
-        return [
-            {
-                "id": self._ids[index],
-                "title": self._titles[index],
-                "year": self._years[index],
-                "genres": self._genres[index],
-                "score": round(score, 6),
-            }
+            {**self._movie(index), "score": round(score, 6)}
             for index, score in zip(
-                ranking.indices[:limit].tolist(),
-                ranking.scores[:limit].tolist(),
+                ranking.indices[:max_recs].tolist(),
+                ranking.scores[:max_recs].tolist(),
                 strict=True,
             )
         ]
+
+    def questions(self, profile: Profile, answers: Sequence[Answer], n: int) -> list[dict]:
+        """The ``n`` movies to ask the person about next, given their answers so far: never
+        one answered, never the placeholder, never two ids of one title. A model without
+        an interview asks about its own best guesses for the profile."""
+        if hasattr(self.scorer, "next_questions"):
+            ids = self.scorer.next_questions(_row(profile), answers, n)
+            indices = np.searchsorted(self.movie_ids, ids).tolist()
+        else:
+            allowed = self.allowed(exclude=[answer.movie_id for answer in answers])
+            indices = self._rank(self.scores(profile), allowed, n).indices.tolist()
+        return [self._movie(index) for index in indices]
+
+    def _movie(self, index: int) -> dict:
+        return {
+            "id": self._ids[index],
+            "title": self._titles[index],
+            "year": self._years[index],
+            "genres": self._genres[index],
+        }
 
 
 _lock = threading.Lock()

@@ -1,17 +1,25 @@
 """The estimators' contract with serving and scikit-learn, and what the default learns."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from threadpoolctl import threadpool_info
 
+from recommender import estimators
 from recommender.estimators import (
     ALGORITHMS,
     DEFAULT_ALGORITHM,
     DemographicPopularity,
     make_estimator,
 )
+from recommender.interview import fit_interview
+from recommender.scoring import Answer
 from recommender.selectors import rating_frame
 
 PROFILES = [
@@ -110,3 +118,105 @@ def test_an_occupation_unseen_in_training_is_scored_not_refused():
     model = make_estimator(DEFAULT_ALGORITHM).fit(GROUPS, GROUPS["score"])
     scores = model.score_profiles([{"age": 30, "gender": "M", "occupation": "lawyer"}])
     assert np.all(np.isfinite(scores))
+
+
+# The interview: what the default learns from answers about movies.
+
+STUDENT = {"age": 22, "gender": "F", "occupation": "student"}
+
+
+def taste_groups(n_raters=48) -> pd.DataFrame:
+    """Look-alike raters in two taste groups the demographics cannot tell apart: even raters
+    love movies 1-4 and dislike 5-8, odd raters the reverse; everyone saw 9 and liked it.
+    Movies 246 and 268 share a title, and 267 is the `unknown` placeholder, rated often."""
+    rows, titles = [], {267: "unknown", 246: "Chasing Amy (1997)", 268: "Chasing Amy (1997)"}
+    for rater in range(1, n_raters + 1):
+        loved = range(1, 5) if rater % 2 == 0 else range(5, 9)
+        for movie in range(1, 10):
+            score = 5 if movie in loved or movie == 9 else 2
+            rows.append((rater, movie, score, 20 + rater % 5, "MF"[rater % 3 == 0], "student"))
+        rows += [(rater, 267, 4, 20 + rater % 5, "MF"[rater % 3 == 0], "student")]
+        rows += [(rater, 246 if rater % 4 else 268, 3, 20 + rater % 5, "M", "student")]
+    frame = ratings(rows)
+    frame["rated_at"] += pd.to_timedelta(frame.index, unit="s")
+    frame["title"] = [titles.get(movie, f"Movie {movie} (1999)") for movie in frame["movie_id"]]
+    return frame
+
+
+@pytest.fixture(scope="module")
+def interviewer():
+    frame = taste_groups()
+    return DemographicPopularity().fit(frame, frame["score"])
+
+
+def test_without_answers_the_scores_are_exactly_the_cold_start_ones(interviewer):
+    frame = taste_groups()
+    cold = DemographicPopularity(n_questions=0).fit(frame, frame["score"]).scorer_
+    assert not hasattr(cold, "score")
+    for profile in [STUDENT, *PROFILES]:
+        today = cold.score_profiles([profile])[0]
+        np.testing.assert_array_equal(interviewer.scorer_.score(profile, ()), today)
+        np.testing.assert_array_equal(interviewer.score_profiles([profile])[0], today)
+
+
+def test_liking_a_movie_raises_what_its_fans_liked_and_lowers_the_rest(interviewer):
+    scorer = interviewer.scorer_
+    (first,) = scorer.next_questions(STUDENT, (), 1)
+    assert first in range(1, 9)  # the movies that split the raters are the ones worth asking
+    liked = scorer.score(STUDENT, [Answer(int(first), rating=5, seen=True)])
+    disliked = scorer.score(STUDENT, [Answer(int(first), rating=1, seen=True)])
+    column = {movie: at for at, movie in enumerate(interviewer.movie_ids_.tolist())}
+    fans_movies = [m for m in range(1, 9) if (m < 5) == (first < 5) and m != first]
+    others = [m for m in range(1, 9) if (m < 5) != (first < 5)]
+    assert all(liked[column[m]] > disliked[column[m]] for m in fans_movies)
+    assert all(liked[column[m]] < disliked[column[m]] for m in others)
+    assert liked[column[first]] == disliked[column[first]] == -np.inf  # never recommended
+
+
+def test_questions_never_repeat_an_answered_title_nor_ask_about_the_placeholder(interviewer):
+    scorer = interviewer.scorer_
+    every = scorer.next_questions(STUDENT, (), 100).tolist()
+    assert 267 not in every
+    assert len({246, 268} & set(every)) == 1  # one id per title
+    assert len(every) == len(set(every)) == 9 + 1
+    twin = 268 if 246 in every else 246
+    answers = [Answer(twin, rating=None, seen=True), Answer(every[0], rating=4, seen=True)]
+    rest = scorer.next_questions(STUDENT, answers, 100).tolist()
+    assert set(rest) == set(every) - {246, 268, every[0]}
+    assert rest == [movie for movie in every if movie in rest]  # the order holds
+
+
+def test_answers_about_movies_the_model_never_saw_are_ignored(interviewer):
+    scorer = interviewer.scorer_
+    unseen = [Answer(99_999, rating=5, seen=True)]
+    np.testing.assert_array_equal(scorer.score(STUDENT, unseen), scorer.score(STUDENT, ()))
+    assert scorer.next_questions(STUDENT, unseen, 3).tolist() == (
+        scorer.next_questions(STUDENT, (), 3).tolist()
+    )
+
+
+def test_the_interview_is_fitted_on_one_blas_thread(monkeypatch):
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas")
+        return fit_interview(*args, **kwargs)
+
+    monkeypatch.setattr(estimators, "fit_interview", recording)
+    frame = taste_groups()
+    DemographicPopularity().fit(frame, frame["score"])
+    assert seen and set(seen) == {1}
+
+
+def test_the_scorer_imports_numpy_only():
+    """Serving unpickles it: scikit-learn, SciPy or pandas would be most of a worker."""
+    code = (
+        "import sys, recommender.scoring;"
+        "print(sorted({'sklearn', 'scipy', 'pandas'} & set(sys.modules)))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "recsite.settings_test"}
+    done = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    assert done.stdout.strip() == "[]"

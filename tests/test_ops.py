@@ -110,6 +110,12 @@ def test_model_card_describes_the_served_artifact(api, trained):
     assert card["metrics"]["source"] == "quality_ml100k.json"
     assert card["metrics"]["same_data"] is False
     assert card["metrics"]["summary"]["demographic-popularity"]["mean"]["ndcg"] > 0
+    # and what answers buy, next to the cold-start figures
+    answers = card["metrics"]["answers"]
+    assert set(answers) == {
+        "interview-5", "interview-10", "first-1", "first-3", "first-5", "first-10"
+    }  # fmt: skip
+    assert answers["interview-5"]["model"] > answers["interview-5"]["demographic_only"]
     assert card["file"] == {"name": "model.joblib", "size_bytes": trained.stat().st_size}
     assert str(trained.parent) not in response.content.decode()
 

@@ -13,6 +13,7 @@ import pytest
 from ops import live
 from recommender.serving import (
     MAX_RECS,
+    Answer,
     Profile,
     Recommender,
     all_profiles,
@@ -214,8 +215,12 @@ SERVE_ONE_REQUEST = """
 import sys
 from recsite.wsgi import application  # the app and the warmed-up model
 import recsite.urls  # every API module, as a worker's first request loads them
-from recommender.serving import Profile, get_recommender
-get_recommender().recommend(Profile(30, "F", "writer"), 10, genres=["Drama"])
+from recommender.serving import Answer, Profile, get_recommender
+recommender = get_recommender()
+recommender.recommend(Profile(30, "F", "writer"), 10, genres=["Drama"])
+answers = [Answer(50, rating=5, seen=True), Answer(2, rating=None, seen=False)]
+recommender.recommend(Profile(30, "F", "writer"), 10, answers=answers)
+recommender.questions(Profile(30, "F", "writer"), answers, 5)
 print(sorted({"sklearn", "scipy", "pandas"} & set(sys.modules)))
 """
 
@@ -231,3 +236,43 @@ def test_serving_imports_neither_scikit_learn_nor_scipy_nor_pandas(trained):
         check=True,
     )
     assert served.stdout.strip() == "[]"
+
+
+# Answers.
+
+SAW_TWIN = Answer(246, rating=None, seen=True)  # "Chasing Amy (1997)", also listed as 268
+
+
+def test_answered_movies_and_their_titles_are_never_recommended(trained):
+    recommender = get_recommender()
+    answers = [SAW_TWIN, Answer(50, rating=5, seen=True), Answer(2, rating=None, seen=False)]
+    served = ids(recommender.recommend(PROFILE, MAX_RECS, answers=answers))
+    assert served and not {246, 268, 50, 2} & set(served)
+    assert 267 not in served
+
+
+def test_without_answers_recommendations_are_todays(trained):
+    recommender = get_recommender()
+    assert recommender.recommend(PROFILE, MAX_RECS, answers=()) == (
+        recommender.recommend(PROFILE, MAX_RECS)
+    )
+    scores = recommender.scorer.score_profiles([vars(PROFILE)])[0]
+    np.testing.assert_array_equal(recommender.scores(PROFILE, ()), scores)
+
+
+def test_questions_are_catalogue_movies_never_answered_nor_placeholder_nor_twins(trained):
+    recommender = get_recommender()
+    asked = recommender.questions(PROFILE, (), 20)
+    assert asked and set(asked[0]) == {"id", "title", "year", "genres"}
+    titles = [item["title"] for item in asked]
+    assert "unknown" not in titles and len(titles) == len(set(titles))
+    answers = [SAW_TWIN, Answer(asked[0]["id"], rating=3, seen=True)]
+    rest = ids(recommender.questions(PROFILE, answers, 20))
+    assert not {246, 268, asked[0]["id"]} & set(rest)
+    assert ids(recommender.questions(PROFILE, answers, 2)) == rest[:2]
+
+
+def test_a_model_without_an_interview_asks_about_its_best_guesses():
+    recommender = make_recommender([0.1, 0.4, 0.3, 0.2], titles=["A", "B", "unknown", "D"])
+    assert ids(recommender.questions(PROFILE, (), 3)) == [2, 4, 1]
+    assert ids(recommender.questions(PROFILE, [Answer(2, rating=4, seen=True)], 3)) == [4, 1]

@@ -1,10 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from recommender.estimators import ALGORITHMS
+from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM
 from recommender.evaluation import (
     EvaluationError,
     evaluate_algorithms,
+    format_answers_table,
     format_table,
+    plot_answers,
     plot_curves,
     write_json,
 )
@@ -25,7 +27,8 @@ def algorithm_list(value: str) -> list[str]:
 class Command(BaseCommand):
     help = (
         "Measure the algorithms on held-out raters known only by demographics "
-        "(5 folds over raters; NDCG, precision, recall, MAP, hit rate @10, coverage)."
+        "(5 folds over raters; NDCG, precision, recall, MAP, hit rate @10, coverage), and "
+        "the default with answers: interviews and first ratings."
     )
 
     def add_arguments(self, parser):
@@ -37,9 +40,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--plot", metavar="FILE.png", help="also plot NDCG@k and Recall@k, k = 1…20"
         )
+        parser.add_argument(
+            "--answers-plot", metavar="FILE.png",
+            help="also plot the default's NDCG@10 against the number of questions answered",
+        )  # fmt: skip
 
-    def handle(self, *args, algorithms, json, plot, **options):
+    def handle(self, *args, algorithms, json, plot, answers_plot, **options):
         names = algorithm_list(algorithms)
+        if answers_plot and DEFAULT_ALGORITHM not in names:
+            raise CommandError(f"--answers-plot measures {DEFAULT_ALGORITHM}: include it.")
         frame = rating_frame()
         if frame.empty:
             raise CommandError("There are no ratings in the database: run load_movies first.")
@@ -48,9 +57,14 @@ class Command(BaseCommand):
         except EvaluationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(format_table(report))
+        if "answers" in report:
+            self.stdout.write(format_answers_table(report["answers"]))
         if json:
             write_json(report, json)
             self.stdout.write(f"Wrote {json}.")
         if plot:
             plot_curves(report, plot)
             self.stdout.write(f"Wrote {plot}.")
+        if answers_plot:
+            plot_answers(report, answers_plot)
+            self.stdout.write(f"Wrote {answers_plot}.")
