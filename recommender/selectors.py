@@ -59,9 +59,10 @@ def rating_frame() -> "pd.DataFrame":
     at = np.searchsorted(raters["id"].to_numpy(), ratings[:, 0])
     for column in ("age", "gender", "occupation"):
         frame[column] = raters[column].to_numpy()[at]
-    movie_ids, titles = zip(*Movie.objects.order_by("id").values_list("id", "title"), strict=True)
-    at = np.searchsorted(np.asarray(movie_ids), ratings[:, 1])
-    frame["title"] = np.asarray(titles, dtype=object)[at]
+    movies = list(Movie.objects.order_by("id").values_list("id", "title"))
+    movie_ids = np.array([movie_id for movie_id, _ in movies], dtype=np.int64)
+    titles = np.array([title for _, title in movies], dtype=object)
+    frame["title"] = titles[np.searchsorted(movie_ids, ratings[:, 1])]
     return frame
 
 
