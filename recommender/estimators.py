@@ -28,6 +28,8 @@ from recommender.scoring import (
 
 # What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
 FIRST_RATINGS = 10
+# Raters the interview learns from, at most (ml-100k has 943): see _fit_interview.
+INTERVIEW_RATERS = 2000
 
 
 class _CatalogueRecommender(BaseEstimator):
@@ -190,13 +192,21 @@ class DemographicPopularity(_CatalogueRecommender):
         return self
 
     def _fit_interview(self, X, y, columns, rater_rows, people):
-        ratings = np.zeros((len(people), len(self.movie_ids_)), dtype=np.int8)
-        ratings[rater_rows, columns] = np.asarray(y)
         if "title" in X:
             titles = X.groupby("movie_id")["title"].first().to_numpy()  # by ascending id
         else:
             titles = self.movie_ids_.astype(str)
         title_group = pd.factorize(titles)[0]
+        if len(people) > INTERVIEW_RATERS:
+            # Learned from a seeded sample of raters: memory and time stay bounded as the
+            # ratings grow (its tables are raters x movies), the demographic part sees all.
+            rng = np.random.default_rng(self.random_state)
+            rows = np.sort(rng.choice(len(people), INTERVIEW_RATERS, replace=False))
+            sampled = np.isin(rater_rows, rows)
+            X, y, columns = X[sampled], np.asarray(y)[sampled], columns[sampled]
+            rater_rows, people = np.searchsorted(rows, rater_rows[sampled]), people.iloc[rows]
+        ratings = np.zeros((len(people), len(self.movie_ids_)), dtype=np.int8)
+        ratings[rater_rows, columns] = np.asarray(y)
 
         def prior(fit_rows, rows):
             """Demographic scores of ``rows`` by a prior fitted on ``fit_rows`` only."""
