@@ -37,9 +37,22 @@ serve:
 	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
 		$(BIN)/gunicorn -c gunicorn.conf.py recsite.wsgi:application
 
-## Install the dev tools and run the whole test suite.
-test: $(BIN)/.dev
-	$(BIN)/python -m pytest
+## Install the dev tools (and chromium, where it can) and run the whole test suite.
+## -rs prints why a test was skipped: without chromium, the browser tests say how to run.
+test: $(BIN)/.dev chromium
+	$(BIN)/python -m pytest -rs
+
+# The browser tests drive Debian's chromium: installed here where it can be (root with
+# apt-get); elsewhere tests/test_browser.py is skipped and says how (never under CI).
+.PHONY: chromium
+chromium:
+	@if [ -z "$${CHROMIUM_BIN:-}" ] && ! command -v chromium >/dev/null \
+	    && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "Could not install chromium: the browser tests will be skipped."; \
+	fi
 
 ## Benchmark of issue 5 (not part of the tests; needs wrk): table on stdout, figures in var/.
 bench: $(BIN)/.dev
