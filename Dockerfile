@@ -16,14 +16,15 @@ ARG WHEELS=0
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
-# The libraries' own test suites are a fifth of their size and never run here.
+# Neither the libraries' own test suites nor pip itself ever run in production.
 RUN --mount=type=bind,source=docker,target=/docker \
     --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt \
     if [ "$WHEELS" = 1 ]; then export PIP_NO_INDEX=1 PIP_FIND_LINKS=/docker/wheels; fi \
     && python -m venv /opt/venv \
     && /opt/venv/bin/pip install -r /tmp/requirements.txt \
     && find /opt/venv/lib -depth -type d -name tests -path '*/site-packages/*/tests' \
-       -exec rm -rf {} +
+       -exec rm -rf {} + \
+    && /opt/venv/bin/pip uninstall -q -y pip setuptools
 
 # --- runtime: the project, static files collected, no compilers, no pip cache ----------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -62,14 +63,16 @@ FROM runtime AS test
 ARG WHEELS=0
 USER 0
 # Debian's chromium moves with security updates: its version is not pinned on purpose.
+# libatomic1: for the node runtime that Playwright drives the browser with.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium fonts-liberation make \
+    && apt-get install -y --no-install-recommends chromium fonts-liberation libatomic1 make \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt requirements-dev.txt Makefile pyproject.toml ./
 COPY tests tests
 RUN --mount=type=bind,source=docker,target=/docker \
     if [ "$WHEELS" = 1 ]; then export PIP_NO_INDEX=1 PIP_FIND_LINKS=/docker/wheels; fi \
+    && /opt/venv/bin/python -m ensurepip --default-pip \
     && make VENV=/opt/venv /opt/venv/bin/.dev \
     && mkdir -p /artifacts \
     && chown 10001:10001 /app /artifacts
