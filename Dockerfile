@@ -85,7 +85,7 @@ ENV CI=true \
     BROWSER_ARTIFACTS=/artifacts
 RUN --mount=type=bind,source=dataset,target=/ml-100k \
     make VENV=/opt/venv lint test \
-    && rm -rf .pytest_cache .ruff_cache var
+    && rm -rf .pytest_cache .ruff_cache
 ENTRYPOINT []
 CMD ["make", "VENV=/opt/venv", "lint", "test"]
 
