@@ -148,8 +148,8 @@ def check_static(site: Site) -> None:
 
 
 def check_uid(name: str) -> None:
-    processes = docker("top", name, "-eo", "uid,args").splitlines()[1:]
-    wrong = [line for line in processes if line.split()[0] != APP_UID]
+    processes = docker("top", name, "-eo", "pid,uid,args").splitlines()[1:]  # docker needs pid
+    wrong = [line for line in processes if line.split()[1] != APP_UID]
     if not processes or wrong:
         raise CheckFailed(f"Processes not running as uid {APP_UID}: {wrong or 'none at all'}")
 
