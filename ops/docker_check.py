@@ -166,7 +166,8 @@ def check_stop(name: str) -> float:
 
 def catalogue_size(name: str) -> int:
     script = "from movies.models import Movie; print(Movie.objects.count())"
-    return int(docker("exec", name, "python", "manage.py", "shell", "-c", script))
+    output = docker("exec", name, "python", "manage.py", "shell", "-v0", "-c", script)
+    return int(output.splitlines()[-1])  # after any banner of the shell's own
 
 
 def check(args: argparse.Namespace, stack: ExitStack) -> None:
