@@ -1,17 +1,30 @@
 # recsite in production: gunicorn serving recsite.wsgi:application as a non-root user, the
 # model artifact and the SQLite database on the /data volume. `--target test` builds an
-# image that runs the same `make lint test` as CI. Lint this file with `make docker-lint`.
+# image whose build runs the same `make lint test` as CI, and fails when a test fails; it
+# needs BuildKit (DOCKER_BUILDKIT=1) and the ml-100k folder as `dataset/` in the build
+# context (ops/docker-test makes that context). Lint this file with `make docker-lint`.
+#
+# Build arguments: PYTHON_IMAGE, any Debian-based image with Python 3.11 as `python`;
+# WHEELS=1 installs the requirements from the wheels in docker/wheels/ of the build context
+# (`pip wheel -r requirements-dev.txt -w docker/wheels`), not from the package index.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- build: the runtime dependencies in a virtual environment -------------------------
 FROM ${PYTHON_IMAGE} AS build
+ARG WHEELS=0
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/venv
-COPY requirements.txt /tmp/
-RUN /opt/venv/bin/pip install -r /tmp/requirements.txt
+# Neither the libraries' own test suites nor pip itself ever run in production.
+RUN --mount=type=bind,source=docker,target=/docker \
+    --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt \
+    if [ "$WHEELS" = 1 ]; then export PIP_NO_INDEX=1 PIP_FIND_LINKS=/docker/wheels; fi \
+    && python -m venv /opt/venv \
+    && /opt/venv/bin/pip install -r /tmp/requirements.txt \
+    && find /opt/venv/lib -depth -type d -name tests -path '*/site-packages/*/tests' \
+       -exec rm -rf {} + \
+    && /opt/venv/bin/pip uninstall -q -y pip setuptools
 
 # --- runtime: the project, static files collected, no compilers, no pip cache ----------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -24,7 +37,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     GUNICORN_CMD_ARGS="--bind=0.0.0.0:8000 --worker-tmp-dir=/dev/shm"
 RUN groupadd --system --gid 10001 recsite \
     && useradd --system --uid 10001 --gid recsite --no-create-home --home-dir /nonexistent \
-       --shell /usr/sbin/nologin recsite
+       --shell /usr/sbin/nologin recsite \
+    && mkdir -p /data \
+    && chown 10001:10001 /data
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY manage.py gunicorn.conf.py ./
@@ -35,9 +50,7 @@ COPY common common
 COPY docker/entrypoint.sh /usr/local/bin/docker-entrypoint
 # Settings refuse to start without secrets when DEBUG is off: throwaway ones, for this step only.
 RUN SECRET_KEY=collectstatic-only SESSION_PASSWORD=collectstatic-only \
-    python manage.py collectstatic --noinput -v0 \
-    && mkdir -p /data \
-    && chown 10001:10001 /data
+    python manage.py collectstatic --noinput -v0
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 8000
@@ -46,24 +59,34 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 ENTRYPOINT ["docker-entrypoint"]
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "recsite.wsgi:application"]
 
-# --- test: the whole suite, browser test included, as CI runs it -----------------------
+# --- test: the whole suite, browser test included, run by the build --------------------
 FROM runtime AS test
+ARG WHEELS=0
 USER 0
 # Debian's chromium moves with security updates: its version is not pinned on purpose.
+# libatomic1: for the node runtime that Playwright drives the browser with.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends chromium fonts-liberation make \
+    && apt-get install -y --no-install-recommends chromium fonts-liberation libatomic1 make \
     && rm -rf /var/lib/apt/lists/*
-COPY requirements.txt requirements-dev.txt Makefile ./
-RUN make VENV=/opt/venv /opt/venv/bin/.dev
-COPY --chown=10001:10001 . .
-# Again after the copy: a no-op that leaves make's stamps newer than the requirements.
-RUN make VENV=/opt/venv /opt/venv/bin/.dev \
+COPY requirements.txt requirements-dev.txt Makefile pyproject.toml ./
+COPY tests tests
+RUN --mount=type=bind,source=docker,target=/docker \
+    if [ "$WHEELS" = 1 ]; then export PIP_NO_INDEX=1 PIP_FIND_LINKS=/docker/wheels; fi \
+    && /opt/venv/bin/python -m ensurepip --default-pip \
+    && make VENV=/opt/venv /opt/venv/bin/.dev \
     && mkdir -p /artifacts \
     && chown 10001:10001 /app /artifacts
 USER 10001:10001
-ENV ML100K_DIR=/ml-100k \
+# CI is set: the browser tests run, never skip. The data set is mounted for this step only,
+# so it is in no layer of the image (its licence forbids redistribution).
+ENV CI=true \
+    HOME=/tmp \
+    ML100K_DIR=/ml-100k \
     BROWSER_ARTIFACTS=/artifacts
+RUN --mount=type=bind,source=dataset,target=/ml-100k \
+    make VENV=/opt/venv lint test \
+    && rm -rf .pytest_cache .ruff_cache
 ENTRYPOINT []
 CMD ["make", "VENV=/opt/venv", "lint", "test"]
 

