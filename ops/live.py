@@ -14,6 +14,7 @@ import re
 import secrets
 import select
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -140,6 +141,13 @@ def request(
         connection.close()
     is_json = "json" in response.headers.get("Content-Type", "") and content
     return Reply(response.status, response.headers, json.loads(content) if is_json else None)
+
+
+def free_port() -> int:
+    """A port of HOST that nothing listens on now, for a server that must be told one."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
 
 
 def login(port: int, password: str) -> str:

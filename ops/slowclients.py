@@ -93,12 +93,12 @@ def probe(port: int, method: str, path: str, body, token, expected: set[int]) ->
     """One normal request on a fresh connection: None, or what was wrong with it."""
     started = time.monotonic()
     try:
-        status, answer = live.request(port, method, path, body, token, timeout=10)
+        reply = live.request(port, method, path, body, token=token, timeout=10)
     except (OSError, http.client.HTTPException) as exc:
         return f"{path}: no answer after {time.monotonic() - started:.1f}s ({exc!r})"
     seconds = time.monotonic() - started
-    if status not in expected:
-        return f"{path}: {status} {answer}"
+    if reply.status not in expected:
+        return f"{path}: {reply.status} {reply.body}"
     if seconds > ANSWER_WITHIN:
         return f"{path}: answered after {seconds:.2f}s"
     return None
@@ -128,11 +128,11 @@ def token_when_allowed(port: int, password: str, *, wait: float = 90) -> str:
     spent the allowance)."""
     deadline = time.monotonic() + wait
     while True:
-        status, body = live.request(port, "POST", "/api/login", {"session_password": password})
-        if status == 200:
-            return body["access_token"]
-        if status != 429 or time.monotonic() > deadline:
-            raise CheckFailed(f"login on port {port} answered {status}: {body}")
+        reply = live.request(port, "POST", "/api/login", {"session_password": password})
+        if reply.status == 200:
+            return reply.body["access_token"]
+        if reply.status != 429 or time.monotonic() > deadline:
+            raise CheckFailed(f"login on port {port} answered {reply.status}: {reply.body}")
         time.sleep(5)
 
 
