@@ -70,6 +70,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends chromium fonts-liberation libatomic1 make \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt requirements-dev.txt Makefile pyproject.toml ./
+COPY ops ops
+COPY bench bench
 COPY tests tests
 RUN --mount=type=bind,source=docker,target=/docker \
     if [ "$WHEELS" = 1 ]; then export PIP_NO_INDEX=1 PIP_FIND_LINKS=/docker/wheels; fi \
