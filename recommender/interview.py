@@ -68,7 +68,7 @@ VOLUNTEERED_SHRINKS = (0.0, 2.0, 5.0)
 # Volunteered answers may be ignored until there are more than ``offset`` of them (a first
 # rating is nearly always a popular sign-up movie).
 OFFSETS = (0, 1, 2)
-# Grids of the prefix regressions (see fit_interview's docstring): their ridge, and the
+# Grids of the prefix regressions (see the module's docstring): their ridge, and the
 # share of the shift they take from the factor model.
 PREFIX_RIDGES = (3.0, 10.0, 30.0)
 MIXES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)

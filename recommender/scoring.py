@@ -230,10 +230,8 @@ class Interview:
         by_question = np.zeros(m, dtype=np.int8)
         by_question[at] = ratings
         features = level_features(by_question[None])[0]
-        for question in at[kinds == SEEN_ONLY]:
-            features[1 + N_LEVELS * question : 1 + N_LEVELS * (question + 1)] = self.seen_levels[
-                question
-            ]
+        seen_only = at[kinds == SEEN_ONLY]
+        features[1:].reshape(m, N_LEVELS)[seen_only] = self.seen_levels[seen_only]  # a view
         return features @ self.prefix_tables[m - 1, : len(features)]
 
     def next_questions(self, cols: np.ndarray, n: int) -> np.ndarray:

@@ -197,6 +197,19 @@ def test_seen_without_an_opinion_says_less_than_a_rating_either_way(interviewer)
     assert np.all(seen[fans_movies] > disliked[fans_movies])
 
 
+def test_seen_without_an_opinion_of_a_movie_all_its_raters_rated_alike_counts_as_that(
+    interviewer,
+):
+    scorer = interviewer.scorer_
+    every = scorer.next_questions(STUDENT, (), 100).tolist()
+    (amy,) = {246, 268} & set(every)  # everyone who saw Chasing Amy rated it a 3
+    before = [Answer(movie, 5 if movie < 5 else 2, True) for movie in every[: every.index(amy)]]
+    rated = scorer.score(STUDENT, [*before, Answer(amy, 3, True)])
+    seen = scorer.score(STUDENT, [*before, Answer(amy, None, True)])
+    np.testing.assert_allclose(seen, rated, atol=1e-6)
+    assert not np.allclose(scorer.score(STUDENT, [*before, Answer(amy, None, False)]), rated)
+
+
 def test_questions_never_repeat_an_answered_title_nor_ask_about_the_placeholder(interviewer):
     scorer = interviewer.scorer_
     every = scorer.next_questions(STUDENT, (), 100).tolist()
