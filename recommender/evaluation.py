@@ -280,6 +280,7 @@ def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, s
             "learned": [
                 {
                     "blend": est.scorer_.interview.blend,
+                    "prefix": est.scorer_.interview.prefix,
                     "questions": est.movie_ids_[est.scorer_.interview.questions[:MAX_QUESTIONS]],
                 }
                 for est in estimators

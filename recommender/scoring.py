@@ -127,10 +127,24 @@ RATED, NOT_SEEN, SEEN_ONLY = 0, 1, 2
 
 
 def answer_kinds(answers) -> tuple[np.ndarray, np.ndarray]:
-    """Each answer's kind (RATED, NOT_SEEN, SEEN_ONLY) and liked value (rating >= 4)."""
+    """Each answer's kind (RATED, NOT_SEEN, SEEN_ONLY) and rating (0 when there is none)."""
     kinds = [RATED if a.rating is not None else SEEN_ONLY if a.seen else NOT_SEEN for a in answers]
-    liked = [a.rating is not None and a.rating >= POSITIVE_SCORE for a in answers]
-    return np.array(kinds, dtype=np.int8), np.array(liked, dtype=np.float32)
+    ratings = [a.rating or 0 for a in answers]
+    return np.array(kinds, dtype=np.int8), np.array(ratings, dtype=np.int8)
+
+
+# The levels of an answer that the prefix tables tell apart, by rating (index 0 unused):
+# 1-2, 3, 4, 5; "not seen" is none of them.
+RATING_LEVEL = np.array([-1, 0, 0, 1, 2, 3])
+N_LEVELS = 4
+
+
+def level_features(ratings: np.ndarray) -> np.ndarray:
+    """Raters x (1 + N_LEVELS * questions): a constant, then each answer's level one-hot
+    (ratings: raters x questions, 0 for "not seen")."""
+    onehot = RATING_LEVEL[ratings][..., None] == np.arange(N_LEVELS)
+    flat = onehot.reshape(len(ratings), -1).astype(np.float32)
+    return np.hstack([np.ones((len(ratings), 1), dtype=np.float32), flat])
 
 
 def observations(model, cols, kinds, liked):
@@ -171,10 +185,17 @@ class Interview:
     sample of taste), then for any other set (movies a person chose to rate: popular and
     mostly liked, which say less). ``questions`` are catalogue columns in asking order,
     one per title and never the placeholder; ``title_group`` numbers the titles.
+
+    Answers to the first m questions of the list (m up to the length of ``prefix_tables``)
+    are also read by a regression made for exactly those questions:
+    ``prefix_tables[m - 1]`` maps their level_features to what they add to the prior, and
+    ``prefix`` is (its ridge, the share ``mix`` it takes from the factor model's shift).
+    ``seen_levels`` are each question's level shares among the raters who rated it: what
+    "seen, no opinion" stands for there.
     """
 
     def __init__(self, *, mean_seen, mean_liked, load_seen, load_liked, blend, questions,
-                 title_group):  # fmt: skip
+                 title_group, prefix, prefix_tables, seen_levels):  # fmt: skip
         self.mean_seen = np.asarray(mean_seen, dtype=np.float32)
         self.mean_liked = np.asarray(mean_liked, dtype=np.float32)
         self.load_seen = np.asarray(load_seen, dtype=np.float32)
@@ -182,17 +203,36 @@ class Interview:
         self.blend = np.asarray(blend, dtype=np.float64)
         self.questions = np.asarray(questions, dtype=np.int32)
         self.title_group = np.asarray(title_group, dtype=np.int32)
+        self.prefix = np.asarray(prefix, dtype=np.float64)
+        self.prefix_tables = np.asarray(prefix_tables, dtype=np.float32)
+        self.seen_levels = np.asarray(seen_levels, dtype=np.float32)
 
-    def shift(self, cols: np.ndarray, kinds: np.ndarray, liked: np.ndarray) -> np.ndarray:
+    def shift(self, cols: np.ndarray, kinds: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """What the answers add to the prior's scores."""
         asked = bool(np.isin(self.questions[: len(cols)], cols).all())
         ridge, alpha, shrink, offset = self.blend[:4] if asked else self.blend[4:]
         weight = alpha * strength(len(cols), shrink, offset)
-        if weight == 0:
-            return np.zeros(len(self.mean_liked), dtype=np.float32)
-        rows, values = observations(self, cols, kinds, liked)
-        factors = posterior(rows, values, ridge).astype(np.float32)
-        return np.float32(weight) * (self.load_liked @ factors)
+        shift = np.zeros(len(self.mean_liked), dtype=np.float32)
+        if weight:
+            liked = (ratings >= POSITIVE_SCORE).astype(np.float32)
+            rows, values = observations(self, cols, kinds, liked)
+            factors = posterior(rows, values, ridge).astype(np.float32)
+            shift = np.float32(weight) * (self.load_liked @ factors)
+        if asked and len(cols) <= len(self.prefix_tables):
+            mix = np.float32(self.prefix[1])
+            shift = (1 - mix) * shift + mix * self._prefix_shift(cols, kinds, ratings)
+        return shift
+
+    def _prefix_shift(self, cols, kinds, ratings) -> np.ndarray:
+        """The prefix regression's shift for answers to exactly the first len(cols) questions."""
+        m = len(cols)
+        at = np.argmax(self.questions[:m] == cols[:, None], axis=1)  # each answer's question
+        by_question = np.zeros(m, dtype=np.int8)
+        by_question[at] = ratings
+        features = level_features(by_question[None])[0]
+        seen_only = at[kinds == SEEN_ONLY]
+        features[1:].reshape(m, N_LEVELS)[seen_only] = self.seen_levels[seen_only]  # a view
+        return features @ self.prefix_tables[m - 1, : len(features)]
 
     def next_questions(self, cols: np.ndarray, n: int) -> np.ndarray:
         """The next ``n`` columns of the list, skipping every title already answered."""
@@ -229,8 +269,8 @@ class InterviewScorer(DemographicScorer):
             return scores
         cols, known = self.answered_columns(answers)
         if len(cols):
-            kinds, liked = answer_kinds(known)
-            scores = scores + self.interview.shift(cols, kinds, liked)
+            kinds, ratings = answer_kinds(known)
+            scores = scores + self.interview.shift(cols, kinds, ratings)
             scores[cols] = -np.inf
         return scores
 

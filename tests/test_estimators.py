@@ -173,6 +173,43 @@ def test_liking_a_movie_raises_what_its_fans_liked_and_lowers_the_rest(interview
     assert liked[column[first]] == disliked[column[first]] == -np.inf  # never recommended
 
 
+def test_answers_to_the_questions_count_the_same_in_any_order(interviewer):
+    scorer = interviewer.scorer_
+    asked = scorer.next_questions(STUDENT, (), 4).tolist()
+    said = [(5, True), (2, True), (None, False), (1, True)]
+    answers = [
+        Answer(movie, rating, seen) for movie, (rating, seen) in zip(asked, said, strict=True)
+    ]
+    np.testing.assert_allclose(
+        scorer.score(STUDENT, answers[::-1]), scorer.score(STUDENT, answers), rtol=1e-6
+    )
+
+
+def test_seen_without_an_opinion_says_less_than_a_rating_either_way(interviewer):
+    scorer = interviewer.scorer_
+    (first,) = scorer.next_questions(STUDENT, (), 1).tolist()
+    liked, seen, disliked = (
+        scorer.score(STUDENT, [Answer(first, rating, True)]) for rating in (5, None, 1)
+    )
+    column = {movie: at for at, movie in enumerate(interviewer.movie_ids_.tolist())}
+    fans_movies = [column[m] for m in range(1, 9) if (m < 5) == (first < 5) and m != first]
+    assert np.all(liked[fans_movies] > seen[fans_movies])
+    assert np.all(seen[fans_movies] > disliked[fans_movies])
+
+
+def test_seen_without_an_opinion_of_a_movie_all_its_raters_rated_alike_counts_as_that(
+    interviewer,
+):
+    scorer = interviewer.scorer_
+    every = scorer.next_questions(STUDENT, (), 100).tolist()
+    (amy,) = {246, 268} & set(every)  # everyone who saw Chasing Amy rated it a 3
+    before = [Answer(movie, 5 if movie < 5 else 2, True) for movie in every[: every.index(amy)]]
+    rated = scorer.score(STUDENT, [*before, Answer(amy, 3, True)])
+    seen = scorer.score(STUDENT, [*before, Answer(amy, None, True)])
+    np.testing.assert_allclose(seen, rated, atol=1e-6)
+    assert not np.allclose(scorer.score(STUDENT, [*before, Answer(amy, None, False)]), rated)
+
+
 def test_questions_never_repeat_an_answered_title_nor_ask_about_the_placeholder(interviewer):
     scorer = interviewer.scorer_
     every = scorer.next_questions(STUDENT, (), 100).tolist()
