@@ -132,13 +132,17 @@ def admin_timings(rounds: int) -> None:
 
 
 def recommend_timings(model: str) -> None:
-    """The recommend view in-process with ``model`` (bench/run.py's measurement)."""
+    """The recommend view in-process with ``model`` (bench/run.py's measurement), on one
+    BLAS thread as gunicorn.conf.py runs a worker: a thread pool's wake-ups would cost
+    more than a profile's few small products on a shared machine."""
     import django
+    from threadpoolctl import threadpool_limits
 
     django.setup()
     from run import measure_in_process
 
-    print(json.dumps(measure_in_process(Path(model), n=500, seed=0)))
+    with threadpool_limits(1):
+        print(json.dumps(measure_in_process(Path(model), n=500, seed=0)))
 
 
 # --- the parent ----------------------------------------------------------------------------

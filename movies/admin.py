@@ -3,13 +3,13 @@
 from typing import ClassVar
 
 from django.contrib import admin
-from django.db import models
-from django.db.models import Avg, Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import models, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
 from movies.models import MAX_SCORE, MIN_SCORE, Feedback, Genre, Movie, Rater, Rating
+from movies.services import movie_ratings_summarise
 
 
 class DecadeListFilter(admin.SimpleListFilter):
@@ -45,13 +45,6 @@ class ScoreListFilter(admin.SimpleListFilter):
         return queryset.filter(score=self.value()) if self.value() else queryset
 
 
-def of_own_ratings(aggregate):
-    """``aggregate`` over each movie's own ratings, as a subquery: a page of movies reads
-    just its movies' entries of the (movie, score) index, not the whole ratings table."""
-    ratings = Rating.objects.filter(movie=OuterRef("pk")).order_by().values("movie")
-    return Subquery(ratings.annotate(value=aggregate).values("value"))
-
-
 class RatingInline(admin.TabularInline):
     """The movie's ratings, read-only: they come from the data set, not from staff."""
 
@@ -75,37 +68,26 @@ class RatingInline(admin.TabularInline):
 
 @admin.register(Movie)
 class MovieAdmin(admin.ModelAdmin):
-    list_display = ("title", "year", "genre_names", "rating_count", "mean_rating")
+    list_display = ("title", "year", "genre_names", "rating_count", "mean")
     list_filter = ("genres", DecadeListFilter)
     search_fields = ("title",)
-    readonly_fields = ("rating_count", "mean_rating", "ratings_link")
+    readonly_fields = ("rating_count", "mean", "ratings_link")
     filter_horizontal = ("genres",)
     inlines = (RatingInline,)
     # Opt in to Django 6's default now; silences its deprecation warning.
     formfield_overrides: ClassVar = {models.URLField: {"assume_scheme": "https"}}
 
     def get_queryset(self, request):
-        # One query for the page: counts and means annotated, genres prefetched.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                rating_count=Coalesce(of_own_ratings(Count("pk")), 0),
-                mean_rating=of_own_ratings(Avg("score")),
-            )
-            .prefetch_related("genres")
-        )
+        # Counts and means are stored on the movie (Movie.rating_count): sorting by them
+        # is an indexed ORDER BY, whatever the number of ratings.
+        return super().get_queryset(request).prefetch_related("genres")
 
     @admin.display(description="genres")
     def genre_names(self, movie):
         return ", ".join(genre.name for genre in movie.genres.all())
 
-    @admin.display(ordering="rating_count", description="ratings")
-    def rating_count(self, movie):
-        return movie.rating_count
-
     @admin.display(ordering="mean_rating", description="mean rating")
-    def mean_rating(self, movie):
+    def mean(self, movie):
         return None if movie.mean_rating is None else f"{movie.mean_rating:.2f}"
 
     @admin.display(description="all ratings")
@@ -127,15 +109,36 @@ class GenreAdmin(admin.ModelAdmin):
         return genre.movie_count
 
 
+class SummarisesRatings:
+    """Staff's writes that change ratings also update the summary stored on their movies
+    (Movie.rating_count), in the same transaction."""
+
+    def rated_movies(self, queryset) -> list[int]:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            movie_ids = self.rated_movies(queryset)
+            super().delete_queryset(request, queryset)
+            movie_ratings_summarise(movie_ids=movie_ids)
+
+
 @admin.register(Rater)
-class RaterAdmin(admin.ModelAdmin):
+class RaterAdmin(SummarisesRatings, admin.ModelAdmin):
     list_display = ("id", "age", "gender", "occupation", "zip_code")
     list_filter = ("gender", "occupation")
     search_fields = ("=id", "zip_code")
 
+    def rated_movies(self, queryset):
+        ratings = Rating.objects.filter(rater__in=queryset).order_by()
+        return list(ratings.values_list("movie_id", flat=True).distinct())
+
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(SummarisesRatings, admin.ModelAdmin):
     """Paged by id without a full count, so the 100,000 rows are never read at once."""
 
     list_display = ("id", "rater", "movie", "score", "rated_at")
@@ -144,6 +147,15 @@ class RatingAdmin(admin.ModelAdmin):
     raw_id_fields = ("rater", "movie")
     show_full_result_count = False
     list_per_page = 50
+
+    def rated_movies(self, queryset):
+        return list(queryset.order_by().values_list("movie_id", flat=True).distinct())
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            movie_ids = {obj.movie_id, *([form.initial["movie"]] if change else [])}
+            super().save_model(request, obj, form, change)
+            movie_ratings_summarise(movie_ids=movie_ids)
 
 
 @admin.register(Feedback)

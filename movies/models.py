@@ -47,6 +47,11 @@ class Movie(models.Model):
     # stored, so that the admin sorts and filters by it.
     year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
+    # The movie's ratings summarised (movies.services.movie_ratings_summarise, run by
+    # whatever writes ratings): stored, so that the admin lists and sorts a million
+    # ratings' movies without reading them.
+    rating_count = models.PositiveIntegerField("ratings", default=0, editable=False, db_index=True)
+    mean_rating = models.FloatField("mean rating", null=True, editable=False, db_index=True)
 
     class Meta:
         ordering = ["id"]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Avg, Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from tqdm import tqdm
 
 from movies.ml100k import (
@@ -95,6 +97,8 @@ def movies_load(
                 _upsert(Rater, raters, ("id",), RATER_FIELDS, bar),
                 _upsert_ratings(ratings, bar),
             ]
+            if any(counts[3]):
+                movie_ratings_summarise()
             links_changed = _sync_genre_links(movies.keys(), links)
     except IntegrityError as error:
         # Only rows edited by hand can clash, e.g. a genre renamed to another's name.
@@ -186,6 +190,18 @@ def _upsert_ratings(ratings: Ratings, bar) -> tuple[int, int]:
         created = _count(cursor, table) - before
     bar.update(len(ratings))
     return created, written - created
+
+
+def movie_ratings_summarise(*, movie_ids=None) -> None:
+    """Store the count and mean of each movie's ratings (all movies, or ``movie_ids``):
+    whatever writes ratings calls it in the same transaction. One UPDATE; each movie's
+    figures come from its own entries of the (movie, score) index."""
+    ratings = Rating.objects.filter(movie=OuterRef("pk")).order_by().values("movie")
+    movies = Movie.objects.all() if movie_ids is None else Movie.objects.filter(pk__in=movie_ids)
+    movies.update(
+        rating_count=Coalesce(Subquery(ratings.annotate(n=Count("pk")).values("n")), 0),
+        mean_rating=Subquery(ratings.annotate(mean=Avg("score")).values("mean")),
+    )
 
 
 def _count(cursor, table: str) -> int:

@@ -75,6 +75,8 @@ MIXES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 # The greedy search ranks only the most-rated movies (relevant counts stay complete):
 # the rest almost never reach a top 10, and it is what keeps fit within seconds.
 RANKED_MOVIES = 150
+# Columns whose K-th best score bounds a row's top K from below (see _top).
+LIKELY = 8 * K
 
 
 class Factors:
@@ -148,24 +150,44 @@ def _askable(counts, title_group, unknown) -> np.ndarray:
     return order[np.sort(first)]
 
 
-def ndcg(scores, relevant) -> np.ndarray:
-    """NDCG@10 per row (NaN where nothing is relevant); ties to the lower column."""
-    return _ndcg_counted(scores, relevant, relevant.sum(axis=1))
-
-
 def _ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
-    """NDCG@10 of ``scores``' columns, out of each row's ``n_relevant`` (which may count
-    relevant movies outside these columns: they are misses)."""
-    if scores.shape[1] > K:  # a partial sort is enough for the top 10
-        part = np.argpartition(-scores, K, axis=1)[:, :K]
-    else:
-        part = np.broadcast_to(np.arange(scores.shape[1]), scores.shape)
-    order = np.lexsort((part, -np.take_along_axis(scores, part, 1)), axis=1)
-    hits = np.take_along_axis(relevant, np.take_along_axis(part, order, 1), 1)
+    """NDCG@10 per row of ``scores``' columns (NaN where nothing is relevant; ties to the
+    lower column), out of each row's ``n_relevant`` (which may count relevant movies
+    outside these columns: they are misses)."""
+    rows, cols = _top(scores)
+    hits = np.zeros((len(scores), K))
+    hits[rows, _positions(rows)] = relevant[rows, cols]
     discounts = 1.0 / np.log2(np.arange(2, K + 2))
     ideal = np.cumsum(discounts)[np.clip(n_relevant, 1, K) - 1]
-    dcg = hits @ discounts[: hits.shape[1]]
+    dcg = hits @ discounts
     return np.where(n_relevant > 0, dcg / ideal, np.nan)
+
+
+def _top(scores) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's K best columns as (row, column) pairs, row by row and best first; equal
+    scores to the lower column. Only columns scoring at least a lower bound of the row's
+    K-th best are sorted: the K-th best among the LIKELY columns best on average, which the
+    ranking's popular movies make close to the real one (partitioning every row whole was
+    most of the interview's fitting time)."""
+    n_rows, n_cols = scores.shape
+    if n_cols > LIKELY:
+        sample = scores[:: max(n_rows // 64, 1)]
+        typical = np.where(np.isfinite(sample), sample, 0.0).mean(axis=0)  # masked: not -inf
+        likely = np.argpartition(-typical, LIKELY)[:LIKELY]
+        bound = -np.partition(-scores[:, likely], K - 1, axis=1)[:, K - 1]
+        rows, cols = np.nonzero(scores >= bound[:, None])
+    else:
+        rows, cols = np.divmod(np.arange(scores.size), n_cols)
+    order = np.lexsort((cols, -scores[rows, cols], rows))
+    rows, cols = rows[order], cols[order]
+    best = _positions(rows) < K
+    return rows[best], cols[best]
+
+
+def _positions(rows) -> np.ndarray:
+    """Each entry's place within its run of equal (sorted) ``rows``: 0, 1, 2, ..."""
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    return np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
 
 
 def _simulated(cols, ratings, factors, ridge) -> np.ndarray:
@@ -182,10 +204,11 @@ def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
     NDCG@10 over every held-out rater (ridge and alpha: the grids' first and 1)."""
     local = np.full(parts[0][0].shape[1], -1)
     local[ranked] = np.arange(len(ranked))
-    prepared = [
-        (ratings, ratings >= POSITIVE_SCORE, base[:, ranked], f.load_liked[ranked], f)
-        for ratings, base, f in parts
-    ]
+    prepared = []
+    for ratings, base, f in parts:
+        relevant = ratings >= POSITIVE_SCORE
+        prepared.append((ratings, relevant, relevant.sum(1), relevant[:, ranked], base[:, ranked],
+                         f.load_liked[ranked], f))  # fmt: skip
     chosen, pool = [], list(candidates)
     for _ in range(min(n_questions, len(pool))):
         values = []
@@ -193,11 +216,11 @@ def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
             cols = np.array([*chosen, col])
             asked = local[cols][local[cols] >= 0]
             per_rater = []
-            for ratings, relevant, base, liked_loads, f in prepared:
+            for ratings, relevant, n_relevant, ranked_relevant, base, liked_loads, f in prepared:
                 scores = base + _simulated(cols, ratings[:, cols], f, RIDGES[0]) @ liked_loads.T
                 scores[:, asked] = -np.inf  # asked movies leave the ranking and the counts
-                n_left = relevant.sum(1) - relevant[:, cols].sum(1)
-                per_rater.append(_ndcg_counted(scores, relevant[:, ranked], n_left))
+                n_left = n_relevant - relevant[:, cols].sum(1)
+                per_rater.append(_ndcg_counted(scores, ranked_relevant, n_left))
             values.append(_mean(np.concatenate(per_rater)))
         best = int(np.argmax(values))  # ties: the more rated candidate
         chosen.append(pool.pop(best))
@@ -210,17 +233,28 @@ def _mean(values) -> float:
     return float(values.mean()) if len(values) else 0.0
 
 
-def _masked_ndcg(scores, relevant, asked) -> np.ndarray:
-    scores, relevant = scores.copy(), relevant.copy()
-    for row, cols in enumerate(asked):
-        scores[row, cols] = -np.inf
-        relevant[row, cols] = False
-    return ndcg(scores, relevant)
+class _Asked:
+    """Each row's ``asked`` columns out of the ranking and the relevant set, prepared once
+    for the many blends scored on the same answers."""
+
+    def __init__(self, base, relevant, asked):
+        rows = np.repeat(np.arange(len(asked)), [len(cols) for cols in asked])
+        cols = np.concatenate([np.asarray(c, dtype=np.intp) for c in asked]) if asked else rows
+        self.base, self.relevant = base.copy(), relevant.copy()
+        self.base[rows, cols] = -np.inf
+        self.relevant[rows, cols] = False
+        self.n_relevant = self.relevant.sum(axis=1)
+
+    def ndcg(self, weight: float = 0.0, shift=None) -> np.ndarray:
+        """NDCG@10 per row of the prior moved by ``weight * shift``."""
+        scores = self.base if shift is None else self.base + weight * shift
+        return _ndcg_counted(scores, self.relevant, self.n_relevant)
 
 
 def _tune_interview(ratings, base, factors, questions) -> tuple:
     """(ridge, alpha, shrink, offset 0) with the best mean NDCG@10 after 5 and 10 questions."""
     relevant = ratings >= POSITIVE_SCORE
+    asked = {k: _Asked(base, relevant, [questions[:k]] * len(base)) for k in INTERVIEW_KS}
     best, chosen = -np.inf, None
     for ridge in RIDGES:
         shifts = {}
@@ -229,16 +263,7 @@ def _tune_interview(ratings, base, factors, questions) -> tuple:
             shifts[k] = _simulated(cols, ratings[:, cols], factors, ridge) @ factors.load_liked.T
         for alpha, shrink in product(ALPHAS, SHRINKS):
             value = np.mean(
-                [
-                    _mean(
-                        _masked_ndcg(
-                            base + alpha * strength(k, shrink, 0) * shifts[k],
-                            relevant,
-                            [questions[:k]] * len(base),
-                        )
-                    )
-                    for k in INTERVIEW_KS
-                ]
+                [_mean(asked[k].ndcg(alpha * strength(k, shrink, 0), shifts[k])) for k in asked]
             )
             if value > best:
                 best, chosen = value, (ridge, alpha, shrink, 0.0)
@@ -250,7 +275,8 @@ def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
     among settings whose lift is >= 0 by one standard error at every k."""
     relevant = ratings >= POSITIVE_SCORE
     given = {k: [cols[:k] for cols in first_cols] for k in FIRST_KS}
-    prior_ndcg = {k: _masked_ndcg(base, relevant, given[k]) for k in FIRST_KS}
+    asked = {k: _Asked(base, relevant, given[k]) for k in FIRST_KS}
+    prior_ndcg = {k: asked[k].ndcg() for k in FIRST_KS}
     best_lift, chosen = 0.0, (1.0, 0.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
     for ridge in VOLUNTEERED_RIDGES:
         shifts, lifts = {}, {}
@@ -264,7 +290,7 @@ def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
         def lift(k, weight, shifts=shifts, lifts=lifts):
             """Per-rater lift over the prior; many settings share a weight, so it is cached."""
             if (k, weight) not in lifts:
-                diff = _masked_ndcg(base + weight * shifts[k], relevant, given[k]) - prior_ndcg[k]
+                diff = asked[k].ndcg(weight, shifts[k]) - prior_ndcg[k]
                 lifts[k, weight] = diff[~np.isnan(diff)]
             return lifts[k, weight]
 

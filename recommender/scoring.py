@@ -51,9 +51,13 @@ class DemographicScorer:
     """Popularity of positive ratings among the training raters who resemble a profile
     (see estimators.DemographicPopularity for the meaning of the parameters).
 
-    The positive ratings are kept as the raters who gave them, grouped by movie, so that
-    a profile costs one gather of rater weights and one sum per movie (``reduceat``), as
-    fast as a sparse-matrix product and without a sparse-matrix library.
+    A rater's weight depends only on their cell (occupation, gender, age), so the positive
+    ratings are kept as counts per cell and movie, and a profile costs a weighted sum over
+    cells, not over ratings: the same sums, at a cost that does not grow with the ratings.
+    The occupation factor is ``ow + (1 - ow) * same occupation``, which splits each sum in
+    two: every (gender, age) group of cells weighted by ``ow``, plus the cells of the
+    profile's own occupation weighted by ``1 - ow``; a profile reads those rows only. A
+    row's last column counts its raters: the kernel's total weight is summed with the rest.
     """
 
     def __init__(
@@ -70,47 +74,69 @@ class DemographicScorer:
         occupation_weight: float,
         contrast: float,
     ):
-        self.rater_age = np.asarray(rater_age, dtype=np.float32)
-        self.rater_gender = np.asarray(rater_gender).astype("U1")
-        self.rater_occupation = occupation_codes(rater_occupation)
-        liked_movies = np.asarray(liked_movies, dtype=np.intp)
-        by_movie = np.argsort(liked_movies, kind="stable")
-        self.liked_raters = np.asarray(liked_raters, dtype=np.intp)[by_movie]
-        counts = np.bincount(liked_movies, minlength=n_movies)
-        # Where each movie's raters start; a movie nobody liked sums to 0 (masked below).
-        self.movie_starts = (np.cumsum(counts) - counts).clip(max=max(len(by_movie) - 1, 0))
-        self.liked_any = counts > 0
-        self.global_share = counts / len(self.rater_age)
+        raters = np.rec.fromarrays(
+            [
+                occupation_codes(rater_occupation),
+                np.asarray(rater_gender).astype("U1"),
+                np.asarray(rater_age, dtype=np.float32),
+            ],
+            names=["occupation", "gender", "age"],
+        )
+        cells, cell_of_rater = np.unique(raters, return_inverse=True)  # by occupation first
+        self.cell_counts = _counts(cell_of_rater, len(cells), liked_raters, liked_movies, n_movies)
+        self.cell_gender, self.cell_age = cells["gender"], cells["age"]
+        self.occupation_starts = np.searchsorted(
+            cells["occupation"], np.arange(len(OCCUPATIONS) + 1)
+        )
+        groups, group_of_cell = np.unique(cells[["gender", "age"]], return_inverse=True)
+        self.group_gender, self.group_age = groups["gender"], groups["age"]
+        by_group = np.argsort(group_of_cell, kind="stable")
+        starts = np.searchsorted(group_of_cell[by_group], np.arange(len(groups)))
+        self.group_counts = np.add.reduceat(self.cell_counts[by_group], starts, axis=0)
+        liked = np.bincount(np.asarray(liked_movies, dtype=np.intp), minlength=n_movies)
+        self.global_share = liked / len(raters)
         self.age_bandwidth = age_bandwidth
         self.gender_weight = gender_weight
         self.occupation_weight = occupation_weight
         self.contrast = contrast
 
-    def rater_weights(self, profiles) -> np.ndarray:
-        """Similarity of each profile (rows) to each training rater (columns): a Gaussian
-        kernel on age, times a weight for a different gender and one for a different
-        occupation; ``O`` counts as either gender."""
-        columns = profile_columns(profiles)
-        age = columns["age"].astype(np.float32)[:, None]
-        weights = np.exp(-0.5 * ((age - self.rater_age) / self.age_bandwidth) ** 2)
-        gender = columns["gender"].astype("U1")[:, None]
-        same_gender = (gender == self.rater_gender) | (gender == "O")
-        weights *= np.where(same_gender, 1.0, self.gender_weight)
-        occupation = occupation_codes(columns["occupation"])[:, None]
-        weights *= np.where(occupation == self.rater_occupation, 1.0, self.occupation_weight)
-        return weights.astype(np.float32)
+    def _weights(self, age, gender, row_age, row_gender) -> np.ndarray:
+        """Similarity of a profile to rows of counts: a Gaussian kernel on age times a
+        weight for a different gender; ``O`` counts as either gender."""
+        weights = np.exp(-0.5 * ((age - row_age) / self.age_bandwidth) ** 2)
+        same_gender = (gender == row_gender) | (gender == "O")
+        return (weights * np.where(same_gender, 1.0, self.gender_weight)).astype(np.float32)
 
     def score_profiles(self, profiles):
-        weights = self.rater_weights(profiles)
-        if len(self.liked_raters):
-            liked = np.add.reduceat(
-                np.take(weights, self.liked_raters, axis=1), self.movie_starts, axis=1
-            )
-            liked = np.where(self.liked_any, liked, 0.0)
-        else:
-            liked = np.zeros((len(weights), len(self.liked_any)))
-        local = liked / weights.sum(axis=1, keepdims=True)
+        columns = profile_columns(profiles)
+        age = columns["age"].astype(np.float32)
+        gender = columns["gender"].astype("U1")
+        occupation = occupation_codes(columns["occupation"])
+        return np.array(
+            [self._score(*profile) for profile in zip(age, gender, occupation, strict=True)]
+        )
+
+    def _score(self, age, gender, occupation) -> np.ndarray:
+        """One profile's scores. Profiles are summed one at a time, so that a profile's
+        scores do not depend on the batch it came in (a matrix product's rounding does)."""
+        rest = self.occupation_weight  # every cell, as if of another occupation
+        weights = self._weights(age, gender, self.group_age, self.group_gender)
+        sums = (np.float32(rest) * weights) @ self.group_counts
+        if occupation >= 0:  # an unknown occupation matches nobody
+            cells = slice(*self.occupation_starts[occupation : occupation + 2])
+            weights = self._weights(age, gender, self.cell_age[cells], self.cell_gender[cells])
+            sums += (np.float32(1.0 - rest) * weights) @ self.cell_counts[cells]
+        local = sums[:-1] / sums[-1]
         return self.global_share + self.contrast * (local - self.global_share)
+
+
+def _counts(cell_of_rater, n_cells, liked_raters, liked_movies, n_movies) -> np.ndarray:
+    """Positive ratings per cell (rows) and movie (columns), then the cell's raters."""
+    liked_cells = cell_of_rater[np.asarray(liked_raters, dtype=np.intp)]
+    counts = np.zeros((n_cells, n_movies + 1), dtype=np.float32)
+    np.add.at(counts, (liked_cells, np.asarray(liked_movies, dtype=np.intp)), 1)
+    counts[:, -1] = np.bincount(cell_of_rater, minlength=n_cells)
+    return counts
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,95 @@
+"""The demographic scorer sums counts per (occupation, gender, age) cell: it must rank
+exactly as the kernel over every single rater that defines it (estimators.py)."""
+
+import numpy as np
+import pytest
+
+from movies.models import OCCUPATIONS
+from recommender.scoring import POSITIVE_SCORE, DemographicScorer
+
+PARAMS = {"age_bandwidth": 8.0, "gender_weight": 0.1, "occupation_weight": 0.2, "contrast": 1.5}
+TOP = 100  # what serving keeps per profile
+# float32 sums: scores closer than this are one tie, which either order may break
+TIE = 1e-6
+
+
+def read_ml100k(folder):
+    """Raters' demographics and the positive ratings, as the estimator passes them."""
+    data = np.loadtxt(folder / "u.data", dtype=np.int64)
+    users = [line.split("|") for line in (folder / "u.user").read_text("latin-1").splitlines()]
+    raters, rater_rows = np.unique(data[:, 0], return_inverse=True)
+    by_id = {int(user[0]): user for user in users}
+    movies, movie_cols = np.unique(data[:, 1], return_inverse=True)
+    liked = data[:, 2] >= POSITIVE_SCORE
+    return {
+        "rater_age": np.array([int(by_id[r][1]) for r in raters]),
+        "rater_gender": np.array([by_id[r][2] for r in raters]),
+        "rater_occupation": np.array([by_id[r][3] for r in raters]),
+        "liked_raters": rater_rows[liked],
+        "liked_movies": movie_cols[liked],
+        "n_movies": len(movies),
+    }
+
+
+def kernel_scores(data, profile) -> np.ndarray:
+    """The definition, in float64: every rater weighted, the weighted share who liked."""
+    weights = np.exp(-0.5 * ((profile["age"] - data["rater_age"]) / PARAMS["age_bandwidth"]) ** 2)
+    same_gender = (data["rater_gender"] == profile["gender"]) | (profile["gender"] == "O")
+    weights = weights * np.where(same_gender, 1.0, PARAMS["gender_weight"])
+    same_occupation = data["rater_occupation"] == profile["occupation"]
+    weights = weights * np.where(same_occupation, 1.0, PARAMS["occupation_weight"])
+    liked = np.bincount(
+        data["liked_movies"], weights=weights[data["liked_raters"]], minlength=data["n_movies"]
+    )
+    share = np.bincount(data["liked_movies"], minlength=data["n_movies"]) / len(weights)
+    return share + PARAMS["contrast"] * (liked / weights.sum() - share)
+
+
+def top(scores) -> np.ndarray:
+    """Best first, equal scores to the lower column (as serving ranks)."""
+    return np.lexsort((np.arange(len(scores)), -scores))[:TOP]
+
+
+def assert_same_ranking(scores, expected):
+    ours, theirs = top(scores), top(expected)
+    differ = ours != theirs
+    # where the orders differ, the definition's scores are a tie at float32 precision
+    assert np.allclose(expected[ours[differ]], expected[theirs[differ]], rtol=TIE, atol=0)
+
+
+@pytest.mark.dataset
+def test_cells_rank_every_kind_of_profile_as_the_per_rater_kernel_on_ml100k(full_ml100k_dir):
+    data = read_ml100k(full_ml100k_dir)
+    scorer = DemographicScorer(**data, **PARAMS)
+    assert len(scorer.cell_counts) < len(data["rater_age"])  # fewer cells than raters
+    profiles = [
+        {"age": age, "gender": gender, "occupation": occupation}
+        for age in (0, 7, 19, 26, 33, 48, 61, 73, 120)
+        for gender in ("M", "F", "O")
+        for occupation in [*OCCUPATIONS, "astronaut"]  # one unseen: matches nobody
+    ]
+    batched = scorer.score_profiles(profiles)
+    for profile, scores in zip(profiles, batched, strict=True):
+        expected = kernel_scores(data, profile)
+        assert np.allclose(scores, expected, rtol=1e-5, atol=1e-7), profile
+        assert np.array_equal(scores, scorer.score_profiles([profile])[0]), profile
+        assert_same_ranking(scores, expected)
+
+
+def test_raters_of_one_cell_count_as_many_raters():
+    """Two raters of one cell weigh twice one rater: ties of cells are sums, not votes."""
+    data = {
+        "rater_age": [30, 30, 30], "rater_gender": ["F", "F", "M"],
+        "rater_occupation": ["writer", "writer", "writer"],
+        "liked_raters": [0, 1, 2], "liked_movies": [0, 0, 1], "n_movies": 2,
+    }  # fmt: skip
+    scorer = DemographicScorer(**data, **PARAMS)
+    assert len(scorer.cell_counts) == 2
+    for profile in ({"age": 30, "gender": "O", "occupation": "writer"},
+                    {"age": 55, "gender": "M", "occupation": "doctor"}):  # fmt: skip
+        scores = scorer.score_profiles([profile])[0]
+        assert np.allclose(scores, kernel_scores(_arrays(data), profile), rtol=1e-6)
+
+
+def _arrays(data):
+    return {key: np.asarray(value) for key, value in data.items()}
