@@ -127,10 +127,13 @@ class Stack:
 
 def docker(*args: str, both: bool = False) -> str:
     """A docker command's output (with its stderr when ``both``: a container's log)."""
-    result = subprocess.run(
-        [DOCKER, *args], stdout=subprocess.PIPE, text=True, timeout=60,
-        stderr=subprocess.STDOUT if both else subprocess.PIPE,
-    )  # fmt: skip
+    try:
+        result = subprocess.run(
+            [DOCKER, *args], stdout=subprocess.PIPE, text=True, timeout=60,
+            stderr=subprocess.STDOUT if both else subprocess.PIPE,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise CheckFailed(f"docker {' '.join(args)}: no end after 60 s") from None
     if result.returncode:
         raise CheckFailed(f"docker {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout
