@@ -232,7 +232,10 @@ def check(args: argparse.Namespace, stack: ExitStack) -> str:
         compose.compose("build", "--quiet", "db", "proxy", timeout=BUILD_LIMIT_S)
     except CheckFailed as exc:
         raise CheckFailed(f"the proxy and database images did not build: {exc}") from None
-    say(f"proxy and database images built in {time.monotonic() - started:.0f} s")
+    seconds = time.monotonic() - started
+    sizes = docker("image", "inspect", "--format={{.Size}}", "recsite-proxy", "recsite-postgres")
+    proxy_mb, db_mb = (int(size) / 1e6 for size in sizes.split())
+    say(f"proxy and database images built in {seconds:.0f} s ({proxy_mb:.0f} MB, {db_mb:.0f} MB)")
     stack.callback(compose.down)
     started = time.monotonic()
     bring_up(compose)
