@@ -94,6 +94,12 @@ docker-lint: $(BIN)/.dev
 docker-test: $(BIN)/.dev
 	ops/docker-engine run ops/docker-test
 
+## The compose stack alone (the last step of docker-test), in an engine that is already
+## running with the images built: `ops/docker-engine start`, then `make docker-test`.
+.PHONY: stack-check
+stack-check: $(BIN)/.dev
+	eval "$$(ops/docker-engine env)" && $(BIN)/python -m ops.stack_check
+
 ## Run by .ci/run: the suite on PostgreSQL, then checks against the live server
 ## (generated requests, a load soak, two replicas, slow clients, the proxy); see
 ## docs/reliability.md.
