@@ -16,15 +16,28 @@ ARG WHEELS=0
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1
-# Neither the libraries' own test suites nor pip itself ever run in production.
+# binutils: `strip`, for this stage only.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends binutils \
+    && rm -rf /var/lib/apt/lists/*
+# Then out of the environment what production never reads: pip and setuptools, the
+# libraries' own test suites, C sources and headers, type stubs, source maps, translation
+# sources and the translations of languages other than English (LANGUAGE_CODE is fixed),
+# and the debugging symbols of the extension modules. The vendored shared libraries under
+# *.libs/ stay as they are: auditwheel patched them, and `strip` would break them.
 RUN --mount=type=bind,source=docker,target=/docker \
     --mount=type=bind,source=requirements.txt,target=/tmp/requirements.txt \
     if [ "$WHEELS" = 1 ]; then export PIP_NO_INDEX=1 PIP_FIND_LINKS=/docker/wheels; fi \
     && python -m venv /opt/venv \
     && /opt/venv/bin/pip install -r /tmp/requirements.txt \
+    && /opt/venv/bin/pip uninstall -q -y pip setuptools \
     && find /opt/venv/lib -depth -type d -name tests -path '*/site-packages/*/tests' \
        -exec rm -rf {} + \
-    && /opt/venv/bin/pip uninstall -q -y pip setuptools
+    && find /opt/venv/lib -type f \( -name '*.[ch]' -o -name '*.[ch]pp' -o -name '*.px[di]' \
+       -o -name '*.pyx' -o -name '*.pyi' -o -name '*.map' -o -name '*.po' \
+       -o -name '*.mo' ! -path '*/locale/en*' \) -delete \
+    && find /opt/venv/lib -type f -name '*.cpython-*.so' -exec strip --strip-unneeded {} +
 
 # --- runtime: the project, static files collected, no compilers, no pip cache ----------
 FROM ${PYTHON_IMAGE} AS runtime

@@ -3,6 +3,7 @@ committed ml-100k report, and the popularity reference figures on the real data.
 
 import io
 import json
+import sys
 from math import log2
 
 import joblib
@@ -133,6 +134,14 @@ def test_command_refuses_unknown_algorithms(loaded_catalogue):
 def test_command_on_an_empty_database_says_to_load_first(db):
     with pytest.raises(CommandError, match="load_movies"):
         call_command("evaluate_model", algorithms="popularity")
+
+
+@pytest.mark.parametrize("option", ["plot", "answers_plot"])
+def test_command_without_matplotlib_says_how_to_plot_first(db, tmp_path, monkeypatch, option):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as in the production image
+    with pytest.raises(CommandError, match=r"matplotlib.*requirements-dev\.txt"):
+        call_command("evaluate_model", **{option: str(tmp_path / "plot.png")})
+    assert not (tmp_path / "plot.png").exists()
 
 
 def test_command_needs_a_rater_per_fold(db, tmp_path):

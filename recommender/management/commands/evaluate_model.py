@@ -1,3 +1,5 @@
+import importlib.util
+
 from django.core.management.base import BaseCommand, CommandError
 
 from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM
@@ -22,6 +24,16 @@ def algorithm_list(value: str) -> list[str]:
             f"choose from: {', '.join(ALGORITHMS)}."
         )
     return list(dict.fromkeys(names))
+
+
+def require_matplotlib() -> None:
+    """The plots need matplotlib, a development tool the production image leaves out: say so
+    before the evaluation's minutes of work, not after."""
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CommandError(
+            "--plot and --answers-plot need matplotlib, a development dependency: "
+            "pip install -r requirements-dev.txt"
+        )
 
 
 class Command(BaseCommand):
@@ -49,6 +61,8 @@ class Command(BaseCommand):
         names = algorithm_list(algorithms)
         if answers_plot and DEFAULT_ALGORITHM not in names:
             raise CommandError(f"--answers-plot measures {DEFAULT_ALGORITHM}: include it.")
+        if plot or answers_plot:
+            require_matplotlib()
         frame = rating_frame()
         if frame.empty:
             raise CommandError("There are no ratings in the database: run load_movies first.")
