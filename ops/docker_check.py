@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from ops.live import DATA_DIR, CheckFailed
+from ops.live import DATA_DIR, CheckFailed, free_port
 
 APP_UID = "10001"
 STOP_LIMIT_S = 10  # docker stop's default grace period, after which it kills
@@ -41,12 +40,6 @@ def docker(*args: str, check: bool = True) -> str:
     if check and result.returncode:
         raise CheckFailed(f"docker {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result.stdout.strip()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Site:
