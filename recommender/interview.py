@@ -75,8 +75,6 @@ MIXES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 # The greedy search ranks only the most-rated movies (relevant counts stay complete):
 # the rest almost never reach a top 10, and it is what keeps fit within seconds.
 RANKED_MOVIES = 150
-# Columns whose K-th best score bounds a row's top K from below (see _top).
-LIKELY = 8 * K
 
 
 class Factors:
@@ -153,41 +151,31 @@ def _askable(counts, title_group, unknown) -> np.ndarray:
 def _ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
     """NDCG@10 per row of ``scores``' columns (NaN where nothing is relevant; ties to the
     lower column), out of each row's ``n_relevant`` (which may count relevant movies
-    outside these columns: they are misses)."""
-    rows, cols = _top(scores)
-    hits = np.zeros((len(scores), K))
-    hits[rows, _positions(rows)] = relevant[rows, cols]
+    outside these columns: they are misses). ``relevant``: the (rows, columns) of the
+    relevant entries, as np.nonzero gives them.
+
+    No row is sorted (that was most of the interview's fitting time): a relevant entry's
+    place is the number of its row's K best values above it, plus, where its score is not
+    unique among them or is the K-th best, the equal scores in lower columns."""
+    n_rows, n_cols = scores.shape
+    k = min(K, n_cols)
+    best = np.partition(scores, n_cols - k, axis=1)[:, n_cols - k :]  # K-th best first
+    rows, cols = relevant
+    values = scores[rows, cols]
+    within = values >= best[rows, 0]
+    rows, cols, values = rows[within], cols[within], values[within]
+    place = (best[rows] > values[:, None]).sum(axis=1)
+    shared = ((best[rows] == values[:, None]).sum(axis=1) > 1) | (values == best[rows, 0])
+    if shared.any():
+        tied = scores[rows[shared]] == values[shared, None]
+        place[shared] += (tied & (np.arange(n_cols) < cols[shared, None])).sum(axis=1)
+    hit = place < k
+    hits = np.zeros((n_rows, K))
+    hits[rows[hit], place[hit]] = 1.0
     discounts = 1.0 / np.log2(np.arange(2, K + 2))
     ideal = np.cumsum(discounts)[np.clip(n_relevant, 1, K) - 1]
     dcg = hits @ discounts
     return np.where(n_relevant > 0, dcg / ideal, np.nan)
-
-
-def _top(scores) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's K best columns as (row, column) pairs, row by row and best first; equal
-    scores to the lower column. Only columns scoring at least a lower bound of the row's
-    K-th best are sorted: the K-th best among the LIKELY columns best on average, which the
-    ranking's popular movies make close to the real one (partitioning every row whole was
-    most of the interview's fitting time)."""
-    n_rows, n_cols = scores.shape
-    if n_cols > LIKELY:
-        sample = scores[:: max(n_rows // 64, 1)]
-        typical = np.where(np.isfinite(sample), sample, 0.0).mean(axis=0)  # masked: not -inf
-        likely = np.argpartition(-typical, LIKELY)[:LIKELY]
-        bound = -np.partition(-scores[:, likely], K - 1, axis=1)[:, K - 1]
-        rows, cols = np.nonzero(scores >= bound[:, None])
-    else:
-        rows, cols = np.divmod(np.arange(scores.size), n_cols)
-    order = np.lexsort((cols, -scores[rows, cols], rows))
-    rows, cols = rows[order], cols[order]
-    best = _positions(rows) < K
-    return rows[best], cols[best]
-
-
-def _positions(rows) -> np.ndarray:
-    """Each entry's place within its run of equal (sorted) ``rows``: 0, 1, 2, ..."""
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    return np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
 
 
 def _simulated(cols, ratings, factors, ridge) -> np.ndarray:
@@ -207,8 +195,8 @@ def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
     prepared = []
     for ratings, base, f in parts:
         relevant = ratings >= POSITIVE_SCORE
-        prepared.append((ratings, relevant, relevant.sum(1), relevant[:, ranked], base[:, ranked],
-                         f.load_liked[ranked], f))  # fmt: skip
+        prepared.append((ratings, relevant, relevant.sum(1), np.nonzero(relevant[:, ranked]),
+                         base[:, ranked], f.load_liked[ranked], f))  # fmt: skip
     chosen, pool = [], list(candidates)
     for _ in range(min(n_questions, len(pool))):
         values = []
@@ -244,11 +232,12 @@ class _Asked:
         self.base[rows, cols] = -np.inf
         self.relevant[rows, cols] = False
         self.n_relevant = self.relevant.sum(axis=1)
+        self.relevant_at = np.nonzero(self.relevant)
 
     def ndcg(self, weight: float = 0.0, shift=None) -> np.ndarray:
         """NDCG@10 per row of the prior moved by ``weight * shift``."""
         scores = self.base if shift is None else self.base + weight * shift
-        return _ndcg_counted(scores, self.relevant, self.n_relevant)
+        return _ndcg_counted(scores, self.relevant_at, self.n_relevant)
 
 
 def _tune_interview(ratings, base, factors, questions) -> tuple:
@@ -342,6 +331,7 @@ def _tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> 
         fit_rows = np.setdiff1d(np.arange(len(ratings)), held_out)
         fit_ratings, fit_residual = ratings[fit_rows], residual[fit_rows][:, ranked]
         relevant = held_ratings >= POSITIVE_SCORE
+        ranked_relevant = np.nonzero(relevant[:, ranked])
         for k in INTERVIEW_KS:
             cols = questions[:k]
             shift = _simulated(cols, held_ratings[:, cols], factors, factor_ridge)
@@ -355,6 +345,6 @@ def _tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> 
                 for mix in MIXES:
                     scores = base[:, ranked] + (1 - mix) * shift + mix * regression
                     scores[:, asked] = -np.inf  # asked movies leave the ranking and the counts
-                    ndcgs = _ndcg_counted(scores, relevant[:, ranked], n_left)
+                    ndcgs = _ndcg_counted(scores, ranked_relevant, n_left)
                     values.setdefault((ridge, mix), []).append(ndcgs)
     return max(values, key=lambda setting: _mean(np.concatenate(values[setting])))
