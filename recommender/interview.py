@@ -180,11 +180,18 @@ def _ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
 
 def _simulated(cols, ratings, factors, ridge) -> np.ndarray:
     """Posterior factors of many raters asked the same movies (raters x rank): each
-    answers with their rating, else "not seen"."""
-    rows = np.vstack([factors.load_seen[cols], factors.load_liked[cols]])
+    answers with their rating, else "not seen". ``cols`` may hold several lists of movies
+    (lists x movies; ``ratings``: raters x lists x movies), solved at once (lists x raters
+    x rank)."""
+    rows = np.concatenate([factors.load_seen[cols], factors.load_liked[cols]], axis=-2)
     seen = (ratings > 0).astype(np.float32) - factors.mean_seen[cols]
     liked = (ratings >= POSITIVE_SCORE).astype(np.float32) - factors.mean_liked[cols]
-    return posterior(rows, np.hstack([seen, liked]).T, ridge).T
+    values = np.moveaxis(np.concatenate([seen, liked], axis=-1), 0, -1)
+    rows_t = np.swapaxes(rows, -1, -2)
+    gram = rows_t @ rows
+    diagonal = np.arange(gram.shape[-1])
+    gram[..., diagonal, diagonal] += ridge
+    return np.swapaxes(np.linalg.solve(gram, rows_t @ values), -1, -2)
 
 
 def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
@@ -195,24 +202,37 @@ def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
     prepared = []
     for ratings, base, f in parts:
         relevant = ratings >= POSITIVE_SCORE
-        prepared.append((ratings, relevant, relevant.sum(1), np.nonzero(relevant[:, ranked]),
-                         base[:, ranked], f.load_liked[ranked], f))  # fmt: skip
-    chosen, pool = [], list(candidates)
+        prepared.append((ratings, relevant.sum(1), np.nonzero(relevant[:, ranked]), base[:, ranked],
+                         f.load_liked[ranked], f))  # fmt: skip
+    chosen, pool = np.zeros(0, dtype=np.int64), np.asarray(candidates, dtype=np.int64)
     for _ in range(min(n_questions, len(pool))):
-        values = []
-        for col in pool:
-            cols = np.array([*chosen, col])
-            asked = local[cols][local[cols] >= 0]
-            per_rater = []
-            for ratings, relevant, n_relevant, ranked_relevant, base, liked_loads, f in prepared:
-                scores = base + _simulated(cols, ratings[:, cols], f, RIDGES[0]) @ liked_loads.T
-                scores[:, asked] = -np.inf  # asked movies leave the ranking and the counts
-                n_left = n_relevant - relevant[:, cols].sum(1)
-                per_rater.append(_ndcg_counted(scores, ranked_relevant, n_left))
-            values.append(_mean(np.concatenate(per_rater)))
+        per_third = [_candidates_ndcg(chosen, pool, local, *part) for part in prepared]
+        values = [_mean(np.concatenate(rows)) for rows in zip(*per_third, strict=True)]
         best = int(np.argmax(values))  # ties: the more rated candidate
-        chosen.append(pool.pop(best))
-    return np.array(chosen, dtype=np.int64)
+        chosen, pool = np.append(chosen, pool[best]), np.delete(pool, best)
+    return chosen
+
+
+def _candidates_ndcg(chosen, pool, local, ratings, n_relevant, ranked_relevant, base,
+                     liked_loads, factors) -> np.ndarray:  # fmt: skip
+    """NDCG@10 of each held-out rater (pool x raters) after the ``chosen`` questions and
+    each candidate of ``pool``, all candidates at once."""
+    cols = np.column_stack([np.broadcast_to(chosen, (len(pool), len(chosen))), pool])
+    answers = ratings[:, cols]
+    scores = base + _simulated(cols, answers, factors, RIDGES[0]) @ liked_loads.T
+    # asked movies leave the ranking and the counts
+    scores[:, :, local[chosen][local[chosen] >= 0]] = -np.inf
+    ranked_pool = np.flatnonzero(local[pool] >= 0)
+    scores[ranked_pool, :, local[pool[ranked_pool]]] = -np.inf
+    n_left = n_relevant - (answers >= POSITIVE_SCORE).sum(axis=2).T
+    n_rows = len(ratings)
+    rows, cols = ranked_relevant
+    stacked = (
+        (rows + n_rows * np.arange(len(pool))[:, None]).ravel(),
+        np.broadcast_to(cols, (len(pool), len(cols))).ravel(),
+    )
+    ndcg = _ndcg_counted(scores.reshape(-1, scores.shape[-1]), stacked, n_left.ravel())
+    return ndcg.reshape(len(pool), n_rows)
 
 
 def _mean(values) -> float:
