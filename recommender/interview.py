@@ -47,12 +47,9 @@ import numpy as np
 from recommender.scoring import (
     N_LEVELS,
     POSITIVE_SCORE,
-    RATED,
     RATING_LEVEL,
     Interview,
     level_features,
-    observations,
-    posterior,
     strength,
 )
 
@@ -187,11 +184,16 @@ def _simulated(cols, ratings, factors, ridge) -> np.ndarray:
     seen = (ratings > 0).astype(np.float32) - factors.mean_seen[cols]
     liked = (ratings >= POSITIVE_SCORE).astype(np.float32) - factors.mean_liked[cols]
     values = np.moveaxis(np.concatenate([seen, liked], axis=-1), 0, -1)
+    return np.swapaxes(_posteriors(rows, values, ridge), -1, -2)
+
+
+def _posteriors(rows, values, ridge) -> np.ndarray:
+    """scoring.posterior for a stack of problems at once (... x observed x rank rows)."""
     rows_t = np.swapaxes(rows, -1, -2)
     gram = rows_t @ rows
     diagonal = np.arange(gram.shape[-1])
     gram[..., diagonal, diagonal] += ridge
-    return np.swapaxes(np.linalg.solve(gram, rows_t @ values), -1, -2)
+    return np.linalg.solve(gram, rows_t @ values)
 
 
 def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
@@ -288,13 +290,8 @@ def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
     prior_ndcg = {k: asked[k].ndcg() for k in FIRST_KS}
     best_lift, chosen = 0.0, (1.0, 0.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
     for ridge in VOLUNTEERED_RIDGES:
-        shifts, lifts = {}, {}
-        for k in FIRST_KS:
-            shifts[k] = np.zeros_like(base)
-            for row, cols in enumerate(given[k]):
-                liked = (ratings[row, cols] >= POSITIVE_SCORE).astype(np.float32)
-                obs = observations(factors, cols, np.full(len(cols), RATED, np.int8), liked)
-                shifts[k][row] = factors.load_liked @ posterior(*obs, ridge)
+        shifts = {k: _volunteered(given[k], ratings, factors, ridge) for k in FIRST_KS}
+        lifts = {}
 
         def lift(k, weight, shifts=shifts, lifts=lifts):
             """Per-rater lift over the prior; many settings share a weight, so it is cached."""
@@ -312,6 +309,23 @@ def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
             if low >= 0 and diffs[5].mean() > best_lift:
                 best_lift, chosen = diffs[5].mean(), (ridge, alpha, shrink, float(offset))
     return chosen
+
+
+def _volunteered(given, ratings, factors, ridge) -> np.ndarray:
+    """Each rater's shift (raters x movies) from the posterior of their own ratings of the
+    ``given`` movies (one list per rater; observed as scoring.observations observes
+    ratings), all solved at once: shorter lists are padded with rows and values of zero,
+    which observe nothing."""
+    lengths = np.array([len(cols) for cols in given])
+    padded = np.arange(max(lengths.max(), 1)) < lengths[:, None]
+    cols = np.zeros(padded.shape, dtype=np.intp)
+    cols[padded] = np.concatenate(given)
+    rows = np.concatenate([factors.load_seen[cols], factors.load_liked[cols]], axis=1)
+    rows *= np.tile(padded, 2)[..., None]
+    liked = (ratings[np.arange(len(cols))[:, None], cols] >= POSITIVE_SCORE).astype(np.float32)
+    values = np.hstack([1 - factors.mean_seen[cols], liked - factors.mean_liked[cols]])
+    values *= np.tile(padded, 2)
+    return _posteriors(rows, values[..., None], ridge)[..., 0] @ factors.load_liked.T
 
 
 def _prefix_table(answers, residual, ridge) -> np.ndarray:
