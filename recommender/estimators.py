@@ -29,7 +29,7 @@ from recommender.scoring import (
 # What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
 FIRST_RATINGS = 10
 # Raters the interview learns from, at most (ml-100k has 943): see _fit_interview.
-INTERVIEW_RATERS = 2000
+INTERVIEW_RATERS = 1000
 
 
 class _CatalogueRecommender(BaseEstimator):

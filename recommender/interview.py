@@ -72,6 +72,9 @@ MIXES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 # The greedy search ranks only the most-rated movies (relevant counts stay complete):
 # the rest almost never reach a top 10, and it is what keeps fit within seconds.
 RANKED_MOVIES = 150
+# The blends' tuning ranks at most this many of the most-rated movies (ml-100k's 1,682 are
+# all ranked), so that its cost stops growing with a larger catalogue.
+TUNED_MOVIES = 2000
 
 
 class Factors:
@@ -116,9 +119,10 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
     candidates = _askable(counts, title_group, unknown)
     ranked = np.argsort(-counts, kind="stable")[:RANKED_MOVIES]
     greedy = _greedy(parts, candidates[:n_candidates], n_questions, ranked)
+    tuned = np.sort(np.argsort(-counts, kind="stable")[:TUNED_MOVIES])
     val_ratings, val_prior, val_factors = parts[0]
-    blend = _tune_interview(val_ratings, val_prior, val_factors, greedy) + _tune_volunteered(
-        val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors
+    blend = _tune_interview(val_ratings, val_prior, val_factors, greedy, tuned) + _tune_volunteered(
+        val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors, tuned
     )
     # Each rater's prior from the thirds it was held out of: what the regressions correct.
     held_out_prior = np.empty(ratings.shape, dtype=np.float32)
@@ -245,16 +249,17 @@ def _mean(values) -> float:
 
 class _Asked:
     """Each row's ``asked`` columns out of the ranking and the relevant set, prepared once
-    for the many blends scored on the same answers."""
+    for the many blends scored on the same answers; only ``columns`` are ranked (the
+    relevant movies outside them count as misses)."""
 
-    def __init__(self, base, relevant, asked):
+    def __init__(self, base, relevant, asked, columns):
         rows = np.repeat(np.arange(len(asked)), [len(cols) for cols in asked])
         cols = np.concatenate([np.asarray(c, dtype=np.intp) for c in asked]) if asked else rows
-        self.base, self.relevant = base.copy(), relevant.copy()
-        self.base[rows, cols] = -np.inf
-        self.relevant[rows, cols] = False
-        self.n_relevant = self.relevant.sum(axis=1)
-        self.relevant_at = np.nonzero(self.relevant)
+        base, relevant = base.copy(), relevant.copy()
+        base[rows, cols] = -np.inf
+        relevant[rows, cols] = False
+        self.n_relevant = relevant.sum(axis=1)
+        self.base, self.relevant_at = base[:, columns], np.nonzero(relevant[:, columns])
 
     def ndcg(self, weight: float = 0.0, shift=None) -> np.ndarray:
         """NDCG@10 per row of the prior moved by ``weight * shift``."""
@@ -262,16 +267,18 @@ class _Asked:
         return _ndcg_counted(scores, self.relevant_at, self.n_relevant)
 
 
-def _tune_interview(ratings, base, factors, questions) -> tuple:
-    """(ridge, alpha, shrink, offset 0) with the best mean NDCG@10 after 5 and 10 questions."""
+def _tune_interview(ratings, base, factors, questions, columns) -> tuple:
+    """(ridge, alpha, shrink, offset 0) with the best mean NDCG@10 after 5 and 10 questions,
+    ranking ``columns``."""
     relevant = ratings >= POSITIVE_SCORE
-    asked = {k: _Asked(base, relevant, [questions[:k]] * len(base)) for k in INTERVIEW_KS}
+    asked = {k: _Asked(base, relevant, [questions[:k]] * len(base), columns) for k in INTERVIEW_KS}
+    liked_loads = factors.load_liked[columns]
     best, chosen = -np.inf, None
     for ridge in RIDGES:
         shifts = {}
         for k in INTERVIEW_KS:
             cols = questions[:k]
-            shifts[k] = _simulated(cols, ratings[:, cols], factors, ridge) @ factors.load_liked.T
+            shifts[k] = _simulated(cols, ratings[:, cols], factors, ridge) @ liked_loads.T
         for alpha, shrink in product(ALPHAS, SHRINKS):
             value = np.mean(
                 [_mean(asked[k].ndcg(alpha * strength(k, shrink, 0), shifts[k])) for k in asked]
@@ -281,16 +288,20 @@ def _tune_interview(ratings, base, factors, questions) -> tuple:
     return chosen
 
 
-def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
+def _tune_volunteered(ratings, first_cols, base, factors, columns) -> tuple:
     """(ridge, alpha, shrink, offset) for answers the person chose: the best first-5 lift
-    among settings whose lift is >= 0 by one standard error at every k."""
+    among settings whose lift is >= 0 by one standard error at every k (ranking
+    ``columns``)."""
     relevant = ratings >= POSITIVE_SCORE
     given = {k: [cols[:k] for cols in first_cols] for k in FIRST_KS}
-    asked = {k: _Asked(base, relevant, given[k]) for k in FIRST_KS}
+    asked = {k: _Asked(base, relevant, given[k], columns) for k in FIRST_KS}
+    liked_loads = factors.load_liked[columns]
     prior_ndcg = {k: asked[k].ndcg() for k in FIRST_KS}
     best_lift, chosen = 0.0, (1.0, 0.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
     for ridge in VOLUNTEERED_RIDGES:
-        shifts = {k: _volunteered(given[k], ratings, factors, ridge) for k in FIRST_KS}
+        shifts = {
+            k: _volunteered(given[k], ratings, factors, ridge) @ liked_loads.T for k in FIRST_KS
+        }
         lifts = {}
 
         def lift(k, weight, shifts=shifts, lifts=lifts):
@@ -312,7 +323,7 @@ def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
 
 
 def _volunteered(given, ratings, factors, ridge) -> np.ndarray:
-    """Each rater's shift (raters x movies) from the posterior of their own ratings of the
+    """Each rater's posterior factors (raters x rank) from their own ratings of the
     ``given`` movies (one list per rater; observed as scoring.observations observes
     ratings), all solved at once: shorter lists are padded with rows and values of zero,
     which observe nothing."""
@@ -325,7 +336,7 @@ def _volunteered(given, ratings, factors, ridge) -> np.ndarray:
     liked = (ratings[np.arange(len(cols))[:, None], cols] >= POSITIVE_SCORE).astype(np.float32)
     values = np.hstack([1 - factors.mean_seen[cols], liked - factors.mean_liked[cols]])
     values *= np.tile(padded, 2)
-    return _posteriors(rows, values[..., None], ridge)[..., 0] @ factors.load_liked.T
+    return _posteriors(rows, values[..., None], ridge)[..., 0]
 
 
 def _prefix_table(answers, residual, ridge) -> np.ndarray:
