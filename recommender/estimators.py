@@ -36,7 +36,7 @@ class _CatalogueRecommender(BaseEstimator):
     """Shared plumbing: the movie index and per-row prediction from catalogue scores."""
 
     def _index_movies(self, X):
-        self.movie_ids_ = np.unique(X["movie_id"].to_numpy())
+        self.movie_ids_ = np.unique(X["movie_id"].to_numpy(np.int64))
         return np.searchsorted(self.movie_ids_, X["movie_id"].to_numpy())
 
     def score_profiles(self, profiles):
