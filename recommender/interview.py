@@ -75,6 +75,8 @@ RANKED_MOVIES = 150
 # The blends' tuning ranks at most this many of the most-rated movies (ml-100k's 1,682 are
 # all ranked), so that its cost stops growing with a larger catalogue.
 TUNED_MOVIES = 2000
+# Columns whose K-th best score bounds a row's top K from below (see _Asked.ndcgs).
+LIKELY = 8 * K
 
 
 class Factors:
@@ -259,12 +261,33 @@ class _Asked:
         base[rows, cols] = -np.inf
         relevant[rows, cols] = False
         self.n_relevant = relevant.sum(axis=1)
-        self.base, self.relevant_at = base[:, columns], np.nonzero(relevant[:, columns])
+        self.base, self.relevant = base[:, columns], relevant[:, columns]
+        typical = np.where(np.isfinite(self.base), self.base, 0.0).mean(axis=0)
+        self.likely = np.argsort(-typical, kind="stable")[:LIKELY]
 
-    def ndcg(self, weight: float = 0.0, shift=None) -> np.ndarray:
-        """NDCG@10 per row of the prior moved by ``weight * shift``."""
-        scores = self.base if shift is None else self.base + weight * shift
-        return _ndcg_counted(scores, self.relevant_at, self.n_relevant)
+    def ndcgs(self, weights, shift) -> dict:
+        """NDCG@10 per row of the prior moved by ``weight * shift``, for each of ``weights``
+        (>= 0). Only the columns that may reach a row's top K under one of them are ranked:
+        most of the catalogue scores below a lower bound of every row's K-th best, whatever
+        the weight, and changes no NDCG."""
+        columns = self._reachable(weights, shift)
+        base, shift = self.base[:, columns], shift[:, columns]
+        relevant = np.nonzero(self.relevant[:, columns])
+        return {w: _ndcg_counted(base + w * shift, relevant, self.n_relevant) for w in weights}
+
+    def _reachable(self, weights, shift) -> np.ndarray:
+        """The columns scoring, for some row, at least the least over ``weights`` of the K-th
+        best among the LIKELY columns, at the weight (the lowest or highest: scores are
+        linear in it) that scores them best."""
+        if self.base.shape[1] <= LIKELY:
+            return np.arange(self.base.shape[1])
+        likely = self.base[:, self.likely], shift[:, self.likely]
+        bound = np.min(
+            [-np.partition(-(likely[0] + w * likely[1]), K - 1, axis=1)[:, K - 1] for w in weights],
+            axis=0,
+        )
+        high = self.base + np.maximum(min(weights) * shift, max(weights) * shift)
+        return np.flatnonzero((high >= bound[:, None]).any(axis=0))
 
 
 def _tune_interview(ratings, base, factors, questions, columns) -> tuple:
@@ -279,10 +302,13 @@ def _tune_interview(ratings, base, factors, questions, columns) -> tuple:
         for k in INTERVIEW_KS:
             cols = questions[:k]
             shifts[k] = _simulated(cols, ratings[:, cols], factors, ridge) @ liked_loads.T
-        for alpha, shrink in product(ALPHAS, SHRINKS):
-            value = np.mean(
-                [_mean(asked[k].ndcg(alpha * strength(k, shrink, 0), shifts[k])) for k in asked]
-            )
+        settings = list(product(ALPHAS, SHRINKS))
+        ndcgs = {
+            k: asked[k].ndcgs({alpha * strength(k, shrink, 0) for alpha, shrink in settings}, shift)
+            for k, shift in shifts.items()
+        }
+        for alpha, shrink in settings:
+            value = np.mean([_mean(ndcgs[k][alpha * strength(k, shrink, 0)]) for k in asked])
             if value > best:
                 best, chosen = value, (ridge, alpha, shrink, 0.0)
     return chosen
@@ -296,23 +322,19 @@ def _tune_volunteered(ratings, first_cols, base, factors, columns) -> tuple:
     given = {k: [cols[:k] for cols in first_cols] for k in FIRST_KS}
     asked = {k: _Asked(base, relevant, given[k], columns) for k in FIRST_KS}
     liked_loads = factors.load_liked[columns]
-    prior_ndcg = {k: asked[k].ndcg() for k in FIRST_KS}
+    settings = list(product(ALPHAS, VOLUNTEERED_SHRINKS, OFFSETS))
+    weights = {k: {a * strength(k, s, o) for a, s, o in settings} for k in FIRST_KS}
     best_lift, chosen = 0.0, (1.0, 0.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
     for ridge in VOLUNTEERED_RIDGES:
-        shifts = {
-            k: _volunteered(given[k], ratings, factors, ridge) @ liked_loads.T for k in FIRST_KS
-        }
-        lifts = {}
-
-        def lift(k, weight, shifts=shifts, lifts=lifts):
-            """Per-rater lift over the prior; many settings share a weight, so it is cached."""
-            if (k, weight) not in lifts:
-                diff = asked[k].ndcg(weight, shifts[k]) - prior_ndcg[k]
+        lifts = {}  # per rater, over the prior's own ranking (weight 0)
+        for k in FIRST_KS:
+            shift = _volunteered(given[k], ratings, factors, ridge) @ liked_loads.T
+            ndcgs = asked[k].ndcgs(weights[k] | {0.0}, shift)
+            for weight, ndcg in ndcgs.items():
+                diff = ndcg - ndcgs[0.0]
                 lifts[k, weight] = diff[~np.isnan(diff)]
-            return lifts[k, weight]
-
-        for alpha, shrink, offset in product(ALPHAS, VOLUNTEERED_SHRINKS, OFFSETS):
-            diffs = {k: lift(k, alpha * strength(k, shrink, offset)) for k in FIRST_KS}
+        for alpha, shrink, offset in settings:
+            diffs = {k: lifts[k, alpha * strength(k, shrink, offset)] for k in FIRST_KS}
             # safe only if the lift is >= 0 by one standard error, not just on average
             if not all(len(d) for d in diffs.values()):
                 break  # nobody left to measure a lift on: keep the prior
