@@ -47,7 +47,29 @@ def test_ranking_some_columns_counts_the_relevant_movies_elsewhere_as_misses():
     everything = _Asked(np.where(np.isin(np.arange(40), outside), -np.inf, base), relevant,
                         asked, np.arange(40))  # fmt: skip
     some = _Asked(base, relevant, asked, columns)
-    np.testing.assert_array_equal(some.ndcg(0.5, shift[:, columns]), everything.ndcg(0.5, shift))
+    np.testing.assert_array_equal(
+        some.ndcgs({0.5}, shift[:, columns])[0.5], everything.ndcgs({0.5}, shift)[0.5]
+    )
+
+
+def test_ranking_only_the_columns_that_can_reach_a_top_10_changes_no_ndcg():
+    rng = np.random.default_rng(2)
+    n_rows, n_cols = 80, 600
+    # a long tail of movies that rarely reach a top 10, and answers that move some a lot
+    base = (np.linspace(10, 0, n_cols) + rng.normal(0, 0.3, (n_rows, n_cols))).astype(np.float32)
+    shift = rng.normal(0, 0.3, (n_rows, n_cols)).astype(np.float32)
+    relevant = rng.random(base.shape) < 0.1
+    asked = [rng.choice(n_cols, 5, replace=False) for _ in range(n_rows)]
+    weights = {0.0, 0.5, 1.0, 2.0}
+    prepared = _Asked(base, relevant, asked, np.arange(n_cols))
+    got = prepared.ndcgs(weights, shift)
+    assert len(prepared._reachable(weights, shift)) < n_cols / 2  # most are left out
+    rows = np.repeat(np.arange(n_rows), 5)
+    base[rows, np.concatenate(asked)] = -np.inf
+    relevant[rows, np.concatenate(asked)] = False
+    for weight in weights:
+        expected = reference_ndcg(base + weight * shift, relevant, relevant.sum(axis=1))
+        np.testing.assert_array_equal(got[weight], expected)
 
 
 @pytest.fixture(scope="module")
