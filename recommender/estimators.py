@@ -11,8 +11,6 @@ artifact stores and serving uses, without scikit-learn.
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -94,6 +92,11 @@ class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
         return X[[*DEMOGRAPHICS, "movie_id"]].astype(str)
 
     def fit(self, X, y):
+        # Imported here: they are a large share of every training run's start-up, and only
+        # this model uses them.
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.preprocessing import OneHotEncoder
+
         self._index_movies(X)
         self.encoder_ = OneHotEncoder(handle_unknown="ignore").fit(self._features(X))
         self.forest_ = RandomForestRegressor(
