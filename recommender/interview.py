@@ -157,9 +157,9 @@ def _ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
     outside these columns: they are misses). ``relevant``: the (rows, columns) of the
     relevant entries, as np.nonzero gives them.
 
-    No row is sorted (that was most of the interview's fitting time): a relevant entry's
-    place is the number of its row's K best values above it, plus, where its score is not
-    unique among them or is the K-th best, the equal scores in lower columns."""
+    No row is sorted (sorting would be most of the interview's fitting time): a relevant
+    entry's place is the number of its row's K best values above it, plus, where its score
+    is not unique among them or is the K-th best, the equal scores in lower columns."""
     n_rows, n_cols = scores.shape
     k = min(K, n_cols)
     best = np.partition(scores, n_cols - k, axis=1)[:, n_cols - k :]  # K-th best first
@@ -276,9 +276,10 @@ class _Asked:
         return {w: _ndcg_counted(base + w * shift, relevant, self.n_relevant) for w in weights}
 
     def _reachable(self, weights, shift) -> np.ndarray:
-        """The columns scoring, for some row, at least the least over ``weights`` of the K-th
-        best among the LIKELY columns, at the weight (the lowest or highest: scores are
-        linear in it) that scores them best."""
+        """The columns that may enter some row's top K at one of ``weights``. A row's K-th
+        best is at least the least, over the weights, of the K-th best among its LIKELY
+        columns; a column whose best score over the weights (at the lowest or the highest:
+        scores are linear in the weight) stays below that in every row never counts."""
         if self.base.shape[1] <= LIKELY:
             return np.arange(self.base.shape[1])
         likely = self.base[:, self.likely], shift[:, self.likely]
