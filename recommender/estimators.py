@@ -11,8 +11,6 @@ artifact stores and serving uses, without scikit-learn.
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
@@ -29,14 +27,14 @@ from recommender.scoring import (
 # What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
 FIRST_RATINGS = 10
 # Raters the interview learns from, at most (ml-100k has 943): see _fit_interview.
-INTERVIEW_RATERS = 2000
+INTERVIEW_RATERS = 1000
 
 
 class _CatalogueRecommender(BaseEstimator):
     """Shared plumbing: the movie index and per-row prediction from catalogue scores."""
 
     def _index_movies(self, X):
-        self.movie_ids_ = np.unique(X["movie_id"].to_numpy())
+        self.movie_ids_ = np.unique(X["movie_id"].to_numpy(np.int64))
         return np.searchsorted(self.movie_ids_, X["movie_id"].to_numpy())
 
     def score_profiles(self, profiles):
@@ -94,6 +92,11 @@ class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
         return X[[*DEMOGRAPHICS, "movie_id"]].astype(str)
 
     def fit(self, X, y):
+        # Imported here: they are a large share of every training run's start-up, and only
+        # this model uses them.
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.preprocessing import OneHotEncoder
+
         self._index_movies(X)
         self.encoder_ = OneHotEncoder(handle_unknown="ignore").fit(self._features(X))
         self.forest_ = RandomForestRegressor(

@@ -47,12 +47,9 @@ import numpy as np
 from recommender.scoring import (
     N_LEVELS,
     POSITIVE_SCORE,
-    RATED,
     RATING_LEVEL,
     Interview,
     level_features,
-    observations,
-    posterior,
     strength,
 )
 
@@ -75,7 +72,10 @@ MIXES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 # The greedy search ranks only the most-rated movies (relevant counts stay complete):
 # the rest almost never reach a top 10, and it is what keeps fit within seconds.
 RANKED_MOVIES = 150
-# Columns whose K-th best score bounds a row's top K from below (see _top).
+# The blends' tuning ranks at most this many of the most-rated movies (ml-100k's 1,682 are
+# all ranked), so that its cost stops growing with a larger catalogue.
+TUNED_MOVIES = 2000
+# Columns whose K-th best score bounds a row's top K from below (see _Asked.ndcgs).
 LIKELY = 8 * K
 
 
@@ -121,9 +121,10 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
     candidates = _askable(counts, title_group, unknown)
     ranked = np.argsort(-counts, kind="stable")[:RANKED_MOVIES]
     greedy = _greedy(parts, candidates[:n_candidates], n_questions, ranked)
+    tuned = np.sort(np.argsort(-counts, kind="stable")[:TUNED_MOVIES])
     val_ratings, val_prior, val_factors = parts[0]
-    blend = _tune_interview(val_ratings, val_prior, val_factors, greedy) + _tune_volunteered(
-        val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors
+    blend = _tune_interview(val_ratings, val_prior, val_factors, greedy, tuned) + _tune_volunteered(
+        val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors, tuned
     )
     # Each rater's prior from the thirds it was held out of: what the regressions correct.
     held_out_prior = np.empty(ratings.shape, dtype=np.float32)
@@ -153,50 +154,52 @@ def _askable(counts, title_group, unknown) -> np.ndarray:
 def _ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
     """NDCG@10 per row of ``scores``' columns (NaN where nothing is relevant; ties to the
     lower column), out of each row's ``n_relevant`` (which may count relevant movies
-    outside these columns: they are misses)."""
-    rows, cols = _top(scores)
-    hits = np.zeros((len(scores), K))
-    hits[rows, _positions(rows)] = relevant[rows, cols]
+    outside these columns: they are misses). ``relevant``: the (rows, columns) of the
+    relevant entries, as np.nonzero gives them.
+
+    No row is sorted (sorting would be most of the interview's fitting time): a relevant
+    entry's place is the number of its row's K best values above it, plus, where its score
+    is not unique among them or is the K-th best, the equal scores in lower columns."""
+    n_rows, n_cols = scores.shape
+    k = min(K, n_cols)
+    best = np.partition(scores, n_cols - k, axis=1)[:, n_cols - k :]  # K-th best first
+    rows, cols = relevant
+    values = scores[rows, cols]
+    within = values >= best[rows, 0]
+    rows, cols, values = rows[within], cols[within], values[within]
+    place = (best[rows] > values[:, None]).sum(axis=1)
+    shared = ((best[rows] == values[:, None]).sum(axis=1) > 1) | (values == best[rows, 0])
+    if shared.any():
+        tied = scores[rows[shared]] == values[shared, None]
+        place[shared] += (tied & (np.arange(n_cols) < cols[shared, None])).sum(axis=1)
+    hit = place < k
+    hits = np.zeros((n_rows, K))
+    hits[rows[hit], place[hit]] = 1.0
     discounts = 1.0 / np.log2(np.arange(2, K + 2))
     ideal = np.cumsum(discounts)[np.clip(n_relevant, 1, K) - 1]
     dcg = hits @ discounts
     return np.where(n_relevant > 0, dcg / ideal, np.nan)
 
 
-def _top(scores) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's K best columns as (row, column) pairs, row by row and best first; equal
-    scores to the lower column. Only columns scoring at least a lower bound of the row's
-    K-th best are sorted: the K-th best among the LIKELY columns best on average, which the
-    ranking's popular movies make close to the real one (partitioning every row whole was
-    most of the interview's fitting time)."""
-    n_rows, n_cols = scores.shape
-    if n_cols > LIKELY:
-        sample = scores[:: max(n_rows // 64, 1)]
-        typical = np.where(np.isfinite(sample), sample, 0.0).mean(axis=0)  # masked: not -inf
-        likely = np.argpartition(-typical, LIKELY)[:LIKELY]
-        bound = -np.partition(-scores[:, likely], K - 1, axis=1)[:, K - 1]
-        rows, cols = np.nonzero(scores >= bound[:, None])
-    else:
-        rows, cols = np.divmod(np.arange(scores.size), n_cols)
-    order = np.lexsort((cols, -scores[rows, cols], rows))
-    rows, cols = rows[order], cols[order]
-    best = _positions(rows) < K
-    return rows[best], cols[best]
-
-
-def _positions(rows) -> np.ndarray:
-    """Each entry's place within its run of equal (sorted) ``rows``: 0, 1, 2, ..."""
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    return np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-
-
 def _simulated(cols, ratings, factors, ridge) -> np.ndarray:
     """Posterior factors of many raters asked the same movies (raters x rank): each
-    answers with their rating, else "not seen"."""
-    rows = np.vstack([factors.load_seen[cols], factors.load_liked[cols]])
+    answers with their rating, else "not seen". ``cols`` may hold several lists of movies
+    (lists x movies; ``ratings``: raters x lists x movies), solved at once (lists x raters
+    x rank)."""
+    rows = np.concatenate([factors.load_seen[cols], factors.load_liked[cols]], axis=-2)
     seen = (ratings > 0).astype(np.float32) - factors.mean_seen[cols]
     liked = (ratings >= POSITIVE_SCORE).astype(np.float32) - factors.mean_liked[cols]
-    return posterior(rows, np.hstack([seen, liked]).T, ridge).T
+    values = np.moveaxis(np.concatenate([seen, liked], axis=-1), 0, -1)
+    return np.swapaxes(_posteriors(rows, values, ridge), -1, -2)
+
+
+def _posteriors(rows, values, ridge) -> np.ndarray:
+    """scoring.posterior for a stack of problems at once (... x observed x rank rows)."""
+    rows_t = np.swapaxes(rows, -1, -2)
+    gram = rows_t @ rows
+    diagonal = np.arange(gram.shape[-1])
+    gram[..., diagonal, diagonal] += ridge
+    return np.linalg.solve(gram, rows_t @ values)
 
 
 def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
@@ -207,24 +210,37 @@ def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
     prepared = []
     for ratings, base, f in parts:
         relevant = ratings >= POSITIVE_SCORE
-        prepared.append((ratings, relevant, relevant.sum(1), relevant[:, ranked], base[:, ranked],
+        prepared.append((ratings, relevant.sum(1), np.nonzero(relevant[:, ranked]), base[:, ranked],
                          f.load_liked[ranked], f))  # fmt: skip
-    chosen, pool = [], list(candidates)
+    chosen, pool = np.zeros(0, dtype=np.int64), np.asarray(candidates, dtype=np.int64)
     for _ in range(min(n_questions, len(pool))):
-        values = []
-        for col in pool:
-            cols = np.array([*chosen, col])
-            asked = local[cols][local[cols] >= 0]
-            per_rater = []
-            for ratings, relevant, n_relevant, ranked_relevant, base, liked_loads, f in prepared:
-                scores = base + _simulated(cols, ratings[:, cols], f, RIDGES[0]) @ liked_loads.T
-                scores[:, asked] = -np.inf  # asked movies leave the ranking and the counts
-                n_left = n_relevant - relevant[:, cols].sum(1)
-                per_rater.append(_ndcg_counted(scores, ranked_relevant, n_left))
-            values.append(_mean(np.concatenate(per_rater)))
+        per_third = [_candidates_ndcg(chosen, pool, local, *part) for part in prepared]
+        values = [_mean(np.concatenate(rows)) for rows in zip(*per_third, strict=True)]
         best = int(np.argmax(values))  # ties: the more rated candidate
-        chosen.append(pool.pop(best))
-    return np.array(chosen, dtype=np.int64)
+        chosen, pool = np.append(chosen, pool[best]), np.delete(pool, best)
+    return chosen
+
+
+def _candidates_ndcg(chosen, pool, local, ratings, n_relevant, ranked_relevant, base,
+                     liked_loads, factors) -> np.ndarray:  # fmt: skip
+    """NDCG@10 of each held-out rater (pool x raters) after the ``chosen`` questions and
+    each candidate of ``pool``, all candidates at once."""
+    cols = np.column_stack([np.broadcast_to(chosen, (len(pool), len(chosen))), pool])
+    answers = ratings[:, cols]
+    scores = base + _simulated(cols, answers, factors, RIDGES[0]) @ liked_loads.T
+    # asked movies leave the ranking and the counts
+    scores[:, :, local[chosen][local[chosen] >= 0]] = -np.inf
+    ranked_pool = np.flatnonzero(local[pool] >= 0)
+    scores[ranked_pool, :, local[pool[ranked_pool]]] = -np.inf
+    n_left = n_relevant - (answers >= POSITIVE_SCORE).sum(axis=2).T
+    n_rows = len(ratings)
+    rows, cols = ranked_relevant
+    stacked = (
+        (rows + n_rows * np.arange(len(pool))[:, None]).ravel(),
+        np.broadcast_to(cols, (len(pool), len(cols))).ravel(),
+    )
+    ndcg = _ndcg_counted(scores.reshape(-1, scores.shape[-1]), stacked, n_left.ravel())
+    return ndcg.reshape(len(pool), n_rows)
 
 
 def _mean(values) -> float:
@@ -235,67 +251,91 @@ def _mean(values) -> float:
 
 class _Asked:
     """Each row's ``asked`` columns out of the ranking and the relevant set, prepared once
-    for the many blends scored on the same answers."""
+    for the many blends scored on the same answers; only ``columns`` are ranked (the
+    relevant movies outside them count as misses)."""
 
-    def __init__(self, base, relevant, asked):
+    def __init__(self, base, relevant, asked, columns):
         rows = np.repeat(np.arange(len(asked)), [len(cols) for cols in asked])
         cols = np.concatenate([np.asarray(c, dtype=np.intp) for c in asked]) if asked else rows
-        self.base, self.relevant = base.copy(), relevant.copy()
-        self.base[rows, cols] = -np.inf
-        self.relevant[rows, cols] = False
-        self.n_relevant = self.relevant.sum(axis=1)
+        base, relevant = base.copy(), relevant.copy()
+        base[rows, cols] = -np.inf
+        relevant[rows, cols] = False
+        self.n_relevant = relevant.sum(axis=1)
+        self.base, self.relevant = base[:, columns], relevant[:, columns]
+        typical = np.where(np.isfinite(self.base), self.base, 0.0).mean(axis=0)
+        self.likely = np.argsort(-typical, kind="stable")[:LIKELY]
 
-    def ndcg(self, weight: float = 0.0, shift=None) -> np.ndarray:
-        """NDCG@10 per row of the prior moved by ``weight * shift``."""
-        scores = self.base if shift is None else self.base + weight * shift
-        return _ndcg_counted(scores, self.relevant, self.n_relevant)
+    def ndcgs(self, weights, shift) -> dict:
+        """NDCG@10 per row of the prior moved by ``weight * shift``, for each of ``weights``
+        (>= 0). Only the columns that may reach a row's top K under one of them are ranked:
+        most of the catalogue scores below a lower bound of every row's K-th best, whatever
+        the weight, and changes no NDCG."""
+        columns = self._reachable(weights, shift)
+        base, shift = self.base[:, columns], shift[:, columns]
+        relevant = np.nonzero(self.relevant[:, columns])
+        return {w: _ndcg_counted(base + w * shift, relevant, self.n_relevant) for w in weights}
+
+    def _reachable(self, weights, shift) -> np.ndarray:
+        """The columns that may enter some row's top K at one of ``weights``. A row's K-th
+        best is at least the least, over the weights, of the K-th best among its LIKELY
+        columns; a column whose best score over the weights (at the lowest or the highest:
+        scores are linear in the weight) stays below that in every row never counts."""
+        if self.base.shape[1] <= LIKELY:
+            return np.arange(self.base.shape[1])
+        likely = self.base[:, self.likely], shift[:, self.likely]
+        bound = np.min(
+            [-np.partition(-(likely[0] + w * likely[1]), K - 1, axis=1)[:, K - 1] for w in weights],
+            axis=0,
+        )
+        high = self.base + np.maximum(min(weights) * shift, max(weights) * shift)
+        return np.flatnonzero((high >= bound[:, None]).any(axis=0))
 
 
-def _tune_interview(ratings, base, factors, questions) -> tuple:
-    """(ridge, alpha, shrink, offset 0) with the best mean NDCG@10 after 5 and 10 questions."""
+def _tune_interview(ratings, base, factors, questions, columns) -> tuple:
+    """(ridge, alpha, shrink, offset 0) with the best mean NDCG@10 after 5 and 10 questions,
+    ranking ``columns``."""
     relevant = ratings >= POSITIVE_SCORE
-    asked = {k: _Asked(base, relevant, [questions[:k]] * len(base)) for k in INTERVIEW_KS}
+    asked = {k: _Asked(base, relevant, [questions[:k]] * len(base), columns) for k in INTERVIEW_KS}
+    liked_loads = factors.load_liked[columns]
     best, chosen = -np.inf, None
     for ridge in RIDGES:
         shifts = {}
         for k in INTERVIEW_KS:
             cols = questions[:k]
-            shifts[k] = _simulated(cols, ratings[:, cols], factors, ridge) @ factors.load_liked.T
-        for alpha, shrink in product(ALPHAS, SHRINKS):
-            value = np.mean(
-                [_mean(asked[k].ndcg(alpha * strength(k, shrink, 0), shifts[k])) for k in asked]
-            )
+            shifts[k] = _simulated(cols, ratings[:, cols], factors, ridge) @ liked_loads.T
+        settings = list(product(ALPHAS, SHRINKS))
+        ndcgs = {
+            k: asked[k].ndcgs({alpha * strength(k, shrink, 0) for alpha, shrink in settings}, shift)
+            for k, shift in shifts.items()
+        }
+        for alpha, shrink in settings:
+            value = np.mean([_mean(ndcgs[k][alpha * strength(k, shrink, 0)]) for k in asked])
             if value > best:
                 best, chosen = value, (ridge, alpha, shrink, 0.0)
     return chosen
 
 
-def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
+def _tune_volunteered(ratings, first_cols, base, factors, columns) -> tuple:
     """(ridge, alpha, shrink, offset) for answers the person chose: the best first-5 lift
-    among settings whose lift is >= 0 by one standard error at every k."""
+    among settings whose lift is >= 0 by one standard error at every k (ranking
+    ``columns``)."""
     relevant = ratings >= POSITIVE_SCORE
     given = {k: [cols[:k] for cols in first_cols] for k in FIRST_KS}
-    asked = {k: _Asked(base, relevant, given[k]) for k in FIRST_KS}
-    prior_ndcg = {k: asked[k].ndcg() for k in FIRST_KS}
+    asked = {k: _Asked(base, relevant, given[k], columns) for k in FIRST_KS}
+    liked_loads = factors.load_liked[columns]
+    settings = list(product(ALPHAS, VOLUNTEERED_SHRINKS, OFFSETS))
+    weights = {k: {a * strength(k, s, o) for a, s, o in settings} for k in FIRST_KS}
     best_lift, chosen = 0.0, (1.0, 0.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
     for ridge in VOLUNTEERED_RIDGES:
-        shifts, lifts = {}, {}
+        lifts = {}  # per rater, over the prior's own ranking (weight 0)
         for k in FIRST_KS:
-            shifts[k] = np.zeros_like(base)
-            for row, cols in enumerate(given[k]):
-                liked = (ratings[row, cols] >= POSITIVE_SCORE).astype(np.float32)
-                obs = observations(factors, cols, np.full(len(cols), RATED, np.int8), liked)
-                shifts[k][row] = factors.load_liked @ posterior(*obs, ridge)
-
-        def lift(k, weight, shifts=shifts, lifts=lifts):
-            """Per-rater lift over the prior; many settings share a weight, so it is cached."""
-            if (k, weight) not in lifts:
-                diff = asked[k].ndcg(weight, shifts[k]) - prior_ndcg[k]
+            shift = _volunteered(given[k], ratings, factors, ridge) @ liked_loads.T
+            ndcgs = asked[k].ndcgs(weights[k] | {0.0}, shift)
+            for weight, ndcg in ndcgs.items():
+                diff = ndcg - ndcgs[0.0]
                 lifts[k, weight] = diff[~np.isnan(diff)]
-            return lifts[k, weight]
-
-        for alpha, shrink, offset in product(ALPHAS, VOLUNTEERED_SHRINKS, OFFSETS):
-            diffs = {k: lift(k, alpha * strength(k, shrink, offset)) for k in FIRST_KS}
+        for alpha, shrink, offset in settings:
+            diffs = {k: lifts[k, alpha * strength(k, shrink, offset)] for k in FIRST_KS}
             # safe only if the lift is >= 0 by one standard error, not just on average
             if not all(len(d) for d in diffs.values()):
                 break  # nobody left to measure a lift on: keep the prior
@@ -303,6 +343,23 @@ def _tune_volunteered(ratings, first_cols, base, factors) -> tuple:
             if low >= 0 and diffs[5].mean() > best_lift:
                 best_lift, chosen = diffs[5].mean(), (ridge, alpha, shrink, float(offset))
     return chosen
+
+
+def _volunteered(given, ratings, factors, ridge) -> np.ndarray:
+    """Each rater's posterior factors (raters x rank) from their own ratings of the
+    ``given`` movies (one list per rater; observed as scoring.observations observes
+    ratings), all solved at once: shorter lists are padded with rows and values of zero,
+    which observe nothing."""
+    lengths = np.array([len(cols) for cols in given])
+    padded = np.arange(max(lengths.max(), 1)) < lengths[:, None]
+    cols = np.zeros(padded.shape, dtype=np.intp)
+    cols[padded] = np.concatenate(given)
+    rows = np.concatenate([factors.load_seen[cols], factors.load_liked[cols]], axis=1)
+    rows *= np.tile(padded, 2)[..., None]
+    liked = (ratings[np.arange(len(cols))[:, None], cols] >= POSITIVE_SCORE).astype(np.float32)
+    values = np.hstack([1 - factors.mean_seen[cols], liked - factors.mean_liked[cols]])
+    values *= np.tile(padded, 2)
+    return _posteriors(rows, values[..., None], ridge)[..., 0]
 
 
 def _prefix_table(answers, residual, ridge) -> np.ndarray:
@@ -342,6 +399,7 @@ def _tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> 
         fit_rows = np.setdiff1d(np.arange(len(ratings)), held_out)
         fit_ratings, fit_residual = ratings[fit_rows], residual[fit_rows][:, ranked]
         relevant = held_ratings >= POSITIVE_SCORE
+        ranked_relevant = np.nonzero(relevant[:, ranked])
         for k in INTERVIEW_KS:
             cols = questions[:k]
             shift = _simulated(cols, held_ratings[:, cols], factors, factor_ridge)
@@ -355,6 +413,6 @@ def _tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> 
                 for mix in MIXES:
                     scores = base[:, ranked] + (1 - mix) * shift + mix * regression
                     scores[:, asked] = -np.inf  # asked movies leave the ranking and the counts
-                    ndcgs = _ndcg_counted(scores, relevant[:, ranked], n_left)
+                    ndcgs = _ndcg_counted(scores, ranked_relevant, n_left)
                     values.setdefault((ridge, mix), []).append(ndcgs)
     return max(values, key=lambda setting: _mean(np.concatenate(values[setting])))

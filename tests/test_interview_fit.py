@@ -1,0 +1,114 @@
+"""The interview's fitting shortcuts: each gives what the plain computation gives."""
+
+import numpy as np
+import pytest
+
+from recommender import estimators, interview
+from recommender.interview import Factors, K, _Asked, _ndcg_counted, _simulated, _volunteered
+from recommender.scoring import POSITIVE_SCORE, RATED, observations, posterior
+from tests.test_estimators import taste_groups
+
+
+def reference_ndcg(scores, relevant, n_relevant) -> np.ndarray:
+    """NDCG@10 from a full stable sort of every row: equal scores to the lower column."""
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :K]
+    hits = np.take_along_axis(relevant, top, axis=1)
+    discounts = 1.0 / np.log2(np.arange(2, K + 2))
+    dcg = hits[:, : len(discounts)] @ discounts[: hits.shape[1]]
+    ideal = np.cumsum(discounts)[np.clip(n_relevant, 1, K) - 1]
+    return np.where(n_relevant > 0, dcg / ideal, np.nan)
+
+
+def tied_scores(rng, n_rows, n_cols) -> np.ndarray:
+    """Scores with many exact ties (a coarse grid) and a few movies out of the ranking."""
+    scores = np.round(rng.random((n_rows, n_cols)) * 6).astype(np.float32)
+    scores[rng.random((n_rows, n_cols)) < 0.05] = -np.inf
+    return scores
+
+
+@pytest.mark.parametrize("n_cols", [4, 10, 30, 400])
+def test_ndcg_without_sorting_equals_a_full_sort_with_ties_to_the_lower_column(n_cols):
+    rng = np.random.default_rng(n_cols)
+    scores = tied_scores(rng, 200, n_cols)
+    relevant = rng.random(scores.shape) < 0.2
+    # relevant movies outside these columns count as misses
+    n_relevant = relevant.sum(axis=1) + rng.integers(0, 3, len(scores))
+    got = _ndcg_counted(scores, np.nonzero(relevant), n_relevant)
+    np.testing.assert_array_equal(got, reference_ndcg(scores, relevant, n_relevant))
+
+
+def test_ranking_some_columns_counts_the_relevant_movies_elsewhere_as_misses():
+    rng = np.random.default_rng(0)
+    base, shift = rng.random((50, 40)), rng.random((50, 40))
+    relevant = rng.random(base.shape) < 0.3
+    asked = [rng.choice(40, 3, replace=False) for _ in range(50)]
+    columns = np.sort(rng.choice(40, 25, replace=False))
+    outside = np.setdiff1d(np.arange(40), columns)
+    everything = _Asked(np.where(np.isin(np.arange(40), outside), -np.inf, base), relevant,
+                        asked, np.arange(40))  # fmt: skip
+    some = _Asked(base, relevant, asked, columns)
+    np.testing.assert_array_equal(
+        some.ndcgs({0.5}, shift[:, columns])[0.5], everything.ndcgs({0.5}, shift)[0.5]
+    )
+
+
+def test_ranking_only_the_columns_that_can_reach_a_top_10_changes_no_ndcg():
+    rng = np.random.default_rng(2)
+    n_rows, n_cols = 80, 600
+    # a long tail of movies that rarely reach a top 10, and answers that move some a lot
+    base = (np.linspace(10, 0, n_cols) + rng.normal(0, 0.3, (n_rows, n_cols))).astype(np.float32)
+    shift = rng.normal(0, 0.3, (n_rows, n_cols)).astype(np.float32)
+    relevant = rng.random(base.shape) < 0.1
+    asked = [rng.choice(n_cols, 5, replace=False) for _ in range(n_rows)]
+    weights = {0.0, 0.5, 1.0, 2.0}
+    prepared = _Asked(base, relevant, asked, np.arange(n_cols))
+    got = prepared.ndcgs(weights, shift)
+    assert len(prepared._reachable(weights, shift)) < n_cols / 2  # most are left out
+    rows = np.repeat(np.arange(n_rows), 5)
+    base[rows, np.concatenate(asked)] = -np.inf
+    relevant[rows, np.concatenate(asked)] = False
+    for weight in weights:
+        expected = reference_ndcg(base + weight * shift, relevant, relevant.sum(axis=1))
+        np.testing.assert_array_equal(got[weight], expected)
+
+
+@pytest.fixture(scope="module")
+def factors():
+    rng = np.random.default_rng(1)
+    ratings = (rng.random((60, 30)) < 0.4) * rng.integers(1, 6, (60, 30))
+    return ratings.astype(np.int8), Factors(ratings.astype(np.int8), rank=4, seed=0)
+
+
+def test_candidates_solved_at_once_match_one_list_at_a_time(factors):
+    ratings, model = factors
+    lists = np.array([[3, 7, 0], [3, 7, 12], [3, 7, 25]])
+    at_once = _simulated(lists, ratings[:, lists], model, 0.3)
+    for cols, solved in zip(lists, at_once, strict=True):
+        np.testing.assert_allclose(solved, _simulated(cols, ratings[:, cols], model, 0.3),
+                                   rtol=1e-4, atol=1e-6)  # fmt: skip
+
+
+def test_volunteered_answers_solved_at_once_match_what_serving_observes(factors):
+    ratings, model = factors
+    given = [np.array([1, 4, 9]), np.array([], dtype=np.intp), np.array([2]), np.arange(10)]
+    at_once = _volunteered(given, ratings, model, 1.0)
+    for row, cols in enumerate(given):
+        liked = (ratings[row, cols] >= POSITIVE_SCORE).astype(np.float32)
+        kinds = np.full(len(cols), RATED, np.int8)
+        alone = posterior(*observations(model, cols, kinds, liked), 1.0)
+        np.testing.assert_allclose(at_once[row], alone, rtol=1e-4, atol=1e-6)
+
+
+def test_the_interview_learns_from_at_most_interview_raters(monkeypatch):
+    shapes = []
+
+    def recording(ratings, *args, **kwargs):
+        shapes.append(ratings.shape)
+        return interview.fit_interview(ratings, *args, **kwargs)
+
+    monkeypatch.setattr(estimators, "fit_interview", recording)
+    monkeypatch.setattr(estimators, "INTERVIEW_RATERS", 30)
+    frame = taste_groups(n_raters=48)
+    fitted = estimators.DemographicPopularity().fit(frame, frame["score"])
+    assert shapes == [(30, frame["movie_id"].nunique())]
+    assert len(fitted.scorer_.interview.questions)  # it still learns a list to ask
