@@ -12,6 +12,7 @@ which movies to ask about next (``next_questions``): see ``Interview``.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from movies.models import OCCUPATIONS
 DEMOGRAPHICS = ["age", "gender", "occupation"]
 UNKNOWN_TITLE = "unknown"  # ml-100k's placeholder movie: never served, never asked about
 POSITIVE_SCORE = 4
+# (age, gender) pairs whose share of a profile's sum a scorer keeps: every pair the API
+# accepts (121 ages x 3 genders), about 9 kB each on ml-100k and 22 kB at a million ratings.
+AGE_GENDER_KEPT = 512
 _OCCUPATION_CODES = {name: code for code, name in enumerate(OCCUPATIONS)}
 
 
@@ -116,18 +120,47 @@ class DemographicScorer:
             [self._score(*profile) for profile in zip(age, gender, occupation, strict=True)]
         )
 
+    def score_profile(self, profile) -> np.ndarray:
+        """``score_profiles([profile])[0]``, without building columns for one profile."""
+        occupation = _OCCUPATION_CODES.get(profile["occupation"], -1)
+        return self._score(np.float32(profile["age"]), str(profile["gender"])[:1], occupation)
+
     def _score(self, age, gender, occupation) -> np.ndarray:
         """One profile's scores. Profiles are summed one at a time, so that a profile's
         scores do not depend on the batch it came in (a matrix product's rounding does)."""
-        rest = self.occupation_weight  # every cell, as if of another occupation
-        weights = self._weights(age, gender, self.group_age, self.group_gender)
-        sums = (np.float32(rest) * weights) @ self.group_counts
+        sums, cell_weights = self._by_age_gender(age, gender)
         if occupation >= 0:  # an unknown occupation matches nobody
             cells = slice(*self.occupation_starts[occupation : occupation + 2])
-            weights = self._weights(age, gender, self.cell_age[cells], self.cell_gender[cells])
-            sums += (np.float32(1.0 - rest) * weights) @ self.cell_counts[cells]
+            sums = sums + cell_weights[cells] @ self.cell_counts[cells]
         local = sums[:-1] / sums[-1]
         return self.global_share + self.contrast * (local - self.global_share)
+
+    def _by_age_gender(self, age, gender) -> tuple[np.ndarray, np.ndarray]:
+        """What a profile's sum takes from its age and gender alone, kept per pair (most of
+        a profile's cost, paid once for its 21 occupations; read-only, never pickled): the
+        sum over every (gender, age) group weighted by ``ow``, and each cell's weight as a
+        cell of the profile's own occupation, ``1 - ow`` times its similarity."""
+        kept = self.__dict__.setdefault("_kept", {})
+        entry = kept.get((age, gender))
+        if entry is None:
+            weights = self._weights(age, gender, self.group_age, self.group_gender)
+            sums = (np.float32(self.occupation_weight) * weights) @ self.group_counts
+            own = np.float32(1.0 - self.occupation_weight)
+            starts = self.occupation_starts
+            cell_weights = np.concatenate(  # occupation by occupation, as a profile reads them
+                [
+                    own * self._weights(age, gender, self.cell_age[cells], self.cell_gender[cells])
+                    for cells in map(slice, starts[:-1], starts[1:])
+                ]
+            )
+            sums.flags.writeable = cell_weights.flags.writeable = False
+            entry = sums, cell_weights
+            if len(kept) < AGE_GENDER_KEPT:
+                kept[age, gender] = entry
+        return entry
+
+    def __getstate__(self):
+        return {key: value for key, value in self.__dict__.items() if key != "_kept"}
 
 
 def _counts(cell_of_rater, n_cells, liked_raters, liked_movies, n_movies) -> np.ndarray:
@@ -189,7 +222,7 @@ def observations(model, cols, kinds, liked):
 def posterior(rows, values, ridge: float) -> np.ndarray:
     """The latent factors' posterior mean given the observed entries (a ridge solve)."""
     gram = rows.T @ rows
-    gram[np.diag_indices_from(gram)] += ridge
+    gram.ravel()[:: len(gram) + 1] += ridge  # the diagonal, as a view: no index arrays
     return np.linalg.solve(gram, rows.T @ values)
 
 
@@ -233,9 +266,27 @@ class Interview:
         self.prefix_tables = np.asarray(prefix_tables, dtype=np.float32)
         self.seen_levels = np.asarray(seen_levels, dtype=np.float32)
 
+    @cached_property
+    def question_rank(self) -> np.ndarray:
+        """Each catalogue column's place in ``questions``; columns never asked come after
+        them all. Lookups by index: np.isin costs more than a request on arrays this small."""
+        rank = np.full(len(self.mean_liked), len(self.questions), dtype=np.intp)
+        rank[self.questions] = np.arange(len(self.questions))
+        return rank
+
+    def __getstate__(self):
+        return {key: value for key, value in self.__dict__.items() if key != "question_rank"}
+
+    def _answers_first_questions(self, cols: np.ndarray) -> bool:
+        """Whether the answers cover the first len(cols) questions of the list."""
+        rank = self.question_rank[cols]
+        covered = np.zeros(len(cols), dtype=bool)
+        covered[rank[rank < len(cols)]] = True
+        return bool(covered.all())
+
     def shift(self, cols: np.ndarray, kinds: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """What the answers add to the prior's scores."""
-        asked = bool(np.isin(self.questions[: len(cols)], cols).all())
+        asked = self._answers_first_questions(cols)
         ridge, alpha, shrink, offset = self.blend[:4] if asked else self.blend[4:]
         weight = alpha * strength(len(cols), shrink, offset)
         shift = np.zeros(len(self.mean_liked), dtype=np.float32)
@@ -252,7 +303,7 @@ class Interview:
     def _prefix_shift(self, cols, kinds, ratings) -> np.ndarray:
         """The prefix regression's shift for answers to exactly the first len(cols) questions."""
         m = len(cols)
-        at = np.argmax(self.questions[:m] == cols[:, None], axis=1)  # each answer's question
+        at = self.question_rank[cols]  # each answer's question
         by_question = np.zeros(m, dtype=np.int8)
         by_question[at] = ratings
         features = level_features(by_question[None])[0]
@@ -263,8 +314,9 @@ class Interview:
     def next_questions(self, cols: np.ndarray, n: int) -> np.ndarray:
         """The next ``n`` columns of the list, skipping every title already answered."""
         if len(cols):
-            answered = np.isin(self.title_group[self.questions], self.title_group[cols])
-            return self.questions[~answered][:n]
+            answered = np.zeros(len(self.title_group), dtype=bool)  # by title
+            answered[self.title_group[cols]] = True
+            return self.questions[~answered[self.title_group[self.questions]]][:n]
         return self.questions[:n]
 
 
@@ -290,7 +342,7 @@ class InterviewScorer(DemographicScorer):
     def score(self, profile, answers=()) -> np.ndarray:
         """Scores over the catalogue for one profile and its answers; answered movies score
         -inf, so they are never recommended."""
-        scores = self.score_profiles([profile])[0]
+        scores = self.score_profile(profile)
         if not answers:
             return scores
         cols, known = self.answered_columns(answers)

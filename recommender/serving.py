@@ -95,7 +95,7 @@ class Recommender:
     def scores(self, profile: Profile, answers: Sequence[Answer] = ()) -> np.ndarray:
         """The catalogue's scores for a profile; a model that learns from answers folds
         them in (the others ignore them)."""
-        if answers and hasattr(self.scorer, "score"):
+        if hasattr(self.scorer, "score"):
             scores = self.scorer.score(_row(profile), answers)
         else:
             scores = self.scorer.score_profiles([_row(profile)])[0]
@@ -150,7 +150,9 @@ class Recommender:
         if exclude:
             ids = np.asarray(list(exclude), dtype=np.int64)
             seen = np.searchsorted(self.movie_ids, ids[self.in_catalogue(ids)])
-            allowed &= ~np.isin(self.title_group, self.title_group[seen])
+            excluded = np.zeros(len(self.title_group), dtype=bool)  # by title, as an index
+            excluded[self.title_group[seen]] = True
+            allowed &= ~excluded[self.title_group]
         return allowed
 
     def in_catalogue(self, ids: np.ndarray) -> np.ndarray:
