@@ -212,9 +212,10 @@ def observations(model, cols, kinds, liked):
     taste and says which movies cannot be relevant); "seen, no opinion" observes seen only."""
     seen = (kinds != NOT_SEEN).astype(np.float32)
     with_liked = kinds != SEEN_ONLY
-    rows = np.vstack([model.load_seen[cols], model.load_liked[cols[with_liked]]])
+    liked_cols = cols[with_liked]
+    rows = np.concatenate((model.load_seen[cols], model.load_liked[liked_cols]))
     values = np.concatenate(
-        [seen - model.mean_seen[cols], liked[with_liked] - model.mean_liked[cols[with_liked]]]
+        (seen - model.mean_seen[cols], liked[with_liked] - model.mean_liked[liked_cols])
     )
     return rows, values
 
@@ -278,23 +279,23 @@ class Interview:
         return {key: value for key, value in self.__dict__.items() if key != "question_rank"}
 
     def _answers_first_questions(self, cols: np.ndarray) -> bool:
-        """Whether the answers cover the first len(cols) questions of the list."""
-        rank = self.question_rank[cols]
-        covered = np.zeros(len(cols), dtype=bool)
-        covered[rank[rank < len(cols)]] = True
-        return bool(covered.all())
+        """Whether the answers cover the first len(cols) questions of the list (all of it,
+        when there are more answers than questions)."""
+        first = min(len(cols), len(self.questions))
+        return sum(rank < first for rank in set(self.question_rank[cols].tolist())) == first
 
     def shift(self, cols: np.ndarray, kinds: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """What the answers add to the prior's scores."""
         asked = self._answers_first_questions(cols)
         ridge, alpha, shrink, offset = self.blend[:4] if asked else self.blend[4:]
         weight = alpha * strength(len(cols), shrink, offset)
-        shift = np.zeros(len(self.mean_liked), dtype=np.float32)
         if weight:
             liked = (ratings >= POSITIVE_SCORE).astype(np.float32)
             rows, values = observations(self, cols, kinds, liked)
             factors = posterior(rows, values, ridge).astype(np.float32)
             shift = np.float32(weight) * (self.load_liked @ factors)
+        else:
+            shift = np.zeros(len(self.mean_liked), dtype=np.float32)
         if asked and len(cols) <= len(self.prefix_tables):
             mix = np.float32(self.prefix[1])
             shift = (1 - mix) * shift + mix * self._prefix_shift(cols, kinds, ratings)
@@ -335,7 +336,7 @@ class InterviewScorer(DemographicScorer):
     def answered_columns(self, answers) -> tuple[np.ndarray, list]:
         """Catalogue columns of the answers this model knows, and those answers."""
         ids = np.array([answer.movie_id for answer in answers], dtype=np.int64)
-        cols = np.searchsorted(self.movie_ids, ids).clip(max=len(self.movie_ids) - 1)
+        cols = np.minimum(np.searchsorted(self.movie_ids, ids), len(self.movie_ids) - 1)
         known = self.movie_ids[cols] == ids
         return cols[known], [a for a, k in zip(answers, known.tolist(), strict=True) if k]
 

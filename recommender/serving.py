@@ -24,6 +24,7 @@ MAX_RECS = 100
 TOP_CACHE_SIZE = 8192
 # Enough for the default model (docs/performance.md); a slow model ranks what it can in it.
 WARM_UP_SECONDS = 5.0
+LOWEST_SCORE = np.finfo(np.float64).min  # the lowest a servable movie can score
 
 
 class ModelUnavailable(APIException):
@@ -109,13 +110,26 @@ class Recommender:
         wanted = limit + self.n_duplicates
         if wanted < len(scores):
             threshold = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
-            candidates = np.flatnonzero(scores >= max(threshold, np.finfo(np.float64).min))
+            candidates = np.flatnonzero(scores >= max(threshold, LOWEST_SCORE))
         else:
             candidates = np.flatnonzero(scores > -np.inf)
         candidates = candidates[np.lexsort((candidates, -scores[candidates]))]
-        _, first = np.unique(self.title_group[candidates], return_index=True)
-        best = candidates[np.sort(first)[:limit]]
-        return Ranking(indices=best.astype(np.int32), scores=scores[best])
+        best = self._first_of_each_title(candidates, limit)
+        return Ranking(indices=np.array(best, dtype=np.int32), scores=scores[best])
+
+    def _first_of_each_title(self, candidates: np.ndarray, limit: int) -> list[int]:
+        """The first ``limit`` of ``candidates`` whose title is not already in: a loop over a
+        few dozen candidates costs less than np.unique's sort."""
+        best, titles = [], set()
+        for index, title in zip(
+            candidates.tolist(), self.title_group[candidates].tolist(), strict=True
+        ):
+            if len(best) == limit:
+                break
+            if title not in titles:
+                titles.add(title)
+                best.append(index)
+        return best
 
     def top(self, profile: Profile) -> Ranking:
         """The profile's best MAX_RECS movies, kept for its next request."""
@@ -149,16 +163,19 @@ class Recommender:
             allowed &= self._has_genre[rows].any(axis=0)
         if exclude:
             ids = np.asarray(list(exclude), dtype=np.int64)
-            seen = np.searchsorted(self.movie_ids, ids[self.in_catalogue(ids)])
+            at = self._place(ids)
             excluded = np.zeros(len(self.title_group), dtype=bool)  # by title, as an index
-            excluded[self.title_group[seen]] = True
+            excluded[self.title_group[at[self.movie_ids[at] == ids]]] = True
             allowed &= ~excluded[self.title_group]
         return allowed
 
     def in_catalogue(self, ids: np.ndarray) -> np.ndarray:
         """Which of ``ids`` (int64) the served catalogue holds, in one vectorised lookup."""
-        at = np.searchsorted(self.movie_ids, ids).clip(max=len(self.movie_ids) - 1)
-        return self.movie_ids[at] == ids
+        return self.movie_ids[self._place(ids)] == ids
+
+    def _place(self, ids: np.ndarray) -> np.ndarray:
+        """Where each of ``ids`` is or would be in the catalogue, within its bounds."""
+        return np.minimum(np.searchsorted(self.movie_ids, ids), len(self.movie_ids) - 1)
 
     def recommend(
         self,
