@@ -146,13 +146,7 @@ class DemographicScorer:
             weights = self._weights(age, gender, self.group_age, self.group_gender)
             sums = (np.float32(self.occupation_weight) * weights) @ self.group_counts
             own = np.float32(1.0 - self.occupation_weight)
-            starts = self.occupation_starts
-            cell_weights = np.concatenate(  # occupation by occupation, as a profile reads them
-                [
-                    own * self._weights(age, gender, self.cell_age[cells], self.cell_gender[cells])
-                    for cells in map(slice, starts[:-1], starts[1:])
-                ]
-            )
+            cell_weights = own * self._weights(age, gender, self.cell_age, self.cell_gender)
             sums.flags.writeable = cell_weights.flags.writeable = False
             entry = sums, cell_weights
             if len(kept) < AGE_GENDER_KEPT:
