@@ -76,6 +76,8 @@ class Recommender:
         self.version = f"{artifact['algorithm']}@{artifact['trained_at']}"
         # The response's per-movie fields, as lists that a request indexes.
         self._ids, self._titles = self.movie_ids.tolist(), list(titles)
+        # Each id's column: a request's few ids are looked up faster in a dict than an array.
+        self.column_of = {movie_id: index for index, movie_id in enumerate(self._ids)}
         self._years, self._genres = list(catalogue["years"]), list(genres)
         # Titles ml-100k lists under two ids are served once, and the placeholder never.
         first_of_title = {}
@@ -163,19 +165,11 @@ class Recommender:
             allowed &= self._has_genre[rows].any(axis=0)
         if exclude:
             ids = np.asarray(list(exclude), dtype=np.int64)
-            at = self._place(ids)
+            at = np.minimum(np.searchsorted(self.movie_ids, ids), len(self.movie_ids) - 1)
             excluded = np.zeros(len(self.title_group), dtype=bool)  # by title, as an index
             excluded[self.title_group[at[self.movie_ids[at] == ids]]] = True
             allowed &= ~excluded[self.title_group]
         return allowed
-
-    def in_catalogue(self, ids: np.ndarray) -> np.ndarray:
-        """Which of ``ids`` (int64) the served catalogue holds, in one vectorised lookup."""
-        return self.movie_ids[self._place(ids)] == ids
-
-    def _place(self, ids: np.ndarray) -> np.ndarray:
-        """Where each of ``ids`` is or would be in the catalogue, within its bounds."""
-        return np.minimum(np.searchsorted(self.movie_ids, ids), len(self.movie_ids) - 1)
 
     def recommend(
         self,
