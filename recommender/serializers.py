@@ -137,11 +137,11 @@ def _not_in_catalogue(places: dict[int, int]) -> list[int]:
     """Places of the answered ids (``{movie_id: place}``) that the served catalogue does
     not hold; ids beyond any database's range are never in it."""
     recommender = served_recommender()
-    held = () if recommender is None else recommender.column_of
     return [
         place
         for movie_id, place in places.items()
-        if not 0 < movie_id <= MAX_MOVIE_ID or (recommender is not None and movie_id not in held)
+        if not 0 < movie_id <= MAX_MOVIE_ID
+        or (recommender is not None and movie_id not in recommender.column_of)
     ]
 
 

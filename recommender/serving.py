@@ -15,7 +15,7 @@ from rest_framework.exceptions import APIException
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.artifact import ArtifactError, load_artifact
-from recommender.scoring import UNKNOWN_TITLE, Answer
+from recommender.scoring import UNKNOWN_TITLE, Answer, InterviewScorer
 
 logger = logging.getLogger("recsite.model")
 
@@ -97,8 +97,8 @@ class Recommender:
 
     def scores(self, profile: Profile, answers: Sequence[Answer] = ()) -> np.ndarray:
         """The catalogue's scores for a profile; a model that learns from answers folds
-        them in (the others ignore them)."""
-        if hasattr(self.scorer, "score"):
+        them in (the others ignore them; seed-rf's ``score`` is scikit-learn's R²)."""
+        if isinstance(self.scorer, InterviewScorer):
             scores = self.scorer.score(_row(profile), answers)
         else:
             scores = self.scorer.score_profiles([_row(profile)])[0]
@@ -202,7 +202,7 @@ class Recommender:
         """The ``n`` movies to ask the person about next, given their answers so far: never
         one answered, never the placeholder, never two ids of one title. A model without
         an interview asks about its own best guesses for the profile."""
-        if hasattr(self.scorer, "next_questions"):
+        if isinstance(self.scorer, InterviewScorer):
             ids = self.scorer.next_questions(_row(profile), answers, n)
             indices = np.searchsorted(self.movie_ids, ids).tolist()
         else:
