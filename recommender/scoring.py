@@ -12,6 +12,7 @@ which movies to ask about next (``next_questions``): see ``Interview``.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from movies.models import OCCUPATIONS
 DEMOGRAPHICS = ["age", "gender", "occupation"]
 UNKNOWN_TITLE = "unknown"  # ml-100k's placeholder movie: never served, never asked about
 POSITIVE_SCORE = 4
+# (age, gender) pairs whose share of a profile's sum a scorer keeps: every pair the API
+# accepts (121 ages x 3 genders), about 9 kB each on ml-100k and 22 kB at a million ratings.
+AGE_GENDER_KEPT = 512
 _OCCUPATION_CODES = {name: code for code, name in enumerate(OCCUPATIONS)}
 
 
@@ -116,18 +120,41 @@ class DemographicScorer:
             [self._score(*profile) for profile in zip(age, gender, occupation, strict=True)]
         )
 
+    def score_profile(self, profile) -> np.ndarray:
+        """``score_profiles([profile])[0]``, without building columns for one profile."""
+        occupation = _OCCUPATION_CODES.get(profile["occupation"], -1)
+        return self._score(np.float32(profile["age"]), str(profile["gender"])[:1], occupation)
+
     def _score(self, age, gender, occupation) -> np.ndarray:
         """One profile's scores. Profiles are summed one at a time, so that a profile's
         scores do not depend on the batch it came in (a matrix product's rounding does)."""
-        rest = self.occupation_weight  # every cell, as if of another occupation
-        weights = self._weights(age, gender, self.group_age, self.group_gender)
-        sums = (np.float32(rest) * weights) @ self.group_counts
+        sums, cell_weights = self._by_age_gender(age, gender)
         if occupation >= 0:  # an unknown occupation matches nobody
             cells = slice(*self.occupation_starts[occupation : occupation + 2])
-            weights = self._weights(age, gender, self.cell_age[cells], self.cell_gender[cells])
-            sums += (np.float32(1.0 - rest) * weights) @ self.cell_counts[cells]
+            sums = sums + cell_weights[cells] @ self.cell_counts[cells]
         local = sums[:-1] / sums[-1]
         return self.global_share + self.contrast * (local - self.global_share)
+
+    def _by_age_gender(self, age, gender) -> tuple[np.ndarray, np.ndarray]:
+        """What a profile's sum takes from its age and gender alone, kept per pair (most of
+        a profile's cost, paid once for its 21 occupations; read-only, never pickled): the
+        sum over every (gender, age) group weighted by ``ow``, and each cell's weight as a
+        cell of the profile's own occupation, ``1 - ow`` times its similarity."""
+        kept = self.__dict__.setdefault("_kept", {})
+        entry = kept.get((age, gender))
+        if entry is None:
+            weights = self._weights(age, gender, self.group_age, self.group_gender)
+            sums = (np.float32(self.occupation_weight) * weights) @ self.group_counts
+            own = np.float32(1.0 - self.occupation_weight)
+            cell_weights = own * self._weights(age, gender, self.cell_age, self.cell_gender)
+            sums.flags.writeable = cell_weights.flags.writeable = False
+            entry = sums, cell_weights
+            if len(kept) < AGE_GENDER_KEPT:
+                kept[age, gender] = entry
+        return entry
+
+    def __getstate__(self):
+        return {key: value for key, value in self.__dict__.items() if key != "_kept"}
 
 
 def _counts(cell_of_rater, n_cells, liked_raters, liked_movies, n_movies) -> np.ndarray:
@@ -179,9 +206,10 @@ def observations(model, cols, kinds, liked):
     taste and says which movies cannot be relevant); "seen, no opinion" observes seen only."""
     seen = (kinds != NOT_SEEN).astype(np.float32)
     with_liked = kinds != SEEN_ONLY
-    rows = np.vstack([model.load_seen[cols], model.load_liked[cols[with_liked]]])
+    liked_cols = cols[with_liked]
+    rows = np.concatenate((model.load_seen[cols], model.load_liked[liked_cols]))
     values = np.concatenate(
-        [seen - model.mean_seen[cols], liked[with_liked] - model.mean_liked[cols[with_liked]]]
+        (seen - model.mean_seen[cols], liked[with_liked] - model.mean_liked[liked_cols])
     )
     return rows, values
 
@@ -189,7 +217,7 @@ def observations(model, cols, kinds, liked):
 def posterior(rows, values, ridge: float) -> np.ndarray:
     """The latent factors' posterior mean given the observed entries (a ridge solve)."""
     gram = rows.T @ rows
-    gram[np.diag_indices_from(gram)] += ridge
+    gram.ravel()[:: len(gram) + 1] += ridge  # the diagonal, as a view: no index arrays
     return np.linalg.solve(gram, rows.T @ values)
 
 
@@ -233,17 +261,35 @@ class Interview:
         self.prefix_tables = np.asarray(prefix_tables, dtype=np.float32)
         self.seen_levels = np.asarray(seen_levels, dtype=np.float32)
 
+    @cached_property
+    def question_rank(self) -> np.ndarray:
+        """Each catalogue column's place in ``questions``; columns never asked come after
+        them all. Lookups by index: np.isin costs more than a request on arrays this small."""
+        rank = np.full(len(self.mean_liked), len(self.questions), dtype=np.intp)
+        rank[self.questions] = np.arange(len(self.questions))
+        return rank
+
+    def __getstate__(self):
+        return {key: value for key, value in self.__dict__.items() if key != "question_rank"}
+
+    def _answers_first_questions(self, cols: np.ndarray) -> bool:
+        """Whether the answers cover the first len(cols) questions of the list (all of it,
+        when there are more answers than questions)."""
+        first = min(len(cols), len(self.questions))
+        return sum(rank < first for rank in set(self.question_rank[cols].tolist())) == first
+
     def shift(self, cols: np.ndarray, kinds: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """What the answers add to the prior's scores."""
-        asked = bool(np.isin(self.questions[: len(cols)], cols).all())
+        asked = self._answers_first_questions(cols)
         ridge, alpha, shrink, offset = self.blend[:4] if asked else self.blend[4:]
         weight = alpha * strength(len(cols), shrink, offset)
-        shift = np.zeros(len(self.mean_liked), dtype=np.float32)
         if weight:
             liked = (ratings >= POSITIVE_SCORE).astype(np.float32)
             rows, values = observations(self, cols, kinds, liked)
             factors = posterior(rows, values, ridge).astype(np.float32)
             shift = np.float32(weight) * (self.load_liked @ factors)
+        else:
+            shift = np.zeros(len(self.mean_liked), dtype=np.float32)
         if asked and len(cols) <= len(self.prefix_tables):
             mix = np.float32(self.prefix[1])
             shift = (1 - mix) * shift + mix * self._prefix_shift(cols, kinds, ratings)
@@ -252,7 +298,7 @@ class Interview:
     def _prefix_shift(self, cols, kinds, ratings) -> np.ndarray:
         """The prefix regression's shift for answers to exactly the first len(cols) questions."""
         m = len(cols)
-        at = np.argmax(self.questions[:m] == cols[:, None], axis=1)  # each answer's question
+        at = self.question_rank[cols]  # each answer's question
         by_question = np.zeros(m, dtype=np.int8)
         by_question[at] = ratings
         features = level_features(by_question[None])[0]
@@ -263,8 +309,9 @@ class Interview:
     def next_questions(self, cols: np.ndarray, n: int) -> np.ndarray:
         """The next ``n`` columns of the list, skipping every title already answered."""
         if len(cols):
-            answered = np.isin(self.title_group[self.questions], self.title_group[cols])
-            return self.questions[~answered][:n]
+            answered = np.zeros(len(self.title_group), dtype=bool)  # by title
+            answered[self.title_group[cols]] = True
+            return self.questions[~answered[self.title_group[self.questions]]][:n]
         return self.questions[:n]
 
 
@@ -283,14 +330,14 @@ class InterviewScorer(DemographicScorer):
     def answered_columns(self, answers) -> tuple[np.ndarray, list]:
         """Catalogue columns of the answers this model knows, and those answers."""
         ids = np.array([answer.movie_id for answer in answers], dtype=np.int64)
-        cols = np.searchsorted(self.movie_ids, ids).clip(max=len(self.movie_ids) - 1)
+        cols = np.minimum(np.searchsorted(self.movie_ids, ids), len(self.movie_ids) - 1)
         known = self.movie_ids[cols] == ids
         return cols[known], [a for a, k in zip(answers, known.tolist(), strict=True) if k]
 
     def score(self, profile, answers=()) -> np.ndarray:
         """Scores over the catalogue for one profile and its answers; answered movies score
         -inf, so they are never recommended."""
-        scores = self.score_profiles([profile])[0]
+        scores = self.score_profile(profile)
         if not answers:
             return scores
         cols, known = self.answered_columns(answers)

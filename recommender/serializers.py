@@ -1,4 +1,3 @@
-import numpy as np
 from django.core.validators import MaxLengthValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -95,7 +94,7 @@ def answers_from(data) -> list[Answer]:
     """The ``answers`` of a request, or a ValidationError naming every bad item.
 
     Items are checked one by one (at most MAX_ANSWERS small objects); their ids against
-    the served catalogue in one array lookup, never a query. Without a served model the
+    the served catalogue's ids in memory, never a query. Without a served model the
     catalogue check is left out: the view answers 503 next.
     """
     if type(data) is not list:
@@ -137,14 +136,13 @@ def answers_from(data) -> list[Answer]:
 def _not_in_catalogue(places: dict[int, int]) -> list[int]:
     """Places of the answered ids (``{movie_id: place}``) that the served catalogue does
     not hold; ids beyond any database's range are never in it."""
-    ids = [movie_id for movie_id in places if 0 < movie_id <= MAX_MOVIE_ID]
-    outside = [places[movie_id] for movie_id in places if not 0 < movie_id <= MAX_MOVIE_ID]
     recommender = served_recommender()
-    if recommender is not None and ids:
-        ids = np.asarray(ids, dtype=np.int64)
-        unknown = ids[~recommender.in_catalogue(ids)].tolist()
-        outside += [places[movie_id] for movie_id in unknown]
-    return outside
+    return [
+        place
+        for movie_id, place in places.items()
+        if not 0 < movie_id <= MAX_MOVIE_ID
+        or (recommender is not None and movie_id not in recommender.column_of)
+    ]
 
 
 # The schema of one answer; AnswersField checks the items itself (answers_from).

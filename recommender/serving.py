@@ -15,7 +15,7 @@ from rest_framework.exceptions import APIException
 
 from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.artifact import ArtifactError, load_artifact
-from recommender.scoring import UNKNOWN_TITLE, Answer
+from recommender.scoring import UNKNOWN_TITLE, Answer, InterviewScorer
 
 logger = logging.getLogger("recsite.model")
 
@@ -24,6 +24,7 @@ MAX_RECS = 100
 TOP_CACHE_SIZE = 8192
 # Enough for the default model (docs/performance.md); a slow model ranks what it can in it.
 WARM_UP_SECONDS = 5.0
+LOWEST_SCORE = np.finfo(np.float64).min  # the lowest a servable movie can score
 
 
 class ModelUnavailable(APIException):
@@ -75,6 +76,8 @@ class Recommender:
         self.version = f"{artifact['algorithm']}@{artifact['trained_at']}"
         # The response's per-movie fields, as lists that a request indexes.
         self._ids, self._titles = self.movie_ids.tolist(), list(titles)
+        # Each id's column: a request's few ids are looked up faster in a dict than an array.
+        self.column_of = {movie_id: index for index, movie_id in enumerate(self._ids)}
         self._years, self._genres = list(catalogue["years"]), list(genres)
         # Titles ml-100k lists under two ids are served once, and the placeholder never.
         first_of_title = {}
@@ -94,8 +97,8 @@ class Recommender:
 
     def scores(self, profile: Profile, answers: Sequence[Answer] = ()) -> np.ndarray:
         """The catalogue's scores for a profile; a model that learns from answers folds
-        them in (the others ignore them)."""
-        if answers and hasattr(self.scorer, "score"):
+        them in (the others ignore them; seed-rf's ``score`` is scikit-learn's R²)."""
+        if isinstance(self.scorer, InterviewScorer):
             scores = self.scorer.score(_row(profile), answers)
         else:
             scores = self.scorer.score_profiles([_row(profile)])[0]
@@ -109,13 +112,26 @@ class Recommender:
         wanted = limit + self.n_duplicates
         if wanted < len(scores):
             threshold = np.partition(scores, len(scores) - wanted)[len(scores) - wanted]
-            candidates = np.flatnonzero(scores >= max(threshold, np.finfo(np.float64).min))
+            candidates = np.flatnonzero(scores >= max(threshold, LOWEST_SCORE))
         else:
             candidates = np.flatnonzero(scores > -np.inf)
         candidates = candidates[np.lexsort((candidates, -scores[candidates]))]
-        _, first = np.unique(self.title_group[candidates], return_index=True)
-        best = candidates[np.sort(first)[:limit]]
-        return Ranking(indices=best.astype(np.int32), scores=scores[best])
+        best = self._first_of_each_title(candidates, limit)
+        return Ranking(indices=np.array(best, dtype=np.int32), scores=scores[best])
+
+    def _first_of_each_title(self, candidates: np.ndarray, limit: int) -> list[int]:
+        """The first ``limit`` of ``candidates`` whose title is not already in: a loop over a
+        few dozen candidates costs less than np.unique's sort."""
+        best, titles = [], set()
+        for index, title in zip(
+            candidates.tolist(), self.title_group[candidates].tolist(), strict=True
+        ):
+            if len(best) == limit:
+                break
+            if title not in titles:
+                titles.add(title)
+                best.append(index)
+        return best
 
     def top(self, profile: Profile) -> Ranking:
         """The profile's best MAX_RECS movies, kept for its next request."""
@@ -149,14 +165,11 @@ class Recommender:
             allowed &= self._has_genre[rows].any(axis=0)
         if exclude:
             ids = np.asarray(list(exclude), dtype=np.int64)
-            seen = np.searchsorted(self.movie_ids, ids[self.in_catalogue(ids)])
-            allowed &= ~np.isin(self.title_group, self.title_group[seen])
+            at = np.minimum(np.searchsorted(self.movie_ids, ids), len(self.movie_ids) - 1)
+            excluded = np.zeros(len(self.title_group), dtype=bool)  # by title, as an index
+            excluded[self.title_group[at[self.movie_ids[at] == ids]]] = True
+            allowed &= ~excluded[self.title_group]
         return allowed
-
-    def in_catalogue(self, ids: np.ndarray) -> np.ndarray:
-        """Which of ``ids`` (int64) the served catalogue holds, in one vectorised lookup."""
-        at = np.searchsorted(self.movie_ids, ids).clip(max=len(self.movie_ids) - 1)
-        return self.movie_ids[at] == ids
 
     def recommend(
         self,
@@ -189,7 +202,7 @@ class Recommender:
         """The ``n`` movies to ask the person about next, given their answers so far: never
         one answered, never the placeholder, never two ids of one title. A model without
         an interview asks about its own best guesses for the profile."""
-        if hasattr(self.scorer, "next_questions"):
+        if isinstance(self.scorer, InterviewScorer):
             ids = self.scorer.next_questions(_row(profile), answers, n)
             indices = np.searchsorted(self.movie_ids, ids).tolist()
         else:

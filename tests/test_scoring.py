@@ -1,11 +1,22 @@
 """The demographic scorer sums counts per (occupation, gender, age) cell: it must rank
-exactly as the kernel over every single rater that defines it (estimators.py)."""
+exactly as the kernel over every single rater that defines it (estimators.py). What it
+keeps between requests changes no score, and answers reach the blend meant for them."""
+
+import pickle
 
 import numpy as np
 import pytest
 
 from movies.models import OCCUPATIONS
-from recommender.scoring import POSITIVE_SCORE, DemographicScorer
+from recommender.scoring import (
+    N_LEVELS,
+    NOT_SEEN,
+    POSITIVE_SCORE,
+    RATED,
+    SEEN_ONLY,
+    DemographicScorer,
+    Interview,
+)
 
 PARAMS = {"age_bandwidth": 8.0, "gender_weight": 0.1, "occupation_weight": 0.2, "contrast": 1.5}
 TOP = 100  # what serving keeps per profile
@@ -93,3 +104,87 @@ def test_raters_of_one_cell_count_as_many_raters():
 
 def _arrays(data):
     return {key: np.asarray(value) for key, value in data.items()}
+
+
+# --- What a scorer keeps between requests --------------------------------------------------
+
+
+def small_data(seed=0, *, raters=60, movies=25) -> dict:
+    """Raters of a few ages, both genders and three occupations, each liking a few movies."""
+    rng = np.random.default_rng(seed)
+    liked_raters = rng.integers(0, raters, size=raters * 4)
+    return {
+        "rater_age": rng.choice([19, 25, 33, 47, 60], size=raters),
+        "rater_gender": rng.choice(["M", "F"], size=raters),
+        "rater_occupation": rng.choice(["writer", "doctor", "student"], size=raters),
+        "liked_raters": liked_raters,
+        "liked_movies": rng.integers(0, movies, size=len(liked_raters)),
+        "n_movies": movies,
+    }
+
+
+def test_a_profile_scores_the_same_whoever_was_scored_before():
+    """A scorer keeps each age and gender's share of the sums: reusing it changes nothing."""
+    profile = {"age": 33, "gender": "F", "occupation": "doctor"}
+    alone = DemographicScorer(**small_data(), **PARAMS).score_profiles([profile])[0]
+    busy = DemographicScorer(**small_data(), **PARAMS)
+    for occupation in [*OCCUPATIONS, "astronaut"]:  # the same age and gender first
+        busy.score_profiles([{**profile, "occupation": occupation}])
+    assert np.array_equal(busy.score_profiles([profile])[0], alone)
+    assert np.array_equal(busy.score_profile(profile), alone)
+    assert np.array_equal(busy.score_profiles([profile, profile])[1], alone)
+
+
+def test_a_saved_scorer_holds_nothing_of_the_profiles_it_scored():
+    scorer = DemographicScorer(**small_data(), **PARAMS)
+    fresh = pickle.dumps(scorer)
+    scorer.score_profiles([{"age": age, "gender": "M", "occupation": "writer"} for age in range(9)])
+    assert pickle.dumps(scorer) == fresh
+
+
+# --- Which blend reads the answers (Interview.shift) ---------------------------------------
+
+QUESTIONS = [5, 2, 9, 0]
+
+
+def small_interview(seed=0, *, movies=12, rank=3) -> Interview:
+    """Random loadings and tables; answers to other movies than the first questions move
+    nothing (the second blend's alpha is 0), so the prefix regression's use shows."""
+    rng = np.random.default_rng(seed)
+    n = len(QUESTIONS)
+    return Interview(
+        mean_seen=rng.random(movies), mean_liked=rng.random(movies) / 2,
+        load_seen=rng.normal(size=(movies, rank)), load_liked=rng.normal(size=(movies, rank)),
+        blend=[0.5, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0], questions=QUESTIONS,
+        title_group=np.arange(movies), prefix=[1.0, 0.5],
+        prefix_tables=rng.normal(size=(n, 1 + N_LEVELS * n, movies)),
+        seen_levels=rng.dirichlet(np.ones(N_LEVELS), size=n),
+    )  # fmt: skip
+
+
+def shift(interview, answers: dict) -> np.ndarray:
+    """answers: {column: rating, 0 for "not seen", None for "seen, no opinion"}."""
+    cols = np.array(list(answers), dtype=np.intp)
+    kinds = [RATED if r else NOT_SEEN if r == 0 else SEEN_ONLY for r in answers.values()]
+    ratings = [r or 0 for r in answers.values()]
+    return interview.shift(cols, np.array(kinds, np.int8), np.array(ratings, np.int8))
+
+
+def test_answers_to_the_first_questions_are_read_in_any_order():
+    interview = small_interview()
+    in_order = shift(interview, {5: 4, 2: 0, 9: None})
+    assert np.abs(in_order).max() > 0.01
+    assert np.allclose(shift(interview, {9: None, 5: 4, 2: 0}), in_order, atol=1e-5)
+
+
+def test_answers_to_the_whole_list_and_more_are_read_as_an_interview():
+    assert np.abs(shift(small_interview(), {1: 5, 5: 4, 2: 3, 9: 1, 0: 5, 7: 5})).max() > 0.01
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [{5: 4, 9: 2}, {2: 4}, {7: 3}, {5: 4, 2: 3, 9: 1, 7: 5}],
+    ids=["skips-one", "not-the-first", "not-a-question", "one-short-of-the-list"],
+)
+def test_answers_to_other_movies_are_read_by_the_other_blend(answers):
+    assert not shift(small_interview(), answers).any()

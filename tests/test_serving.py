@@ -272,6 +272,20 @@ def test_questions_are_catalogue_movies_never_answered_nor_placeholder_nor_twins
     assert ids(recommender.questions(PROFILE, answers, 2)) == rest[:2]
 
 
+class StubRegressor(StubEstimator):
+    """As seed-rf: a scikit-learn regressor, whose ``score(X, y)`` is its R², not a ranking."""
+
+    def score(self, X, y):
+        raise AssertionError("a regressor's score(X, y) is not a ranking")
+
+
+def test_a_model_without_an_interview_ranks_answers_out_by_its_own_scores():
+    recommender = make_recommender([0.1, 0.4, 0.3, 0.2])
+    recommender.scorer = StubRegressor(recommender.scorer.row)
+    assert ids(recommender.recommend(PROFILE, 3)) == [2, 3, 4]
+    assert ids(recommender.recommend(PROFILE, 3, answers=[Answer(2, 4, True)])) == [3, 4, 1]
+
+
 def test_a_model_without_an_interview_asks_about_its_best_guesses():
     recommender = make_recommender([0.1, 0.4, 0.3, 0.2], titles=["A", "B", "unknown", "D"])
     assert ids(recommender.questions(PROFILE, (), 3)) == [2, 4, 1]
