@@ -1,9 +1,11 @@
 """Fixtures for the whole suite: small ml-100k data sets, a loaded catalogue, the real data."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from movies.services import movies_load
@@ -40,10 +42,23 @@ def model_path(settings, tmp_path) -> Path:
     return settings.ML_MODEL_PATH
 
 
+@pytest.fixture(scope="session")
+def small_model(django_db_setup, django_db_blocker, tmp_path_factory) -> Path:
+    """The default model trained once on the small data set: an artifact file that tests
+    copy rather than train again (training is most of a test's time)."""
+    folder = tmp_path_factory.mktemp("small-model")
+    with django_db_blocker.unblock(), transaction.atomic():
+        movies_load(source=str(write_ml100k(folder / "ml-100k")), progress=False)
+        model_train(output=folder / "model.joblib", progress=False)
+        transaction.set_rollback(True)  # the tests' database stays empty
+    return folder / "model.joblib"
+
+
 @pytest.fixture
-def trained(loaded_catalogue, model_path) -> Path:
+def trained(small_model, loaded_catalogue, model_path) -> Path:
     """The default model trained on the small data set, at the path the server reads."""
-    model_train(output=model_path, progress=False)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(small_model, model_path)
     return model_path
 
 
