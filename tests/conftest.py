@@ -42,16 +42,21 @@ def model_path(settings, tmp_path) -> Path:
     return settings.ML_MODEL_PATH
 
 
+def train_once(django_db_blocker, source: Path, output: Path) -> Path:
+    """Train the default model on ``source`` into ``output``, the database left as it was:
+    an artifact that tests copy rather than train again (training is most of their time)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        movies_load(source=str(source), progress=False)
+        model_train(output=output, progress=False)
+        transaction.set_rollback(True)
+    return output
+
+
 @pytest.fixture(scope="session")
 def small_model(django_db_setup, django_db_blocker, tmp_path_factory) -> Path:
-    """The default model trained once on the small data set: an artifact file that tests
-    copy rather than train again (training is most of a test's time)."""
+    """The default model trained once on the small data set."""
     folder = tmp_path_factory.mktemp("small-model")
-    with django_db_blocker.unblock(), transaction.atomic():
-        movies_load(source=str(write_ml100k(folder / "ml-100k")), progress=False)
-        model_train(output=folder / "model.joblib", progress=False)
-        transaction.set_rollback(True)  # the tests' database stays empty
-    return folder / "model.joblib"
+    return train_once(django_db_blocker, write_ml100k(folder / "ml-100k"), folder / "model.joblib")
 
 
 @pytest.fixture
@@ -100,6 +105,13 @@ def full_ml100k_dir() -> Path:
             "ML100K_DIR to the folder holding u.data."
         )
     return path
+
+
+@pytest.fixture(scope="session")
+def full_model(full_ml100k_dir, django_db_setup, django_db_blocker, tmp_path_factory) -> Path:
+    """The default model trained once on the real ml-100k."""
+    output = tmp_path_factory.mktemp("full-model") / "model.joblib"
+    return train_once(django_db_blocker, full_ml100k_dir, output)
 
 
 @pytest.fixture(scope="session")
