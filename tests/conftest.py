@@ -9,7 +9,7 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from movies.services import movies_load
-from ops.live import current_secrets, manage, production_env, sqlite_url
+from ops.live import copy_sqlite, current_secrets, manage, production_env, sqlite_url
 from recommender.services import model_train
 from recsite.auth import issue_access_token
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
@@ -121,4 +121,15 @@ def migrated_sqlite(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
     env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))
     manage(env, "migrate", "--noinput")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_catalogue_sqlite(migrated_sqlite, tmp_path_factory) -> Path:
+    """A SQLite file holding the small data set, loaded by a real `manage.py load_movies`;
+    copy it with ops.live.copy_sqlite too."""
+    folder = tmp_path_factory.mktemp("small-catalogue")
+    path = copy_sqlite(migrated_sqlite, folder / "db.sqlite3")
+    env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))
+    manage(env, "load_movies", "--source", str(write_ml100k(folder / "ml-100k")))
     return path
