@@ -8,6 +8,7 @@ from math import log2
 import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
 
 from movies.services import movies_load
 from recommender.artifact import load_artifact
@@ -205,10 +206,14 @@ def test_committed_report_backs_the_default():
             assert answers[key]["lift_ci95"][0] > 0, key
 
 
-@pytest.fixture
-def ml100k_frame(db, full_ml100k_dir):
-    movies_load(source=str(full_ml100k_dir), progress=False)
-    return rating_frame()
+@pytest.fixture(scope="module")
+def ml100k_frame(full_ml100k_dir, django_db_setup, django_db_blocker):
+    """The real ratings as training reads them, loaded once: the tests only read it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        movies_load(source=str(full_ml100k_dir), progress=False)
+        frame = rating_frame()
+        transaction.set_rollback(True)
+    return frame
 
 
 @pytest.mark.dataset
