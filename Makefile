@@ -86,7 +86,7 @@ lint: $(BIN)/.dev
 docker-lint: $(BIN)/.dev
 	$(BIN)/hadolint Dockerfile docker/nginx/Dockerfile docker/postgres/Dockerfile
 	$(BIN)/shellcheck docker/entrypoint.sh docker/postgres/entrypoint.sh \
-		ops/docker-engine ops/docker-test ops/fresh-clone-test
+		ops/docker-engine ops/docker-prepare ops/docker-test ops/fresh-clone-test
 
 ## Build the production image and the test image (its build runs the suite), then run the
 ## container as the README says and check it (ops/docker_check.py), all in a Docker engine

@@ -159,7 +159,9 @@ ML100K_SOURCE = env.str("ML100K_SOURCE", default="")
 ML100K_CACHE_DIR = env.path("ML100K_CACHE_DIR", default=VAR_DIR / "cache")
 ML_MODEL_PATH = env.path("ML_MODEL_PATH", default=VAR_DIR / "model.joblib")
 # Signs the artifact so that only files this server wrote are ever unpickled.
-MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY", default=SECRET_KEY)
+# Not env.str's default: django-environ reads a default that starts with "$" (as a random
+# SECRET_KEY may) as the name of another variable, and recurses.
+MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY") if "MODEL_SIGNING_KEY" in env else SECRET_KEY
 if not MODEL_SIGNING_KEY:
     raise ImproperlyConfigured(
         "MODEL_SIGNING_KEY is set but empty: give it a long random value, or unset it to "

@@ -1,13 +1,15 @@
 """Fixtures for the whole suite: small ml-100k data sets, a loaded catalogue, the real data."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from rest_framework.test import APIClient
 
 from movies.services import movies_load
-from ops.live import current_secrets, manage, production_env, sqlite_url
+from ops.live import copy_sqlite, current_secrets, manage, production_env, sqlite_url
 from recommender.services import model_train
 from recsite.auth import issue_access_token
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
@@ -40,10 +42,28 @@ def model_path(settings, tmp_path) -> Path:
     return settings.ML_MODEL_PATH
 
 
+def train_once(django_db_blocker, source: Path, output: Path) -> Path:
+    """Train the default model on ``source`` into ``output``, the database left as it was:
+    an artifact that tests copy rather than train again (training is most of their time)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        movies_load(source=str(source), progress=False)
+        model_train(output=output, progress=False)
+        transaction.set_rollback(True)
+    return output
+
+
+@pytest.fixture(scope="session")
+def small_model(django_db_setup, django_db_blocker, tmp_path_factory) -> Path:
+    """The default model trained once on the small data set."""
+    folder = tmp_path_factory.mktemp("small-model")
+    return train_once(django_db_blocker, write_ml100k(folder / "ml-100k"), folder / "model.joblib")
+
+
 @pytest.fixture
-def trained(loaded_catalogue, model_path) -> Path:
+def trained(small_model, loaded_catalogue, model_path) -> Path:
     """The default model trained on the small data set, at the path the server reads."""
-    model_train(output=model_path, progress=False)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(small_model, model_path)
     return model_path
 
 
@@ -88,10 +108,28 @@ def full_ml100k_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def full_model(full_ml100k_dir, django_db_setup, django_db_blocker, tmp_path_factory) -> Path:
+    """The default model trained once on the real ml-100k."""
+    output = tmp_path_factory.mktemp("full-model") / "model.joblib"
+    return train_once(django_db_blocker, full_ml100k_dir, output)
+
+
+@pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
     """A migrated SQLite file for real processes (manage.py, gunicorn); copy it with
     ops.live.copy_sqlite rather than writing to it."""
     path = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
     env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))
     manage(env, "migrate", "--noinput")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_catalogue_sqlite(migrated_sqlite, tmp_path_factory) -> Path:
+    """A SQLite file holding the small data set, loaded by a real `manage.py load_movies`;
+    copy it with ops.live.copy_sqlite too."""
+    folder = tmp_path_factory.mktemp("small-catalogue")
+    path = copy_sqlite(migrated_sqlite, folder / "db.sqlite3")
+    env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))
+    manage(env, "load_movies", "--source", str(write_ml100k(folder / "ml-100k")))
     return path

@@ -21,10 +21,10 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from playwright.sync_api import expect, sync_playwright
 
-from ops.live import copy_sqlite, current_secrets, manage, production_env, serving, sqlite_url
+from ops.live import copy_sqlite, current_secrets, production_env, serving, sqlite_url
 from recommender.forms import DISLIKED, LIKED
 from recommender.serving import Answer, Profile, get_recommender
-from tests.mlfixtures import MOVIES, RATINGS, write_ml100k
+from tests.mlfixtures import MOVIES, RATINGS
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = Path(os.environ.get("BROWSER_ARTIFACTS") or REPO_DIR / "var" / "test-artifacts")
@@ -219,17 +219,15 @@ PERSON = {"age": "34", "gender": "F", "occupation": "librarian"}
 
 
 @pytest.fixture
-def production_server(migrated_sqlite, tmp_path):
+def production_server(small_catalogue_sqlite, small_model, tmp_path):
     """gunicorn as production runs it (DEBUG off, plain HTTP on 127.0.0.1: no Secure
     cookies), with the small data set and a model trained on it; yields its URL."""
     env = production_env(
         secrets=current_secrets(),
-        DATABASE_URL=sqlite_url(copy_sqlite(migrated_sqlite, tmp_path / "db.sqlite3")),
-        ML_MODEL_PATH=str(tmp_path / "model.joblib"),
+        DATABASE_URL=sqlite_url(copy_sqlite(small_catalogue_sqlite, tmp_path / "db.sqlite3")),
+        ML_MODEL_PATH=str(shutil.copyfile(small_model, tmp_path / "model.joblib")),
         SECURE_COOKIES="0",
     )
-    manage(env, "load_movies", "--source", str(write_ml100k(tmp_path / "ml-100k")))
-    manage(env, "train_model")
     with serving(env, tmp_path / "gunicorn.log", workers=1) as [server]:
         yield f"http://127.0.0.1:{server.port}", Path(env["ML_MODEL_PATH"])
 

@@ -24,7 +24,6 @@ from ops.live import (
     STARTUP_SECONDS,
     copy_sqlite,
     current_secrets,
-    manage,
     production_env,
     read_line,
     serving,
@@ -36,7 +35,6 @@ from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, s
 from recommender.services import model_train
 from recsite.auth import issue_access_token
 from recsite.views import HomeApi
-from tests.mlfixtures import write_ml100k
 
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}
 TRAIN_HINT = "Train one with `python manage.py train_model`."
@@ -212,17 +210,6 @@ def test_gunicorn_starts_and_serves_with_a_bad_model_then_recovers(
 # --- Killed halfway: load_movies and train_model ------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def small_catalogue_db(migrated_sqlite, tmp_path_factory):
-    """A SQLite file holding the small data set: the "previous complete state"."""
-    folder = tmp_path_factory.mktemp("small-catalogue")
-    db = copy_sqlite(migrated_sqlite, folder / "db.sqlite3")
-    source = write_ml100k(folder / "ml-100k")
-    env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(db))
-    manage(env, "load_movies", "--source", str(source))
-    return db
-
-
 def holds_write_lock(db) -> bool:
     """Whether another connection is inside a write transaction on db."""
     with contextlib.closing(sqlite3.connect(db, timeout=0, isolation_level=None)) as probe:
@@ -247,9 +234,9 @@ def wait_until_writing(process, db, wal_bytes=1 << 20) -> None:
 
 
 def test_load_movies_killed_while_writing_leaves_the_previous_state(
-    small_catalogue_db, full_ml100k_dir, tmp_path
+    small_catalogue_sqlite, full_ml100k_dir, tmp_path
 ):
-    db = copy_sqlite(small_catalogue_db, tmp_path / "db.sqlite3")
+    db = copy_sqlite(small_catalogue_sqlite, tmp_path / "db.sqlite3")
     before = table_counts(db, CATALOGUE_TABLES)
     loader = subprocess.Popen(
         [sys.executable, "manage.py", "load_movies", "--source", str(full_ml100k_dir)],
@@ -300,9 +287,9 @@ call_command("train_model", algorithm="seed-rf", output=sys.argv[2])
 
 @pytest.mark.parametrize("stage", ["fitting", "renaming"])
 def test_train_model_killed_halfway_leaves_the_previous_model_served(
-    stage, small_catalogue_db, trained, tmp_path, settings, api
+    stage, small_catalogue_sqlite, trained, tmp_path, settings, api
 ):
-    db = copy_sqlite(small_catalogue_db, tmp_path / "db.sqlite3")
+    db = copy_sqlite(small_catalogue_sqlite, tmp_path / "db.sqlite3")
     settings.ML_MODEL_PATH = served = tmp_path / "served.joblib"
     install(trained, served)
     before, version = sha256(served), recommend(api).json()["model_version"]

@@ -2,6 +2,7 @@
 and IMDb URLs come clean out of the data set's traps."""
 
 import re
+import shutil
 from datetime import date
 
 import pytest
@@ -12,7 +13,6 @@ from rest_framework.test import APIClient
 from movies.ml100k import movie_year
 from movies.models import Movie
 from movies.services import movies_load
-from recommender.services import model_train
 from recsite.auth import issue_access_token
 from tests.mlfixtures import ITEM_LINES, MOVIES, item_line, write_ml100k
 
@@ -101,10 +101,11 @@ def test_admin_sorts_and_filters_by_the_titles_year(admin_client, tmp_path):
 
 
 @pytest.mark.dataset
-def test_every_movie_is_served_with_its_titles_year(full_ml100k_dir, settings, tmp_path):
+def test_every_movie_is_served_with_its_titles_year(
+    full_ml100k_dir, full_model, settings, tmp_path
+):
     movies_load(source=str(full_ml100k_dir), progress=False)
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    model_train(progress=False)
+    settings.ML_MODEL_PATH = shutil.copyfile(full_model, tmp_path / "model.joblib")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
     profile = {"age": 30, "gender": "M", "occupation": "programmer"}

@@ -1,10 +1,11 @@
 """The default model trained on the full ml-100k, served through the API."""
 
+import shutil
+
 import pytest
 from rest_framework.test import APIClient
 
-from movies.services import movies_load
-from recommender.services import model_train
+from recommender.artifact import load_artifact
 
 pytestmark = pytest.mark.dataset
 
@@ -17,11 +18,9 @@ PROFILES = [
 ]
 
 
-def test_default_model_on_ml100k_answers_by_demographics(db, full_ml100k_dir, settings, tmp_path):
-    movies_load(source=str(full_ml100k_dir), progress=False)
-    settings.ML_MODEL_PATH = tmp_path / "model.joblib"
-    artifact = model_train(progress=False)
-    assert artifact["data"]["ratings"] == 100_000
+def test_default_model_on_ml100k_answers_by_demographics(db, full_model, settings, tmp_path):
+    settings.ML_MODEL_PATH = shutil.copyfile(full_model, tmp_path / "model.joblib")
+    assert load_artifact(settings.ML_MODEL_PATH)["data"]["ratings"] == 100_000
     login = APIClient().post(
         "/api/login", {"session_password": settings.SESSION_PASSWORD}, format="json"
     )

@@ -229,6 +229,18 @@ def test_development_without_secret_key_gets_a_random_one_per_process(settings_m
         assert "recsite.W002" in {message.id for message in run_checks()}
 
 
+def test_a_random_secret_key_starting_with_a_dollar_signs_models_as_it_is(
+    settings_module, monkeypatch
+):
+    # django-environ reads "$NAME" as the name of another variable; a random key may start so.
+    key = "$" + secrets.token_urlsafe(50)
+    monkeypatch.setenv("DEBUG", "1")
+    monkeypatch.delenv("SECRET_KEY")
+    monkeypatch.setattr("django.core.management.utils.get_random_secret_key", lambda: key)
+    development = settings_module()
+    assert development["MODEL_SIGNING_KEY"] == development["SECRET_KEY"] == key
+
+
 def test_empty_model_signing_key_is_refused_at_start(settings_module, monkeypatch):
     monkeypatch.setenv("MODEL_SIGNING_KEY", "")
     with pytest.raises(ImproperlyConfigured, match="MODEL_SIGNING_KEY is set but empty"):
