@@ -33,10 +33,10 @@ UNIX_SECONDS_SQL = {
     "sqlite": "CAST(strftime('%%s', rated_at) AS INTEGER)",
     "postgresql": "CAST(EXTRACT(EPOCH FROM rated_at) AS BIGINT)",
 }
-# Each chunk of ratings comes back as one row: per rating its (rater, movie, score) packed
-# into one integer and its time, all joined by commas into one string that numpy parses at
-# C speed. A Python tuple per rating, and the database writing each number as text, were
-# most of the read.
+# Each chunk of ratings comes back as one row: its integers joined by commas into one
+# string that numpy parses at C speed; a rating's rater, movie and score are packed into
+# one integer where the ids allow. A Python tuple per rating, and the database writing
+# each number as text, were most of the read.
 JOIN_SQL = {"sqlite": "group_concat({}, ',')", "postgresql": "string_agg({}, ',')"}
 SCORE_BITS = 3  # scores are 1-5
 
@@ -82,24 +82,38 @@ def _rating_integers() -> np.ndarray:
     rater then movie."""
     table = Rating._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT max(movie_id) FROM {table}")  # from an index
-        movie_bits = int(cursor.fetchone()[0] or 0).bit_length()
-        shift = movie_bits + SCORE_BITS
+        # Each maximum its own query: SQLite reads one from an index only when alone.
+        cursor.execute(
+            f"SELECT (SELECT max(rater_id) FROM {table}), (SELECT max(movie_id) FROM {table})"
+        )
+        max_rater, max_movie = (int(value or 0) for value in cursor.fetchone())
+        shift = max_movie.bit_length() + SCORE_BITS
+        movie_score = f"movie_id * {2**SCORE_BITS} + score"
+        packs_rater = max_rater.bit_length() + shift < 63  # fits a signed 64-bit integer
         # BIGINT: on PostgreSQL the ids are 32-bit and their product would overflow.
-        packing = f"(CAST(rater_id AS BIGINT) * {2**shift} + movie_id * {2**SCORE_BITS} + score)"
-        packed = _packed_ratings(cursor, table, packing)
-    order = np.argsort(packed[:, 0], kind="stable")  # the packing sorts by rater, movie
-    key, seconds = packed[order, 0], packed[order, 1]
-    rater, movie = key >> shift, (key >> SCORE_BITS) & (2**movie_bits - 1)
-    return np.column_stack([rater, movie, key & (2**SCORE_BITS - 1), seconds])
+        fields = (
+            [f"CAST(rater_id AS BIGINT) * {2**shift} + {movie_score}"]
+            if packs_rater
+            else ["rater_id", movie_score]
+        )
+        columns = _joined_integers(cursor, table, [*fields, UNIX_SECONDS_SQL[connection.vendor]])
+    if packs_rater:
+        rater, rest = columns[:, 0] >> shift, columns[:, 0] & (2**shift - 1)
+    else:
+        rater, rest = columns[:, 0], columns[:, 1]
+    order = np.lexsort((rest, rater))
+    rater, rest = rater[order], rest[order]
+    movie, score = rest >> SCORE_BITS, rest & (2**SCORE_BITS - 1)
+    return np.column_stack([rater, movie, score, columns[order, -1]])
 
 
-def _packed_ratings(cursor, table: str, packing: str) -> np.ndarray:
-    """Each rating's packed integer and time as an (n, 2) int64 array, READ_CHUNK ratings a
-    query (keyset on the primary key, so deleted ids cost nothing)."""
-    fields = f"{packing} || ',' || {UNIX_SECONDS_SQL[connection.vendor]}"
+def _joined_integers(cursor, table: str, fields: list[str]) -> np.ndarray:
+    """The integer SQL expressions ``fields`` of every rating as an int64 array, one
+    column each, READ_CHUNK ratings a query (keyset on the primary key, so deleted ids
+    cost nothing)."""
+    joined_fields = " || ',' || ".join(f"({field})" for field in fields)
     sql = (
-        f"SELECT {JOIN_SQL[connection.vendor].format(fields)}, max(id) FROM "
+        f"SELECT {JOIN_SQL[connection.vendor].format(joined_fields)}, max(id) FROM "
         f"(SELECT * FROM {table} WHERE id > %s ORDER BY id LIMIT %s) chunk"
     )
     chunks, last_id = [], 0
@@ -109,7 +123,7 @@ def _packed_ratings(cursor, table: str, packing: str) -> np.ndarray:
         if joined is None:
             break
         chunks.append(np.fromstring(joined, dtype=np.int64, sep=","))
-    return np.concatenate(chunks or [np.empty(0, np.int64)]).reshape(-1, 2)
+    return np.concatenate(chunks or [np.empty(0, np.int64)]).reshape(-1, len(fields))
 
 
 def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
