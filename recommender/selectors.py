@@ -28,16 +28,20 @@ RATING_COLUMNS = [
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
 CHOSE_SCORE = 4
 READ_CHUNK = 100_000  # ratings read at a time: a million never become one string at once
-# A rating's time as Unix seconds, computed by the database: no datetime objects made.
-UNIX_SECONDS_SQL = {
-    "sqlite": "CAST(strftime('%%s', rated_at) AS INTEGER)",
-    "postgresql": "CAST(EXTRACT(EPOCH FROM rated_at) AS BIGINT)",
-}
 # Each chunk of ratings comes back as one row: its integers joined by commas into one
-# string that numpy parses at C speed; a rating's rater, movie and score are packed into
-# one integer where the ids allow. A Python tuple per rating, and the database writing
-# each number as text, were most of the read.
-JOIN_SQL = {"sqlite": "group_concat({}, ',')", "postgresql": "string_agg({}, ',')"}
+# string that numpy parses at C speed (a rating's rater, movie and score packed into one
+# integer where the ids allow), and its times in a second string. A Python tuple per
+# rating, and the database writing each number as text, were most of the read.
+JOIN_SQL = {"sqlite": "group_concat({}, ',')", "postgresql": "string_agg({}, ',' ORDER BY id)"}
+# The times: PostgreSQL computes Unix seconds. SQLite stores them as UTC text,
+# 'YYYY-MM-DD HH:MM:SS[.ffffff]', and its strftime was half of its read: the first 19
+# characters come back side by side and numpy parses them (seconds truncated, as strftime).
+SQLITE_TIME_WIDTH = 19
+UNIX_SECONDS_TEXT = "CAST(CAST(EXTRACT(EPOCH FROM rated_at) AS BIGINT) AS TEXT)"
+TIMES_SQL = {
+    "sqlite": f"group_concat(substr(rated_at, 1, {SQLITE_TIME_WIDTH}), '')",
+    "postgresql": JOIN_SQL["postgresql"].format(UNIX_SECONDS_TEXT),
+}
 SCORE_BITS = 3  # scores are 1-5
 
 
@@ -88,15 +92,15 @@ def _rating_integers() -> np.ndarray:
         )
         max_rater, max_movie = (int(value or 0) for value in cursor.fetchone())
         shift = max_movie.bit_length() + SCORE_BITS
-        movie_score = f"movie_id * {2**SCORE_BITS} + score"
+        movie_score = f"CAST(movie_id AS BIGINT) * {2**SCORE_BITS} + score"
         packs_rater = max_rater.bit_length() + shift < 63  # fits a signed 64-bit integer
-        # BIGINT: on PostgreSQL the ids are 32-bit and their product would overflow.
+        # BIGINT: on PostgreSQL the ids are 32-bit and would overflow once shifted.
         fields = (
             [f"CAST(rater_id AS BIGINT) * {2**shift} + {movie_score}"]
             if packs_rater
             else ["rater_id", movie_score]
         )
-        columns = _joined_integers(cursor, table, [*fields, UNIX_SECONDS_SQL[connection.vendor]])
+        columns, seconds = _joined_integers(cursor, table, fields)
     if packs_rater:
         rater, rest = columns[:, 0] >> shift, columns[:, 0] & (2**shift - 1)
     else:
@@ -104,26 +108,39 @@ def _rating_integers() -> np.ndarray:
     order = np.lexsort((rest, rater))
     rater, rest = rater[order], rest[order]
     movie, score = rest >> SCORE_BITS, rest & (2**SCORE_BITS - 1)
-    return np.column_stack([rater, movie, score, columns[order, -1]])
+    return np.column_stack([rater, movie, score, seconds[order]])
 
 
-def _joined_integers(cursor, table: str, fields: list[str]) -> np.ndarray:
+def _joined_integers(cursor, table: str, fields: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The integer SQL expressions ``fields`` of every rating as an int64 array, one
-    column each, READ_CHUNK ratings a query (keyset on the primary key, so deleted ids
-    cost nothing)."""
+    column each, and its time as Unix seconds, READ_CHUNK ratings a query (keyset on the
+    primary key, so deleted ids cost nothing)."""
     joined_fields = " || ',' || ".join(f"({field})" for field in fields)
+    vendor = connection.vendor
     sql = (
-        f"SELECT {JOIN_SQL[connection.vendor].format(joined_fields)}, max(id) FROM "
+        f"SELECT {JOIN_SQL[vendor].format(joined_fields)}, {TIMES_SQL[vendor]}, max(id) FROM "
         f"(SELECT * FROM {table} WHERE id > %s ORDER BY id LIMIT %s) chunk"
     )
-    chunks, last_id = [], 0
+    chunks, times, last_id = [], [], 0
     while True:
         cursor.execute(sql, [last_id, READ_CHUNK])
-        joined, last_id = cursor.fetchone()
+        joined, joined_times, last_id = cursor.fetchone()
         if joined is None:
             break
         chunks.append(np.fromstring(joined, dtype=np.int64, sep=","))
-    return np.concatenate(chunks or [np.empty(0, np.int64)]).reshape(-1, len(fields))
+        times.append(_unix_seconds(joined_times, vendor))
+    empty = [np.empty(0, np.int64)]
+    return (
+        np.concatenate(chunks or empty).reshape(-1, len(fields)),
+        np.concatenate(times or empty),
+    )
+
+
+def _unix_seconds(joined: str, vendor: str) -> np.ndarray:
+    if vendor == "sqlite":
+        texts = np.frombuffer(joined.encode("ascii"), f"S{SQLITE_TIME_WIDTH}")
+        return texts.astype("datetime64[s]").astype(np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
 def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
