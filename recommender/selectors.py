@@ -32,15 +32,18 @@ READ_CHUNK = 100_000  # ratings read at a time: a million never become one strin
 # string that numpy parses at C speed (a rating's rater, movie and score packed into one
 # integer where the ids allow), and its times in a second string. A Python tuple per
 # rating, and the database writing each number as text, were most of the read.
-JOIN_SQL = {"sqlite": "group_concat({}, ',')", "postgresql": "string_agg({}, ',' ORDER BY id)"}
+JOIN_SQL = {
+    "sqlite": "group_concat({}, ',')",
+    "postgresql": "string_agg(CAST({} AS TEXT), ',' ORDER BY id)",
+}
 # The times: PostgreSQL computes Unix seconds. SQLite stores them as UTC text,
 # 'YYYY-MM-DD HH:MM:SS[.ffffff]', and its strftime was half of its read: the first 19
 # characters come back side by side and numpy parses them (seconds truncated, as strftime).
 SQLITE_TIME_WIDTH = 19
-UNIX_SECONDS_TEXT = "CAST(CAST(EXTRACT(EPOCH FROM rated_at) AS BIGINT) AS TEXT)"
+UNIX_SECONDS_SQL = "CAST(EXTRACT(EPOCH FROM rated_at) AS BIGINT)"
 TIMES_SQL = {
     "sqlite": f"group_concat(substr(rated_at, 1, {SQLITE_TIME_WIDTH}), '')",
-    "postgresql": JOIN_SQL["postgresql"].format(UNIX_SECONDS_TEXT),
+    "postgresql": JOIN_SQL["postgresql"].format(UNIX_SECONDS_SQL),
 }
 SCORE_BITS = 3  # scores are 1-5
 
