@@ -1,0 +1,63 @@
+"""rating_frame: every stored rating, read in columns, with its rater's demographics."""
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from movies.models import Movie, Rater, Rating
+from recommender import selectors
+from recommender.selectors import rating_frame
+
+pytestmark = pytest.mark.django_db
+
+LARGEST_ID = 2**31 - 1  # the ids are 32-bit columns on PostgreSQL
+
+
+def store_ratings(rows):
+    """Ratings from (rater_id, movie_id, score, Unix seconds), creating whom they name."""
+    for rater_id in {row[0] for row in rows}:
+        Rater.objects.create(id=rater_id, age=20 + rater_id % 50, gender="F", occupation="writer")
+    for movie_id in {row[1] for row in rows}:
+        Movie.objects.create(id=movie_id, title=f"Movie {movie_id} (1995)")
+    Rating.objects.bulk_create(
+        Rating(rater_id=r, movie_id=m, score=s, rated_at=datetime.fromtimestamp(t, UTC))
+        for r, m, s, t in rows
+    )
+
+
+def frame_rows(frame):
+    return [
+        tuple(map(int, row))
+        for row in frame[["rater_id", "movie_id", "score", "rated_at"]].to_numpy()
+    ]
+
+
+def test_every_rating_is_read_across_chunks_and_deleted_ids_ordered_by_rater_then_movie(
+    monkeypatch,
+):
+    monkeypatch.setattr(selectors, "READ_CHUNK", 2)
+    rows = [(7, 3, 5, 880000000), (2, 9, 1, 890000000), (7, 1, 3, 870000000),
+            (2, 3, 4, 0), (5, 9, 2, 1700000000)]  # fmt: skip
+    store_ratings(rows)
+    Rating.objects.filter(rater_id=7, movie_id=3).delete()  # a gap in the ids
+
+    frame = rating_frame()
+
+    kept = sorted(row for row in rows if row[:2] != (7, 3))
+    assert frame_rows(frame) == kept
+    assert frame["age"].tolist() == [20 + rater % 50 for rater, *_ in kept]
+    assert frame["title"].tolist() == [f"Movie {movie} (1995)" for _, movie, *_ in kept]
+
+
+def test_ids_too_large_to_pack_together_are_read_as_they_are():
+    rows = [(LARGEST_ID, LARGEST_ID, 5, 880000000), (LARGEST_ID, 1, 1, 870000000),
+            (1, LARGEST_ID, 4, 890000000)]  # fmt: skip
+    store_ratings(rows)
+
+    assert frame_rows(rating_frame()) == sorted(rows)
+
+
+def test_no_ratings_give_an_empty_frame():
+    assert rating_frame().empty
+    assert np.array_equal(rating_frame().columns, selectors.RATING_COLUMNS)
