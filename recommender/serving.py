@@ -164,10 +164,11 @@ class Recommender:
             rows = [self._genre_row[name] for name in genres if name in self._genre_row]
             allowed &= self._has_genre[rows].any(axis=0)
         if exclude:
-            ids = np.asarray(list(exclude), dtype=np.int64)
-            at = np.minimum(np.searchsorted(self.movie_ids, ids), len(self.movie_ids) - 1)
+            columns = [
+                self.column_of[movie_id] for movie_id in exclude if movie_id in self.column_of
+            ]
             excluded = np.zeros(len(self.title_group), dtype=bool)  # by title, as an index
-            excluded[self.title_group[at[self.movie_ids[at] == ids]]] = True
+            excluded[self.title_group[np.array(columns, dtype=np.intp)]] = True
             allowed &= ~excluded[self.title_group]
         return allowed
 
