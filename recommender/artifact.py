@@ -24,7 +24,8 @@ MAGIC = b"RECSITE-ARTIFACT/1 "
 # 4: the default's scorer also holds the interview (questions and the answers' model).
 # 5: the interview also holds per-prefix regressions over the answers' rating levels.
 # 6: the demographic scorer keeps positive ratings as counts per demographic cell.
-FORMAT_VERSION = 6
+# 7: the interview also holds a regression for volunteered ratings.
+FORMAT_VERSION = 7
 # What serving reads; checked at load so that a bad file is a clear refusal, not a crash.
 REQUIRED_KEYS = ("scorer", "catalogue", "algorithm", "trained_at", "versions")
 # Serving does not import scikit-learn (see recommender/scoring.py): ask its metadata.

@@ -281,6 +281,7 @@ def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, s
                 {
                     "blend": est.scorer_.interview.blend,
                     "prefix": est.scorer_.interview.prefix,
+                    "volunteered": est.scorer_.interview.volunteered,
                     "questions": est.movie_ids_[est.scorer_.interview.questions[:MAX_QUESTIONS]],
                 }
                 for est in estimators

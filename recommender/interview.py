@@ -38,6 +38,19 @@ model's: (1 - mix) * factor shift + mix * regression, with (ridge, mix) tuned by
 after 5 and 10 questions over all three held-out thirds. The mix is measured better than
 either alone; questions chosen greedily with the mix instead ranked better after 10
 questions and worse after 5, at several times the fitting time, so the list is kept.
+
+Volunteered regression. Movies a person chose to rate are read by a regression too, made
+for them: each rated answer's (movie, level) one-hot, divided by the square root of the
+number of rated answers, regressed onto what the rater liked beyond their prior among the
+most-rated movies (the given movies left out), with one constant per number of answers.
+It learns from the training raters' own first 1 to 10 ratings in time order, the sign-up
+kind of answer it will read. Only (movie, level) pairs common among those first ratings are
+read, and only the most-rated movies moved: the rest almost never reach a top 10, and the
+table stays small. Its (ridge, mix, shrink) are tuned on the first 1, 3, 5, 10 ratings over
+all three held-out thirds (each third's regression fitted on the other two), added to the
+factor model's shift under the volunteered blend, by the same rule as that blend: the best
+first-5 lift among settings whose lift is >= 0 by one standard error at every k (mix 0,
+the factor model alone, is always allowed).
 """
 
 from itertools import product
@@ -69,6 +82,13 @@ OFFSETS = (0, 1, 2)
 # share of the shift they take from the factor model.
 PREFIX_RIDGES = (3.0, 10.0, 30.0)
 MIXES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+# The volunteered regression's grids (see the module's docstring), the most-rated movies it
+# moves, and how many training raters' first ratings a (movie, level) needs to be read.
+REGRESSION_RIDGES = (30.0, 100.0, 300.0)
+REGRESSION_MIXES = (0.5, 1.0, 2.0, 4.0)
+REGRESSION_SHRINKS = (0.0, 3.0, 10.0, 30.0)
+REGRESSION_MOVIES = 400
+REGRESSION_MIN_COUNT = 3
 # The greedy search ranks only the most-rated movies (relevant counts stay complete):
 # the rest almost never reach a top 10, and it is what keeps fit within seconds.
 RANKED_MOVIES = 150
@@ -132,6 +152,10 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
         held_out_prior[held_out] = base
     residual = (ratings >= POSITIVE_SCORE) - held_out_prior
     prefix = _tune_prefix(ratings, residual, thirds, parts, greedy, blend[:4], ranked)
+    regression = _Regression(ratings, first_cols, counts, thirds)
+    moments = regression.moments(residual)
+    volunteered = regression.tune(moments, parts, blend[4:], tuned)
+    ((table, offsets),) = regression.fit(moments, [volunteered[0]])
     factors = Factors(ratings, rank, seed)
     questions = np.concatenate([greedy, candidates[~np.isin(candidates, greedy)]])
     return Interview(
@@ -140,6 +164,9 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
         blend=blend, questions=questions, title_group=title_group, prefix=prefix,
         prefix_tables=_prefix_tables(ratings[:, greedy], residual, prefix[0]),
         seen_levels=_seen_levels(ratings[:, greedy]),
+        volunteered=volunteered, volunteered_feature=regression.feature_of,
+        volunteered_columns=regression.targets, volunteered_table=table,
+        volunteered_offsets=offsets,
     )  # fmt: skip
 
 
@@ -416,3 +443,127 @@ def _tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> 
                     ndcgs = _ndcg_counted(scores, ranked_relevant, n_left)
                     values.setdefault((ridge, mix), []).append(ndcgs)
     return max(values, key=lambda setting: _mean(np.concatenate(values[setting])))
+
+
+class _Regression:
+    """The volunteered answers' regression (see the module's docstring) over the training
+    raters: which (movie, level) pairs it reads, which movies it moves, and the sums it is
+    fitted from, kept per third so that each third's fit and the final one add them up."""
+
+    def __init__(self, ratings, first_cols, counts, thirds):
+        self.ratings = ratings
+        n_raters, n_movies = ratings.shape
+        ks = max(FIRST_KS)
+        self.given = np.zeros((n_raters, ks), dtype=np.intp)  # first columns, padded
+        self.n_given = np.array([min(len(cols), ks) for cols in first_cols])
+        padded = np.arange(ks) < self.n_given[:, None]
+        self.given[padded] = np.concatenate([cols[:ks] for cols in first_cols] + [[]])
+        levels = RATING_LEVEL[ratings[np.arange(n_raters)[:, None], self.given]]
+        pairs = self.given * N_LEVELS + levels
+        pairs[~padded] = -1
+        common = np.bincount(pairs[padded], minlength=n_movies * N_LEVELS) >= REGRESSION_MIN_COUNT
+        self.feature_of = np.where(common, np.cumsum(common) - 1, -1).astype(np.int32)
+        self.n_features = int(common.sum())
+        self.pair_rows = np.where(pairs >= 0, self.feature_of[pairs.clip(min=0)], -1)
+        self.targets = np.sort(np.argsort(-counts, kind="stable")[:REGRESSION_MOVIES])
+        self.thirds = thirds
+
+    def features(self, rows, k) -> np.ndarray:
+        """volunteered_features of each of ``rows``' first ``k`` ratings (rows x features),
+        all at once."""
+        m = np.minimum(self.n_given[rows], k)
+        features = np.zeros((len(rows), self.n_features + 1), dtype=np.float32)  # + a bin
+        ids = self.pair_rows[rows, :k].copy()
+        ids[(ids < 0) | (np.arange(ids.shape[1]) >= m[:, None])] = self.n_features
+        values = np.where(m > 0, 1 / np.sqrt(np.maximum(m, 1)), 0).astype(np.float32)
+        features[np.arange(len(rows))[:, None], ids] = values[:, None]
+        return features[:, :-1]
+
+    def moments(self, residual) -> list:
+        """Per third and k: (raters, sum of features, sum of targets, features' Gram,
+        features x targets), targets being ``residual`` on the moved movies with the given
+        movies left out (they leave what is predicted)."""
+        local = np.full(self.ratings.shape[1] + 1, -1)
+        local[self.targets] = np.arange(len(self.targets))
+        sums = []
+        for rows in self.thirds:
+            target = residual[rows][:, self.targets].astype(np.float32)
+            per_k = {}
+            for k in range(1, max(FIRST_KS) + 1):
+                given = np.where(np.arange(k) < self.n_given[rows, None], self.given[rows, :k], -1)
+                y = target.copy()
+                at = local[given]
+                y[np.nonzero(at >= 0)[0], at[at >= 0]] = 0.0
+                x = self.features(rows, k)
+                per_k[k] = (len(rows), x.sum(0, dtype=np.float64), y.sum(0, dtype=np.float64),
+                            x.T.astype(np.float64) @ x, (x.T @ y).astype(np.float64))  # fmt: skip
+            sums.append(per_k)
+        return sums
+
+    def fit(self, moments, ridges) -> list:
+        """(table, offsets) per ridge from the summed ``moments`` of some thirds: table
+        (features x moved movies), offsets (one row per number of answers, 1 to 10)."""
+        ks = range(1, max(FIRST_KS) + 1)
+        n, x_sum, y_sum, gram, cross = (
+            [sum(part[k][i] for part in moments) for k in ks] for i in range(5)
+        )
+        # One constant per k: centre each k's rows; the constant is then its means.
+        x_means = np.stack([total / count for total, count in zip(x_sum, n, strict=True)])
+        y_means = np.stack([total / count for total, count in zip(y_sum, n, strict=True)])
+        gram = sum(g - c * np.outer(x, x) for g, c, x in zip(gram, n, x_means, strict=True))
+        cross = sum(
+            xy - c * np.outer(x, y) for xy, c, x, y in zip(cross, n, x_means, y_means, strict=True)
+        )
+        values, vectors = np.linalg.eigh(gram)  # one decomposition for every ridge
+        projected = vectors.T @ cross
+        tables = [vectors @ (projected / (values + ridge)[:, None]) for ridge in ridges]
+        return [(t.astype(np.float32), (y_means - x_means @ t).astype(np.float32)) for t in tables]
+
+    def tune(self, moments, parts, blend, columns) -> tuple:
+        """(ridge, mix, shrink) by the volunteered blend's rule, each third read by the
+        regression fitted on the other two, on top of the factor model's shift."""
+        if not self.n_features:
+            return (REGRESSION_RIDGES[0], 0.0, 0.0)  # nothing common enough to read
+        factor_ridge, alpha, shrink, offset = blend
+        settings = list(product(REGRESSION_MIXES, REGRESSION_SHRINKS))
+        lifts = {}
+        for i, (held_ratings, base, factors) in enumerate(parts):
+            held_out = self.thirds[i]
+            fitted = self.fit([m for j, m in enumerate(moments) if j != i], REGRESSION_RIDGES)
+            relevant = held_ratings >= POSITIVE_SCORE
+            for k in FIRST_KS:
+                given = [self.given[row, : min(k, self.n_given[row])] for row in held_out]
+                factor = _volunteered(given, held_ratings, factors, factor_ridge)
+                factor = alpha * strength(k, shrink, offset) * (factor @ factors.load_liked.T)
+                prior = _Asked(base, relevant, given, columns).ndcgs({0.0, 1.0}, factor)
+                moved = _Asked(base + factor, relevant, given, columns)
+                features = self.features(held_out, k)
+                weights = {mix * strength(k, s, 0) for mix, s in settings}
+                for ridge, (table, offsets) in zip(REGRESSION_RIDGES, fitted, strict=True):
+                    regression = np.zeros(held_ratings.shape, dtype=np.float32)
+                    regression[:, self.targets] = features @ table + offsets[k - 1]
+                    for weight, ndcg in moved.ndcgs(weights, regression).items():
+                        lifts.setdefault((ridge, k, weight), []).append(ndcg - prior[0.0])
+                lifts.setdefault(("factor", k), []).append(prior[1.0] - prior[0.0])
+        return _safest(lifts, settings)
+
+
+def _safest(lifts, settings) -> tuple:
+    """(ridge, mix, shrink) with the best first-5 lift among those >= 0 by one standard
+    error at every k; mix 0 (the factor model alone) if none is better."""
+    chosen, best = (REGRESSION_RIDGES[0], 0.0, 0.0), max(_low_and_first5(lifts, "factor")[1], 0.0)
+    for ridge, (mix, shrink) in product(REGRESSION_RIDGES, settings):
+        low, lift = _low_and_first5(lifts, ridge, lambda k, m=mix, s=shrink: m * strength(k, s, 0))
+        if low >= 0 and lift > best:
+            best, chosen = lift, (ridge, mix, shrink)
+    return chosen
+
+
+def _low_and_first5(lifts, key, weight=None) -> tuple:
+    """The least over k of (mean lift - its standard error), and the first-5 mean lift."""
+    diffs = {k: np.concatenate(lifts[(key, k) if weight is None else (key, k, weight(k))])
+             for k in FIRST_KS}  # fmt: skip
+    diffs = {k: d[~np.isnan(d)] for k, d in diffs.items()}
+    if not all(len(d) for d in diffs.values()):
+        return -np.inf, 0.0  # nobody left to measure a lift on
+    return min(d.mean() - d.std() / np.sqrt(len(d)) for d in diffs.values()), diffs[5].mean()

@@ -200,6 +200,16 @@ def level_features(ratings: np.ndarray) -> np.ndarray:
     return np.hstack([np.ones((len(ratings), 1), dtype=np.float32), flat])
 
 
+def volunteered_features(feature_of, n_features, cols, ratings) -> np.ndarray:
+    """What the volunteered regression reads of rated answers (columns and their ratings):
+    1 / sqrt(answers) at each answer's (movie, level) row of ``feature_of``, if it has one."""
+    features = np.zeros(n_features, dtype=np.float32)
+    if len(cols):
+        rows = feature_of[np.asarray(cols) * N_LEVELS + RATING_LEVEL[ratings]]
+        features[rows[rows >= 0]] = 1 / np.sqrt(len(cols))
+    return features
+
+
 def observations(model, cols, kinds, liked):
     """The loadings' rows and centred values that answers observe: a rating observes seen
     = 1 and liked = rating >= 4; "not seen" observes seen = 0 and liked = 0 (it carries
@@ -246,10 +256,18 @@ class Interview:
     ``prefix`` is (its ridge, the share ``mix`` it takes from the factor model's shift).
     ``seen_levels`` are each question's level shares among the raters who rated it: what
     "seen, no opinion" stands for there.
+
+    Any other answers' ratings are also read by a regression learned from first ratings:
+    ``volunteered_table`` maps their volunteered_features (``volunteered_feature``: each
+    (column, level)'s row, or -1) to what they add to the ``volunteered_columns``, plus
+    ``volunteered_offsets[m - 1]`` for m rated answers (the last row for more), weighted
+    by mix * m / (m + shrink) from ``volunteered`` (ridge, mix, shrink).
     """
 
     def __init__(self, *, mean_seen, mean_liked, load_seen, load_liked, blend, questions,
-                 title_group, prefix, prefix_tables, seen_levels):  # fmt: skip
+                 title_group, prefix, prefix_tables, seen_levels, volunteered,
+                 volunteered_feature, volunteered_columns, volunteered_table,
+                 volunteered_offsets):  # fmt: skip
         self.mean_seen = np.asarray(mean_seen, dtype=np.float32)
         self.mean_liked = np.asarray(mean_liked, dtype=np.float32)
         self.load_seen = np.asarray(load_seen, dtype=np.float32)
@@ -260,6 +278,11 @@ class Interview:
         self.prefix = np.asarray(prefix, dtype=np.float64)
         self.prefix_tables = np.asarray(prefix_tables, dtype=np.float32)
         self.seen_levels = np.asarray(seen_levels, dtype=np.float32)
+        self.volunteered = np.asarray(volunteered, dtype=np.float64)
+        self.volunteered_feature = np.asarray(volunteered_feature, dtype=np.int32)
+        self.volunteered_columns = np.asarray(volunteered_columns, dtype=np.intp)
+        self.volunteered_table = np.asarray(volunteered_table, dtype=np.float32)
+        self.volunteered_offsets = np.asarray(volunteered_offsets, dtype=np.float32)
 
     @cached_property
     def question_rank(self) -> np.ndarray:
@@ -293,6 +316,8 @@ class Interview:
         if asked and len(cols) <= len(self.prefix_tables):
             mix = np.float32(self.prefix[1])
             shift = (1 - mix) * shift + mix * self._prefix_shift(cols, kinds, ratings)
+        elif not asked:
+            self._add_volunteered(shift, cols[kinds == RATED], ratings[kinds == RATED])
         return shift
 
     def _prefix_shift(self, cols, kinds, ratings) -> np.ndarray:
@@ -305,6 +330,16 @@ class Interview:
         seen_only = at[kinds == SEEN_ONLY]
         features[1:].reshape(m, N_LEVELS)[seen_only] = self.seen_levels[seen_only]  # a view
         return features @ self.prefix_tables[m - 1, : len(features)]
+
+    def _add_volunteered(self, shift, cols, ratings) -> None:
+        """Add the volunteered regression's shift for these rated answers to ``shift``."""
+        _, mix, shrink = self.volunteered
+        weight = mix * strength(len(cols), shrink, 0)
+        if weight:
+            table = self.volunteered_table
+            features = volunteered_features(self.volunteered_feature, len(table), cols, ratings)
+            offset = self.volunteered_offsets[min(len(cols), len(self.volunteered_offsets)) - 1]
+            shift[self.volunteered_columns] += np.float32(weight) * (features @ table + offset)
 
     def next_questions(self, cols: np.ndarray, n: int) -> np.ndarray:
         """The next ``n`` columns of the list, skipping every title already answered."""

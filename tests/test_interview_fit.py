@@ -4,8 +4,25 @@ import numpy as np
 import pytest
 
 from recommender import estimators, interview
-from recommender.interview import Factors, K, _Asked, _ndcg_counted, _simulated, _volunteered
-from recommender.scoring import POSITIVE_SCORE, RATED, observations, posterior
+from recommender.interview import (
+    REGRESSION_MIN_COUNT,
+    Factors,
+    K,
+    _Asked,
+    _ndcg_counted,
+    _Regression,
+    _simulated,
+    _volunteered,
+)
+from recommender.scoring import (
+    N_LEVELS,
+    POSITIVE_SCORE,
+    RATED,
+    RATING_LEVEL,
+    observations,
+    posterior,
+    volunteered_features,
+)
 from tests.test_estimators import taste_groups
 
 
@@ -112,3 +129,74 @@ def test_the_interview_learns_from_at_most_interview_raters(monkeypatch):
     fitted = estimators.DemographicPopularity().fit(frame, frame["score"])
     assert shapes == [(30, frame["movie_id"].nunique())]
     assert len(fitted.scorer_.interview.questions)  # it still learns a list to ask
+
+
+def first_rating_groups(n_raters=60):
+    """Every rater's first rating is movie 0: fans (5) go on to like movie 3, the others
+    (1) movie 4; everyone's second rating is movie 1 at 3. Movie 2 is rated 4 once, first."""
+    ratings = np.zeros((n_raters, 6), dtype=np.int8)
+    fans = np.arange(n_raters) % 2 == 0
+    ratings[:, 0] = np.where(fans, 5, 1)
+    ratings[:, 1] = 3
+    ratings[fans, 3], ratings[~fans, 4] = 5, 5
+    first_cols = [np.array([0, 1, 3 if fan else 4]) for fan in fans]
+    ratings[0, 2], first_cols[0] = 4, np.array([2, 0, 1, 3])
+    return ratings, first_cols
+
+
+def fitted_regression(ratings, first_cols, ridge=1.0):
+    """The regression over every rater (one third), its table and offsets."""
+    counts = (ratings > 0).sum(axis=0)
+    regression = _Regression(ratings, first_cols, counts, [np.arange(len(ratings))])
+    residual = (ratings >= POSITIVE_SCORE) - (ratings >= POSITIVE_SCORE).mean(axis=0)
+    ((table, offsets),) = regression.fit(regression.moments(residual), [ridge])
+    return regression, table, offsets
+
+
+def test_the_volunteered_regression_learns_what_first_ratings_say():
+    ratings, first_cols = first_rating_groups()
+    regression, table, offsets = fitted_regression(ratings, first_cols)
+    row = regression.feature_of[np.arange(6) * N_LEVELS + RATING_LEVEL[[5, 3, 4, 0, 0, 0]]]
+    fan, neutral, once = row[0], row[1], row[2]
+    assert once == -1  # one first rating is too rare to be read
+    assert neutral >= 0 and fan >= 0
+    column = {movie: at for at, movie in enumerate(regression.targets.tolist())}
+    assert table[fan, column[3]] > 0.1 > -0.1 > table[fan, column[4]]
+    assert offsets.shape == (10, len(regression.targets))
+
+
+def test_a_pair_needs_min_count_first_ratings_to_be_read():
+    ratings, first_cols = first_rating_groups(n_raters=2 * REGRESSION_MIN_COUNT - 2)
+    regression, _, _ = fitted_regression(ratings, first_cols)
+    fan_row = regression.feature_of[0 * N_LEVELS + RATING_LEVEL[5]]
+    assert fan_row == -1 and regression.feature_of[1 * N_LEVELS + RATING_LEVEL[3]] >= 0
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_first_ratings_read_at_once_match_what_serving_reads(factors, k):
+    ratings, _ = factors
+    rng = np.random.default_rng(2)
+    first_cols = [rng.permutation(np.flatnonzero(row))[: rng.integers(0, 12)] for row in ratings]
+    regression = _Regression(ratings, first_cols, (ratings > 0).sum(axis=0), [])
+    assert regression.n_features > 5
+    at_once = regression.features(np.arange(len(ratings)), k)
+    for row, cols in enumerate(first_cols):
+        cols = cols[:k]
+        alone = volunteered_features(regression.feature_of, regression.n_features, cols,
+                                     ratings[row, cols])  # fmt: skip
+        np.testing.assert_allclose(at_once[row], alone, rtol=1e-6)
+
+
+def test_the_moments_of_thirds_add_up_to_one_fit_over_all_raters():
+    ratings, first_cols = first_rating_groups(n_raters=90)
+    rng = np.random.default_rng(3)
+    ratings[rng.random(ratings.shape) < 0.2] = 4
+    residual = (ratings >= POSITIVE_SCORE) - (ratings >= POSITIVE_SCORE).mean(axis=0)
+    thirds = np.array_split(rng.permutation(len(ratings)), 3)
+    counts = (ratings > 0).sum(axis=0)
+    in_thirds = _Regression(ratings, first_cols, counts, thirds)
+    whole = _Regression(ratings, first_cols, counts, [np.arange(len(ratings))])
+    ((table, offsets),) = in_thirds.fit(in_thirds.moments(residual), [3.0])
+    ((one_table, one_offsets),) = whole.fit(whole.moments(residual), [3.0])
+    np.testing.assert_allclose(table, one_table, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(offsets, one_offsets, rtol=1e-4, atol=1e-5)

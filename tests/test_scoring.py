@@ -147,11 +147,17 @@ def test_a_saved_scorer_holds_nothing_of_the_profiles_it_scored():
 QUESTIONS = [5, 2, 9, 0]
 
 
-def small_interview(seed=0, *, movies=12, rank=3) -> Interview:
+VOLUNTEERED_COLUMNS = [1, 5, 7, 8]
+
+
+def small_interview(seed=0, *, movies=12, rank=3, mix=0.0) -> Interview:
     """Random loadings and tables; answers to other movies than the first questions move
-    nothing (the second blend's alpha is 0), so the prefix regression's use shows."""
+    nothing (the second blend's alpha is 0) unless the volunteered regression has a
+    ``mix``, so each regression's use shows."""
     rng = np.random.default_rng(seed)
     n = len(QUESTIONS)
+    feature_of = np.full(movies * N_LEVELS, -1)
+    feature_of[[7 * N_LEVELS + 3, 3 * N_LEVELS + 0, 11 * N_LEVELS + 2]] = [0, 1, 2]
     return Interview(
         mean_seen=rng.random(movies), mean_liked=rng.random(movies) / 2,
         load_seen=rng.normal(size=(movies, rank)), load_liked=rng.normal(size=(movies, rank)),
@@ -159,6 +165,9 @@ def small_interview(seed=0, *, movies=12, rank=3) -> Interview:
         title_group=np.arange(movies), prefix=[1.0, 0.5],
         prefix_tables=rng.normal(size=(n, 1 + N_LEVELS * n, movies)),
         seen_levels=rng.dirichlet(np.ones(N_LEVELS), size=n),
+        volunteered=[1.0, mix, 2.0], volunteered_feature=feature_of,
+        volunteered_columns=VOLUNTEERED_COLUMNS, volunteered_table=rng.normal(size=(3, 4)),
+        volunteered_offsets=rng.normal(size=(2, 4)),
     )  # fmt: skip
 
 
@@ -188,3 +197,27 @@ def test_answers_to_the_whole_list_and_more_are_read_as_an_interview():
 )
 def test_answers_to_other_movies_are_read_by_the_other_blend(answers):
     assert not shift(small_interview(), answers).any()
+
+
+def test_rated_answers_to_other_movies_are_also_read_by_the_volunteered_regression():
+    """Two ratings (7 at 5: row 0; 3 at 1: row 1), a "not seen" that the regression does not
+    read, and an answer whose (movie, level) it has no row for (6 at 4)."""
+    interview = small_interview(mix=1.5)
+    moved = shift(interview, {7: 5, 3: 1, 4: 0, 6: 4})
+    features = np.array([1, 1, 0]) / np.sqrt(3)  # three rated answers, two read
+    weight = 1.5 * 3 / (3 + 2.0)
+    expected = np.zeros(12)
+    expected[VOLUNTEERED_COLUMNS] = weight * (features @ interview.volunteered_table
+                                              + interview.volunteered_offsets[-1])  # fmt: skip
+    np.testing.assert_allclose(moved, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_answers_to_the_first_questions_never_reach_the_volunteered_regression():
+    answers = {5: 4, 2: 0, 9: 3}
+    np.testing.assert_array_equal(
+        shift(small_interview(mix=1.5), answers), shift(small_interview(mix=0.0), answers)
+    )
+
+
+def test_only_unrated_answers_to_other_movies_move_nothing_through_the_regression():
+    assert not shift(small_interview(mix=1.5), {7: 0, 3: None}).any()
