@@ -535,14 +535,14 @@ class _Regression:
                 given = [self.given[row, : min(k, self.n_given[row])] for row in held_out]
                 factor = _volunteered(given, held_ratings, factors, factor_ridge)
                 factor = alpha * strength(k, shrink, offset) * (factor @ factors.load_liked.T)
-                prior = _Asked(base, relevant, given, columns).ndcgs({0.0, 1.0}, factor)
+                prior = _Asked(base, relevant, given, columns).ndcgs({0.0, 1.0}, factor[:, columns])
                 moved = _Asked(base + factor, relevant, given, columns)
                 features = self.features(held_out, k)
                 weights = {mix * strength(k, s, 0) for mix, s in settings}
                 for ridge, (table, offsets) in zip(REGRESSION_RIDGES, fitted, strict=True):
                     regression = np.zeros(held_ratings.shape, dtype=np.float32)
                     regression[:, self.targets] = features @ table + offsets[k - 1]
-                    for weight, ndcg in moved.ndcgs(weights, regression).items():
+                    for weight, ndcg in moved.ndcgs(weights, regression[:, columns]).items():
                         lifts.setdefault((ridge, k, weight), []).append(ndcg - prior[0.0])
                 lifts.setdefault(("factor", k), []).append(prior[1.0] - prior[0.0])
         return _safest(lifts, settings)
