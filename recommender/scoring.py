@@ -200,14 +200,12 @@ def level_features(ratings: np.ndarray) -> np.ndarray:
     return np.hstack([np.ones((len(ratings), 1), dtype=np.float32), flat])
 
 
-def volunteered_features(feature_of, n_features, cols, ratings) -> np.ndarray:
-    """What the volunteered regression reads of rated answers (columns and their ratings):
-    1 / sqrt(answers) at each answer's (movie, level) row of ``feature_of``, if it has one."""
-    features = np.zeros(n_features, dtype=np.float32)
-    if len(cols):
-        rows = feature_of[np.asarray(cols) * N_LEVELS + RATING_LEVEL[ratings]]
-        features[rows[rows >= 0]] = 1 / np.sqrt(len(cols))
-    return features
+def volunteered_rows(feature_of, cols, ratings) -> np.ndarray:
+    """The volunteered regression's rows read by rated answers (columns and their
+    ratings): each answer's (movie, level) row of ``feature_of``, where it has one. Each row
+    is weighted 1 / sqrt(number of rated answers)."""
+    rows = feature_of[np.asarray(cols, dtype=np.intp) * N_LEVELS + RATING_LEVEL[ratings]]
+    return rows[rows >= 0]
 
 
 def observations(model, cols, kinds, liked):
@@ -258,8 +256,8 @@ class Interview:
     "seen, no opinion" stands for there.
 
     Any other answers' ratings are also read by a regression learned from first ratings:
-    ``volunteered_table`` maps their volunteered_features (``volunteered_feature``: each
-    (column, level)'s row, or -1) to what they add to the ``volunteered_columns``, plus
+    ``volunteered_table`` has a row per (column, level) it reads (``volunteered_feature``:
+    each one's row, or -1; see volunteered_rows): what it adds to ``volunteered_columns``, plus
     ``volunteered_offsets[m - 1]`` for m rated answers (the last row for more), weighted
     by mix * m / (m + shrink) from ``volunteered`` (ridge, mix, shrink).
     """
@@ -336,10 +334,10 @@ class Interview:
         _, mix, shrink = self.volunteered
         weight = mix * strength(len(cols), shrink, 0)
         if weight:
-            table = self.volunteered_table
-            features = volunteered_features(self.volunteered_feature, len(table), cols, ratings)
+            rows = volunteered_rows(self.volunteered_feature, cols, ratings)
+            read = self.volunteered_table[rows].sum(axis=0) / np.float32(np.sqrt(len(cols)))
             offset = self.volunteered_offsets[min(len(cols), len(self.volunteered_offsets)) - 1]
-            shift[self.volunteered_columns] += np.float32(weight) * (features @ table + offset)
+            shift[self.volunteered_columns] += np.float32(weight) * (read + offset)
 
     def next_questions(self, cols: np.ndarray, n: int) -> np.ndarray:
         """The next ``n`` columns of the list, skipping every title already answered."""

@@ -21,7 +21,7 @@ from recommender.scoring import (
     RATING_LEVEL,
     observations,
     posterior,
-    volunteered_features,
+    volunteered_rows,
 )
 from tests.test_estimators import taste_groups
 
@@ -182,8 +182,10 @@ def test_first_ratings_read_at_once_match_what_serving_reads(factors, k):
     at_once = regression.features(np.arange(len(ratings)), k)
     for row, cols in enumerate(first_cols):
         cols = cols[:k]
-        alone = volunteered_features(regression.feature_of, regression.n_features, cols,
-                                     ratings[row, cols])  # fmt: skip
+        alone = np.zeros(regression.n_features, dtype=np.float32)
+        alone[volunteered_rows(regression.feature_of, cols, ratings[row, cols])] = (
+            1 / np.sqrt(len(cols)) if len(cols) else 0
+        )
         np.testing.assert_allclose(at_once[row], alone, rtol=1e-6)
 
 
