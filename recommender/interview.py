@@ -53,6 +53,7 @@ first-5 lift among settings whose lift is >= 0 by one standard error at every k 
 the factor model alone, is always allowed).
 """
 
+from copy import copy
 from itertools import product
 
 import numpy as np
@@ -89,6 +90,9 @@ REGRESSION_MIXES = (0.5, 1.0, 2.0, 4.0)
 REGRESSION_SHRINKS = (0.0, 3.0, 10.0, 30.0)
 REGRESSION_MOVIES = 400
 REGRESSION_MIN_COUNT = 3
+# It reads at most this many pairs, the most found (ml-100k's first ratings have 651 common
+# ones, all read): its fit's memory and time grow with the square of this number.
+REGRESSION_FEATURES = 700
 # The greedy search ranks only the most-rated movies (relevant counts stay complete):
 # the rest almost never reach a top 10, and it is what keeps fit within seconds.
 RANKED_MOVIES = 150
@@ -147,10 +151,10 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
         val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors, tuned
     )
     # Each rater's prior from the thirds it was held out of: what the regressions correct.
-    held_out_prior = np.empty(ratings.shape, dtype=np.float32)
+    residual = np.empty(ratings.shape, dtype=np.float32)
     for held_out, (_, base, _) in zip(thirds, parts, strict=True):
-        held_out_prior[held_out] = base
-    residual = (ratings >= POSITIVE_SCORE) - held_out_prior
+        residual[held_out] = -base
+    residual += ratings >= POSITIVE_SCORE  # in place: a raters x movies array fewer at once
     prefix = _tune_prefix(ratings, residual, thirds, parts, greedy, blend[:4], ranked)
     regression = _Regression(ratings, first_cols, counts, thirds)
     moments = regression.moments(residual)
@@ -289,8 +293,14 @@ class _Asked:
         relevant[rows, cols] = False
         self.n_relevant = relevant.sum(axis=1)
         self.base, self.relevant = base[:, columns], relevant[:, columns]
-        typical = np.where(np.isfinite(self.base), self.base, 0.0).mean(axis=0)
-        self.likely = np.argsort(-typical, kind="stable")[:LIKELY]
+        self.likely = _likely(self.base)
+
+    def moved(self, shift) -> "_Asked":
+        """The same answers over the prior moved by ``shift`` (rows x the ranked columns)."""
+        moved = copy(self)
+        moved.base = self.base + shift
+        moved.likely = _likely(moved.base)
+        return moved
 
     def ndcgs(self, weights, shift) -> dict:
         """NDCG@10 per row of the prior moved by ``weight * shift``, for each of ``weights``
@@ -316,6 +326,12 @@ class _Asked:
         )
         high = self.base + np.maximum(min(weights) * shift, max(weights) * shift)
         return np.flatnonzero((high >= bound[:, None]).any(axis=0))
+
+
+def _likely(base) -> np.ndarray:
+    """The LIKELY columns with the best mean score (what _Asked._reachable bounds with)."""
+    typical = np.where(np.isfinite(base), base, 0.0).mean(axis=0)
+    return np.argsort(-typical, kind="stable")[:LIKELY]
 
 
 def _tune_interview(ratings, base, factors, questions, columns) -> tuple:
@@ -461,7 +477,10 @@ class _Regression:
         levels = RATING_LEVEL[ratings[np.arange(n_raters)[:, None], self.given]]
         pairs = self.given * N_LEVELS + levels
         pairs[~padded] = -1
-        common = np.bincount(pairs[padded], minlength=n_movies * N_LEVELS) >= REGRESSION_MIN_COUNT
+        found = np.bincount(pairs[padded], minlength=n_movies * N_LEVELS)
+        most = np.argsort(-found, kind="stable")[:REGRESSION_FEATURES]
+        common = np.zeros(len(found), dtype=bool)
+        common[most] = found[most] >= REGRESSION_MIN_COUNT
         self.feature_of = np.where(common, np.cumsum(common) - 1, -1).astype(np.int32)
         self.n_features = int(common.sum())
         self.pair_rows = np.where(pairs >= 0, self.feature_of[pairs.clip(min=0)], -1)
@@ -480,40 +499,44 @@ class _Regression:
         return features[:, :-1]
 
     def moments(self, residual) -> list:
-        """Per third and k: (raters, sum of features, sum of targets, features' Gram,
-        features x targets), targets being ``residual`` on the moved movies with the given
-        movies left out (they leave what is predicted)."""
+        """Per third: each k's (raters, sum of features, sum of targets), and over every k
+        the features' Gram and features x targets; targets are ``residual`` on the moved
+        movies with the given movies left out (they leave what is predicted). Sums over k,
+        not one per k: a third's sums stay two matrices however many k there are."""
         local = np.full(self.ratings.shape[1] + 1, -1)
         local[self.targets] = np.arange(len(self.targets))
         sums = []
         for rows in self.thirds:
-            target = residual[rows][:, self.targets].astype(np.float32)
-            per_k = {}
+            target = residual[np.ix_(rows, self.targets)].astype(np.float32)
+            counts, x_sums, y_sums = [], [], []
+            gram = np.zeros((self.n_features, self.n_features))
+            cross = np.zeros((self.n_features, len(self.targets)))
             for k in range(1, max(FIRST_KS) + 1):
                 given = np.where(np.arange(k) < self.n_given[rows, None], self.given[rows, :k], -1)
                 y = target.copy()
                 at = local[given]
                 y[np.nonzero(at >= 0)[0], at[at >= 0]] = 0.0
                 x = self.features(rows, k)
-                per_k[k] = (len(rows), x.sum(0, dtype=np.float64), y.sum(0, dtype=np.float64),
-                            x.T.astype(np.float64) @ x, (x.T @ y).astype(np.float64))  # fmt: skip
-            sums.append(per_k)
+                counts.append(len(rows))
+                x_sums.append(x.sum(axis=0, dtype=np.float64))
+                y_sums.append(y.sum(axis=0, dtype=np.float64))
+                gram += x.T.astype(np.float64) @ x
+                cross += x.T @ y
+            # kept in float32: three thirds' sums would otherwise double the fit's peak memory
+            sums.append((np.array(counts), np.array(x_sums), np.array(y_sums),
+                         gram.astype(np.float32), cross.astype(np.float32)))  # fmt: skip
         return sums
 
     def fit(self, moments, ridges) -> list:
         """(table, offsets) per ridge from the summed ``moments`` of some thirds: table
         (features x moved movies), offsets (one row per number of answers, 1 to 10)."""
-        ks = range(1, max(FIRST_KS) + 1)
         n, x_sum, y_sum, gram, cross = (
-            [sum(part[k][i] for part in moments) for k in ks] for i in range(5)
+            sum(part[i].astype(np.float64) for part in moments) for i in range(5)
         )
         # One constant per k: centre each k's rows; the constant is then its means.
-        x_means = np.stack([total / count for total, count in zip(x_sum, n, strict=True)])
-        y_means = np.stack([total / count for total, count in zip(y_sum, n, strict=True)])
-        gram = sum(g - c * np.outer(x, x) for g, c, x in zip(gram, n, x_means, strict=True))
-        cross = sum(
-            xy - c * np.outer(x, y) for xy, c, x, y in zip(cross, n, x_means, y_means, strict=True)
-        )
+        x_means, y_means = x_sum / n[:, None], y_sum / n[:, None]
+        gram = gram - (x_means.T * n) @ x_means
+        cross = cross - (x_means.T * n) @ y_means
         values, vectors = np.linalg.eigh(gram)  # one decomposition for every ridge
         projected = vectors.T @ cross
         tables = [vectors @ (projected / (values + ridge)[:, None]) for ridge in ridges]
@@ -526,6 +549,9 @@ class _Regression:
             return (REGRESSION_RIDGES[0], 0.0, 0.0)  # nothing common enough to read
         factor_ridge, alpha, shrink, offset = blend
         settings = list(product(REGRESSION_MIXES, REGRESSION_SHRINKS))
+        ranked = np.full(self.ratings.shape[1], -1)
+        ranked[columns] = np.arange(len(columns))
+        moved_ranked = ranked[self.targets] >= 0  # the moved movies among the ranked ones
         lifts = {}
         for i, (held_ratings, base, factors) in enumerate(parts):
             held_out = self.thirds[i]
@@ -535,14 +561,16 @@ class _Regression:
                 given = [self.given[row, : min(k, self.n_given[row])] for row in held_out]
                 factor = _volunteered(given, held_ratings, factors, factor_ridge)
                 factor = alpha * strength(k, shrink, offset) * (factor @ factors.load_liked.T)
-                prior = _Asked(base, relevant, given, columns).ndcgs({0.0, 1.0}, factor[:, columns])
-                moved = _Asked(base + factor, relevant, given, columns)
+                asked = _Asked(base, relevant, given, columns)
+                prior = asked.ndcgs({0.0, 1.0}, factor[:, columns])
+                moved = asked.moved(factor[:, columns])
                 features = self.features(held_out, k)
                 weights = {mix * strength(k, s, 0) for mix, s in settings}
+                regression = np.zeros((len(held_out), len(columns)), dtype=np.float32)
                 for ridge, (table, offsets) in zip(REGRESSION_RIDGES, fitted, strict=True):
-                    regression = np.zeros(held_ratings.shape, dtype=np.float32)
-                    regression[:, self.targets] = features @ table + offsets[k - 1]
-                    for weight, ndcg in moved.ndcgs(weights, regression[:, columns]).items():
+                    read = features @ table[:, moved_ranked] + offsets[k - 1, moved_ranked]
+                    regression[:, ranked[self.targets[moved_ranked]]] = read
+                    for weight, ndcg in moved.ndcgs(weights, regression).items():
                         lifts.setdefault((ridge, k, weight), []).append(ndcg - prior[0.0])
                 lifts.setdefault(("factor", k), []).append(prior[1.0] - prior[0.0])
         return _safest(lifts, settings)

@@ -202,3 +202,12 @@ def test_the_moments_of_thirds_add_up_to_one_fit_over_all_raters():
     ((one_table, one_offsets),) = whole.fit(whole.moments(residual), [3.0])
     np.testing.assert_allclose(table, one_table, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(offsets, one_offsets, rtol=1e-4, atol=1e-5)
+
+
+def test_the_regression_reads_at_most_its_number_of_pairs_the_most_found(monkeypatch):
+    monkeypatch.setattr(interview, "REGRESSION_FEATURES", 2)
+    ratings, first_cols = first_rating_groups()  # movie 1 at 3: 60; 0 at 5 and 0 at 1: 30
+    regression, _, _ = fitted_regression(ratings, first_cols)
+    read = np.flatnonzero(regression.feature_of >= 0)
+    assert regression.n_features == 2
+    assert read.tolist() == [0 * N_LEVELS + RATING_LEVEL[1], 1 * N_LEVELS + RATING_LEVEL[3]]
