@@ -138,25 +138,32 @@ def ndcg_scorer(estimator, X, y=None) -> float:
     return float(ndcg_at_k(ranked["hits"][rankable], ranked["n_relevant"][rankable], K).mean())
 
 
-def fit_tuned(name: str, train: pd.DataFrame, *, seed: int = SEED):
-    """Fit ``name`` on ``train``, first choosing its PARAM_GRIDS entry by an inner split
-    over the train raters; returns the estimator, the chosen params and timings."""
+def tuned_params(name: str, train: pd.DataFrame, *, seed: int = SEED) -> tuple[dict, float]:
+    """The parameters of ``name`` with its PARAM_GRIDS entry chosen by an inner split over
+    the train raters (its defaults when it has no grid), and the seconds the search took."""
     estimator = make_estimator(name)
-    tune_seconds = 0.0
-    if name in PARAM_GRIDS:
-        started = time.perf_counter()
-        # The search scores demographics alone: its fits skip what only answers use.
-        searched = make_estimator(name).set_params(**COLD_START_ONLY.get(name, {}))
-        search = GridSearchCV(
-            searched, PARAM_GRIDS[name], scoring=ndcg_scorer, refit=False,
-            cv=GroupKFold(INNER_FOLDS, shuffle=True, random_state=seed), error_score="raise",
-        )  # fmt: skip
-        search.fit(train, train["score"], groups=train["rater_id"])
-        estimator.set_params(**search.best_params_)
-        tune_seconds = time.perf_counter() - started
+    if name not in PARAM_GRIDS:
+        return _plain(estimator.get_params()), 0.0
+    started = time.perf_counter()
+    # The search scores demographics alone: its fits skip what only answers use.
+    searched = make_estimator(name).set_params(**COLD_START_ONLY.get(name, {}))
+    search = GridSearchCV(
+        searched, PARAM_GRIDS[name], scoring=ndcg_scorer, refit=False,
+        cv=GroupKFold(INNER_FOLDS, shuffle=True, random_state=seed), error_score="raise",
+    )  # fmt: skip
+    search.fit(train, train["score"], groups=train["rater_id"])
+    estimator.set_params(**search.best_params_)
+    return _plain(estimator.get_params()), time.perf_counter() - started
+
+
+def fit_tuned(name: str, train: pd.DataFrame, *, seed: int = SEED):
+    """Fit ``name`` on ``train`` with its tuned_params; returns the estimator, the chosen
+    params and timings."""
+    params, tune_seconds = tuned_params(name, train, seed=seed)
+    estimator = make_estimator(name).set_params(**params)
     started = time.perf_counter()
     estimator.fit(train, train["score"])
-    return estimator, _plain(estimator.get_params()), time.perf_counter() - started, tune_seconds
+    return estimator, params, time.perf_counter() - started, tune_seconds
 
 
 def request_milliseconds(estimator, ratings: pd.DataFrame, n: int = TIMED_REQUESTS) -> float:
@@ -374,9 +381,9 @@ def evaluate_algorithms(
                 report["answers"] = summarise_answers(answered, learners, seed=seed)
             if name in PARAM_GRIDS:
                 bar.set_postfix_str(f"{name} on all raters")
-                report["algorithms"][name]["params_on_all_raters"] = fit_tuned(
+                report["algorithms"][name]["params_on_all_raters"] = tuned_params(
                     name, frame, seed=seed
-                )[1]
+                )[0]
     return report
 
 

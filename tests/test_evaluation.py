@@ -25,7 +25,6 @@ from recommender.evaluation import (
     average_precision_at_k,
     catalogue_coverage,
     evaluate_algorithms,
-    fit_tuned,
     hit_rate_at_k,
     ndcg_at_k,
     precision_at_k,
@@ -34,6 +33,7 @@ from recommender.evaluation import (
     score_fold,
     summarise_answers,
     top_k,
+    tuned_params,
 )
 from recommender.selectors import data_fingerprint, rating_frame
 from tests.mlfixtures import DATA_LINES, USER_LINES, write_ml100k
@@ -251,7 +251,7 @@ def test_committed_figures_are_what_their_recorded_settings_give_on_ml100k(ml100
             assert measured["ndcg"] == pytest.approx(fold["ndcg"], abs=1e-6), (
                 f"{name}, fold {number + 1}: {STALE}"
             )
-    chosen = fit_tuned(DEFAULT_ALGORITHM, ml100k_frame)[1]
+    chosen = tuned_params(DEFAULT_ALGORITHM, ml100k_frame)[0]
     assert chosen == pytest.approx(
         report["algorithms"][DEFAULT_ALGORITHM]["params_on_all_raters"]
     ), STALE
