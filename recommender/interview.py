@@ -141,11 +141,11 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
         fit_rows = np.concatenate([t for j, t in enumerate(thirds) if j != i])
         factors = Factors(ratings[fit_rows], rank, seed)
         parts.append((ratings[held_out], prior(fit_rows, held_out), factors))
-    counts = (ratings > 0).sum(axis=0)
-    candidates = _askable(counts, title_group, unknown)
-    ranked = np.argsort(-counts, kind="stable")[:RANKED_MOVIES]
+    most_rated = np.argsort(-(ratings > 0).sum(axis=0), kind="stable")
+    candidates = _askable(most_rated, title_group, unknown)
+    ranked = most_rated[:RANKED_MOVIES]
     greedy = _greedy(parts, candidates[:n_candidates], n_questions, ranked)
-    tuned = np.sort(np.argsort(-counts, kind="stable")[:TUNED_MOVIES])
+    tuned = np.sort(most_rated[:TUNED_MOVIES])
     val_ratings, val_prior, val_factors = parts[0]
     blend = _tune_interview(val_ratings, val_prior, val_factors, greedy, tuned) + _tune_volunteered(
         val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors, tuned
@@ -156,7 +156,7 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
         residual[held_out] = -base
     residual += ratings >= POSITIVE_SCORE  # in place: a raters x movies array fewer at once
     prefix = _tune_prefix(ratings, residual, thirds, parts, greedy, blend[:4], ranked)
-    regression = _Regression(ratings, first_cols, counts, thirds)
+    regression = _Regression(ratings, first_cols, np.sort(most_rated[:REGRESSION_MOVIES]), thirds)
     moments = regression.moments(residual)
     volunteered = regression.tune(moments, parts, blend[4:], tuned)
     ((table, offsets),) = regression.fit(moments, [volunteered[0]])
@@ -174,10 +174,10 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
     )  # fmt: skip
 
 
-def _askable(counts, title_group, unknown) -> np.ndarray:
-    """Every column, most rated first, one per title (its most rated id), never ``unknown``."""
-    order = np.argsort(-counts, kind="stable")
-    order = order[~np.isin(order, unknown)]
+def _askable(most_rated, title_group, unknown) -> np.ndarray:
+    """Every column, most rated first, one per title (its most rated id), never ``unknown``
+    (``most_rated``: every column, most rated first)."""
+    order = most_rated[~np.isin(most_rated, unknown)]
     _, first = np.unique(title_group[order], return_index=True)
     return order[np.sort(first)]
 
@@ -375,16 +375,13 @@ def _tune_volunteered(ratings, first_cols, base, factors, columns) -> tuple:
             shift = _volunteered(given[k], ratings, factors, ridge) @ liked_loads.T
             ndcgs = asked[k].ndcgs(weights[k] | {0.0}, shift)
             for weight, ndcg in ndcgs.items():
-                diff = ndcg - ndcgs[0.0]
-                lifts[k, weight] = diff[~np.isnan(diff)]
+                lifts[k, weight] = ndcg - ndcgs[0.0]
         for alpha, shrink, offset in settings:
-            diffs = {k: lifts[k, alpha * strength(k, shrink, offset)] for k in FIRST_KS}
-            # safe only if the lift is >= 0 by one standard error, not just on average
-            if not all(len(d) for d in diffs.values()):
-                break  # nobody left to measure a lift on: keep the prior
-            low = min(d.mean() - d.std() / np.sqrt(len(d)) for d in diffs.values())
-            if low >= 0 and diffs[5].mean() > best_lift:
-                best_lift, chosen = diffs[5].mean(), (ridge, alpha, shrink, float(offset))
+            low, lift = _low_and_first5(
+                {k: lifts[k, alpha * strength(k, shrink, offset)] for k in FIRST_KS}
+            )
+            if low >= 0 and lift > best_lift:
+                best_lift, chosen = lift, (ridge, alpha, shrink, float(offset))
     return chosen
 
 
@@ -463,10 +460,11 @@ def _tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> 
 
 class _Regression:
     """The volunteered answers' regression (see the module's docstring) over the training
-    raters: which (movie, level) pairs it reads, which movies it moves, and the sums it is
-    fitted from, kept per third so that each third's fit and the final one add them up."""
+    raters: which (movie, level) pairs it reads, which movies (``targets``) it moves, and
+    the sums it is fitted from, kept per third so that each third's fit and the final one
+    add them up."""
 
-    def __init__(self, ratings, first_cols, counts, thirds):
+    def __init__(self, ratings, first_cols, targets, thirds):
         self.ratings = ratings
         n_raters, n_movies = ratings.shape
         ks = max(FIRST_KS)
@@ -484,7 +482,7 @@ class _Regression:
         self.feature_of = np.where(common, np.cumsum(common) - 1, -1).astype(np.int32)
         self.n_features = int(common.sum())
         self.pair_rows = np.where(pairs >= 0, self.feature_of[pairs.clip(min=0)], -1)
-        self.targets = np.sort(np.argsort(-counts, kind="stable")[:REGRESSION_MOVIES])
+        self.targets = targets  # the columns it moves
         self.thirds = thirds
 
     def features(self, rows, k) -> np.ndarray:
@@ -579,19 +577,23 @@ class _Regression:
 def _safest(lifts, settings) -> tuple:
     """(ridge, mix, shrink) with the best first-5 lift among those >= 0 by one standard
     error at every k; mix 0 (the factor model alone) if none is better."""
-    chosen, best = (REGRESSION_RIDGES[0], 0.0, 0.0), max(_low_and_first5(lifts, "factor")[1], 0.0)
+    pooled = {key: np.concatenate(parts) for key, parts in lifts.items()}
+    factor = _low_and_first5({k: pooled["factor", k] for k in FIRST_KS})
+    chosen, best = (REGRESSION_RIDGES[0], 0.0, 0.0), max(factor[1], 0.0)
     for ridge, (mix, shrink) in product(REGRESSION_RIDGES, settings):
-        low, lift = _low_and_first5(lifts, ridge, lambda k, m=mix, s=shrink: m * strength(k, s, 0))
+        low, lift = _low_and_first5(
+            {k: pooled[ridge, k, mix * strength(k, shrink, 0)] for k in FIRST_KS}
+        )
         if low >= 0 and lift > best:
             best, chosen = lift, (ridge, mix, shrink)
     return chosen
 
 
-def _low_and_first5(lifts, key, weight=None) -> tuple:
-    """The least over k of (mean lift - its standard error), and the first-5 mean lift."""
-    diffs = {k: np.concatenate(lifts[(key, k) if weight is None else (key, k, weight(k))])
-             for k in FIRST_KS}  # fmt: skip
-    diffs = {k: d[~np.isnan(d)] for k, d in diffs.items()}
-    if not all(len(d) for d in diffs.values()):
-        return -np.inf, 0.0  # nobody left to measure a lift on
-    return min(d.mean() - d.std() / np.sqrt(len(d)) for d in diffs.values()), diffs[5].mean()
+def _low_and_first5(lifts) -> tuple:
+    """Per-rater lifts by k (NaN: nothing relevant) to the least over k of (mean lift - its
+    standard error), which must be >= 0 for a setting to be safe (not just on average), and
+    the first-5 mean lift; (-inf, 0) when nobody is left to measure a lift on."""
+    lifts = {k: d[~np.isnan(d)] for k, d in lifts.items()}
+    if not all(len(d) for d in lifts.values()):
+        return -np.inf, 0.0
+    return min(d.mean() - d.std() / np.sqrt(len(d)) for d in lifts.values()), lifts[5].mean()

@@ -315,7 +315,8 @@ class Interview:
             mix = np.float32(self.prefix[1])
             shift = (1 - mix) * shift + mix * self._prefix_shift(cols, kinds, ratings)
         elif not asked:
-            self._add_volunteered(shift, cols[kinds == RATED], ratings[kinds == RATED])
+            rated = kinds == RATED
+            self._add_volunteered(shift, cols[rated], ratings[rated])
         return shift
 
     def _prefix_shift(self, cols, kinds, ratings) -> np.ndarray:

@@ -146,8 +146,8 @@ def first_rating_groups(n_raters=60):
 
 def fitted_regression(ratings, first_cols, ridge=1.0):
     """The regression over every rater (one third), its table and offsets."""
-    counts = (ratings > 0).sum(axis=0)
-    regression = _Regression(ratings, first_cols, counts, [np.arange(len(ratings))])
+    movies = np.arange(ratings.shape[1])  # every movie moved
+    regression = _Regression(ratings, first_cols, movies, [np.arange(len(ratings))])
     residual = (ratings >= POSITIVE_SCORE) - (ratings >= POSITIVE_SCORE).mean(axis=0)
     ((table, offsets),) = regression.fit(regression.moments(residual), [ridge])
     return regression, table, offsets
@@ -177,7 +177,7 @@ def test_first_ratings_read_at_once_match_what_serving_reads(factors, k):
     ratings, _ = factors
     rng = np.random.default_rng(2)
     first_cols = [rng.permutation(np.flatnonzero(row))[: rng.integers(0, 12)] for row in ratings]
-    regression = _Regression(ratings, first_cols, (ratings > 0).sum(axis=0), [])
+    regression = _Regression(ratings, first_cols, np.arange(ratings.shape[1]), [])
     assert regression.n_features > 5
     at_once = regression.features(np.arange(len(ratings)), k)
     for row, cols in enumerate(first_cols):
@@ -195,9 +195,9 @@ def test_the_moments_of_thirds_add_up_to_one_fit_over_all_raters():
     ratings[rng.random(ratings.shape) < 0.2] = 4
     residual = (ratings >= POSITIVE_SCORE) - (ratings >= POSITIVE_SCORE).mean(axis=0)
     thirds = np.array_split(rng.permutation(len(ratings)), 3)
-    counts = (ratings > 0).sum(axis=0)
-    in_thirds = _Regression(ratings, first_cols, counts, thirds)
-    whole = _Regression(ratings, first_cols, counts, [np.arange(len(ratings))])
+    movies = np.arange(ratings.shape[1])
+    in_thirds = _Regression(ratings, first_cols, movies, thirds)
+    whole = _Regression(ratings, first_cols, movies, [np.arange(len(ratings))])
     ((table, offsets),) = in_thirds.fit(in_thirds.moments(residual), [3.0])
     ((one_table, one_offsets),) = whole.fit(whole.moments(residual), [3.0])
     np.testing.assert_allclose(table, one_table, rtol=1e-4, atol=1e-5)
