@@ -200,6 +200,7 @@ class DemographicPopularity(_CatalogueRecommender):
         else:
             titles = self.movie_ids_.astype(str)
         title_group = pd.factorize(titles)[0]
+        genres = movie_genres(X, len(self.movie_ids_))
         if len(people) > INTERVIEW_RATERS:
             # Learned from a seeded sample of raters: memory and time stay bounded as the
             # ratings grow (its tables are raters x movies), the demographic part sees all.
@@ -225,13 +226,25 @@ class DemographicPopularity(_CatalogueRecommender):
 
         return fit_interview(
             ratings, first_ratings(X, columns, rater_rows), title_group,
-            np.flatnonzero(titles == UNKNOWN_TITLE), prior, rank=self.rank,
+            np.flatnonzero(titles == UNKNOWN_TITLE), prior, genres, rank=self.rank,
             n_questions=self.n_questions, n_candidates=self.n_candidates,
             seed=self.random_state,
         )  # fmt: skip
 
 
 DEMOGRAPHIC_PARAMS = ("age_bandwidth", "gender_weight", "occupation_weight", "contrast")
+
+
+def movie_genres(X, n_movies) -> np.ndarray:
+    """Each movie's genre flags (movies by ascending id x genres by name) from the ``genres``
+    column of ratings ("|"-joined names, as selectors.rating_frame gives them); no genres
+    without that column."""
+    if "genres" not in X:
+        return np.zeros((n_movies, 0), dtype=np.float32)
+    joined = X.groupby("movie_id", observed=True)["genres"].first()
+    names = joined.astype(object).fillna("").str.split("|")
+    flags = pd.get_dummies(names.explode()).groupby(level=0).max()
+    return flags.drop(columns="", errors="ignore").to_numpy(dtype=np.float32)
 
 
 def first_ratings(X, columns, rater_rows, k: int = FIRST_RATINGS) -> list[np.ndarray]:

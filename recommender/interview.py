@@ -41,8 +41,11 @@ questions and worse after 5, at several times the fitting time, so the list is k
 
 Volunteered regression. Movies a person chose to rate are read by a regression too, made
 for them: each rated answer's (movie, level) one-hot, divided by the square root of the
-number of rated answers, regressed onto what the rater liked beyond their prior among the
-most-rated movies (the given movies left out), with one constant per number of answers.
+number of rated answers, and the genre flags of the liked (rated >= 4) and of the other rated
+answers, each summed over the number of rated answers (scoring.genre_shares: a taste shared
+by movies too rarely given to be read one by one), regressed onto what the rater liked
+beyond their prior among the most-rated movies (the given movies left out), with one
+constant per number of answers.
 It learns from the training raters' own first 1 to 10 ratings in time order, the sign-up
 kind of answer it will read. Only (movie, level) pairs common among those first ratings are
 read, and only the most-rated movies moved: the rest almost never reach a top 10, and the
@@ -63,6 +66,7 @@ from recommender.scoring import (
     POSITIVE_SCORE,
     RATING_LEVEL,
     Interview,
+    genre_shares,
     level_features,
     strength,
 )
@@ -126,12 +130,13 @@ class Factors:
         self.load_liked = loads[m:].astype(np.float32)
 
 
-def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_questions,
-                  n_candidates, seed) -> Interview:  # fmt: skip
+def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, rank,
+                  n_questions, n_candidates, seed) -> Interview:  # fmt: skip
     """The interview state for a dense raters x movies matrix of scores (0: not rated).
 
     ``first_cols``: each rater's first ten rated columns in time order; ``title_group``:
-    equal values for one title; ``unknown``: columns never to ask about;
+    equal values for one title; ``unknown``: columns never to ask about; ``genres``: each
+    column's genre flags (movies x genres, possibly none);
     ``prior(fit_rows, rows)``: the demographic scores of ``rows`` from a prior fitted on
     ``fit_rows`` (raters x movies).
     """
@@ -156,7 +161,9 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
         residual[held_out] = -base
     residual += ratings >= POSITIVE_SCORE  # in place: a raters x movies array fewer at once
     prefix = _tune_prefix(ratings, residual, thirds, parts, greedy, blend[:4], ranked)
-    regression = _Regression(ratings, first_cols, np.sort(most_rated[:REGRESSION_MOVIES]), thirds)
+    regression = _Regression(
+        ratings, first_cols, genres, np.sort(most_rated[:REGRESSION_MOVIES]), thirds
+    )
     moments = regression.moments(residual)
     volunteered = regression.tune(moments, parts, blend[4:], tuned)
     ((table, offsets),) = regression.fit(moments, [volunteered[0]])
@@ -170,7 +177,7 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, *, rank, n_q
         seen_levels=_seen_levels(ratings[:, greedy]),
         volunteered=volunteered, volunteered_feature=regression.feature_of,
         volunteered_columns=regression.targets, volunteered_table=table,
-        volunteered_offsets=offsets,
+        volunteered_offsets=offsets, volunteered_genres=genres,
     )  # fmt: skip
 
 
@@ -464,8 +471,8 @@ class _Regression:
     the sums it is fitted from, kept per third so that each third's fit and the final one
     add them up."""
 
-    def __init__(self, ratings, first_cols, targets, thirds):
-        self.ratings = ratings
+    def __init__(self, ratings, first_cols, genres, targets, thirds):
+        self.ratings, self.genres = ratings, np.asarray(genres, dtype=np.float32)
         n_raters, n_movies = ratings.shape
         ks = max(FIRST_KS)
         self.given = np.zeros((n_raters, ks), dtype=np.intp)  # first columns, padded
@@ -480,21 +487,26 @@ class _Regression:
         common = np.zeros(len(found), dtype=bool)
         common[most] = found[most] >= REGRESSION_MIN_COUNT
         self.feature_of = np.where(common, np.cumsum(common) - 1, -1).astype(np.int32)
-        self.n_features = int(common.sum())
+        self.n_pairs = int(common.sum())
+        self.n_features = self.n_pairs + 2 * self.genres.shape[1]
         self.pair_rows = np.where(pairs >= 0, self.feature_of[pairs.clip(min=0)], -1)
         self.targets = targets  # the columns it moves
         self.thirds = thirds
 
     def features(self, rows, k) -> np.ndarray:
-        """volunteered_features of each of ``rows``' first ``k`` ratings (rows x features),
-        all at once."""
+        """What serving reads (scoring.Interview._add_volunteered) from each of ``rows``'
+        first ``k`` ratings (rows x features), all at once: the (movie, level) pairs'
+        one-hot over the square root of their number, then the genre shares."""
         m = np.minimum(self.n_given[rows], k)
-        features = np.zeros((len(rows), self.n_features + 1), dtype=np.float32)  # + a bin
+        pairs = np.zeros((len(rows), self.n_pairs + 1), dtype=np.float32)  # + a bin
         ids = self.pair_rows[rows, :k].copy()
-        ids[(ids < 0) | (np.arange(ids.shape[1]) >= m[:, None])] = self.n_features
+        given = np.arange(ids.shape[1]) < m[:, None]
+        ids[(ids < 0) | ~given] = self.n_pairs
         values = np.where(m > 0, 1 / np.sqrt(np.maximum(m, 1)), 0).astype(np.float32)
-        features[np.arange(len(rows))[:, None], ids] = values[:, None]
-        return features[:, :-1]
+        pairs[np.arange(len(rows))[:, None], ids] = values[:, None]
+        cols = self.given[rows, :k]
+        liked = self.ratings[rows[:, None], cols] >= POSITIVE_SCORE
+        return np.hstack([pairs[:, :-1], genre_shares(self.genres[cols], liked, given)])
 
     def moments(self, residual) -> list:
         """Per third: each k's (raters, sum of features, sum of targets), and over every k

@@ -208,6 +208,17 @@ def volunteered_rows(feature_of, cols, ratings) -> np.ndarray:
     return rows[rows >= 0]
 
 
+def genre_shares(genres, liked, given) -> np.ndarray:
+    """The volunteered regression's genre features of rated answers: the liked ones' genre
+    flags (``genres``: ... x answers x genres) summed, then the others', each over the number
+    of answers (``liked``: rated >= 4, ``given``: a real answer, not padding; ... x answers).
+    Genres carry what one movie's row cannot: a taste shared by movies too rarely given to
+    have a row of their own."""
+    n = np.maximum(given.sum(axis=-1), 1)[..., None]
+    liked, other = (given & liked)[..., None], (given & ~liked)[..., None]
+    return np.concatenate([(genres * liked).sum(axis=-2), (genres * other).sum(axis=-2)], -1) / n
+
+
 def observations(model, cols, kinds, liked):
     """The loadings' rows and centred values that answers observe: a rating observes seen
     = 1 and liked = rating >= 4; "not seen" observes seen = 0 and liked = 0 (it carries
@@ -257,15 +268,17 @@ class Interview:
 
     Any other answers' ratings are also read by a regression learned from first ratings:
     ``volunteered_table`` has a row per (column, level) it reads (``volunteered_feature``:
-    each one's row, or -1; see volunteered_rows): what it adds to ``volunteered_columns``, plus
-    ``volunteered_offsets[m - 1]`` for m rated answers (the last row for more), weighted
-    by mix * m / (m + shrink) from ``volunteered`` (ridge, mix, shrink).
+    each one's row, or -1; see volunteered_rows), then a row per genre_shares feature
+    (``volunteered_genres``: each column's genre flags): what they add to
+    ``volunteered_columns``, plus ``volunteered_offsets[m - 1]`` for m rated answers (the
+    last row for more), weighted by mix * m / (m + shrink) from ``volunteered`` (ridge,
+    mix, shrink).
     """
 
     def __init__(self, *, mean_seen, mean_liked, load_seen, load_liked, blend, questions,
                  title_group, prefix, prefix_tables, seen_levels, volunteered,
                  volunteered_feature, volunteered_columns, volunteered_table,
-                 volunteered_offsets):  # fmt: skip
+                 volunteered_offsets, volunteered_genres):  # fmt: skip
         self.mean_seen = np.asarray(mean_seen, dtype=np.float32)
         self.mean_liked = np.asarray(mean_liked, dtype=np.float32)
         self.load_seen = np.asarray(load_seen, dtype=np.float32)
@@ -281,6 +294,7 @@ class Interview:
         self.volunteered_columns = np.asarray(volunteered_columns, dtype=np.intp)
         self.volunteered_table = np.asarray(volunteered_table, dtype=np.float32)
         self.volunteered_offsets = np.asarray(volunteered_offsets, dtype=np.float32)
+        self.volunteered_genres = np.asarray(volunteered_genres, dtype=np.float32)
 
     @cached_property
     def question_rank(self) -> np.ndarray:
@@ -337,6 +351,10 @@ class Interview:
         if weight:
             rows = volunteered_rows(self.volunteered_feature, cols, ratings)
             read = self.volunteered_table[rows].sum(axis=0) / np.float32(np.sqrt(len(cols)))
+            liked = ratings >= POSITIVE_SCORE
+            shares = genre_shares(self.volunteered_genres[cols], liked, np.ones(len(cols), bool))
+            shares = shares.astype(np.float32)
+            read += shares @ self.volunteered_table[len(self.volunteered_table) - len(shares) :]
             offset = self.volunteered_offsets[min(len(cols), len(self.volunteered_offsets)) - 1]
             shift[self.volunteered_columns] += np.float32(weight) * (read + offset)
 

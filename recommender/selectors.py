@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # Ratings' integers first (rater, movie, score, time as Unix seconds), then what is spread
-# over them by index: the rater's demographics and the movie's title (the interview asks
-# about one id per title; ml-100k lists some titles twice).
+# over them by index: the rater's demographics, the movie's title (the interview asks
+# about one id per title; ml-100k lists some titles twice) and its genre names, joined by
+# "|" (the interview reads the genres of the movies a person rated).
 RATING_COLUMNS = [
-    "rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation", "title"
+    "rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation", "title",
+    "genres",
 ]  # fmt: skip
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
 CHOSE_SCORE = 4
@@ -78,10 +80,28 @@ def rating_frame() -> "pd.DataFrame":
         frame[column] = pd.Categorical.from_codes(codes[at], values)  # one code per rating
     movies = list(Movie.objects.order_by("id").values_list("id", "title"))
     movie_ids = np.array([movie_id for movie_id, _ in movies], dtype=np.int64)
-    codes, titles = pd.factorize(np.array([title for _, title in movies], dtype=object))
+    genres = _joined_genres()
     at = np.searchsorted(movie_ids, ratings[:, 1])
-    frame["title"] = pd.Categorical.from_codes(codes[at], titles)  # one code per rating
+    for column, values in (
+        ("title", [title for _, title in movies]),
+        ("genres", [genres.get(movie_id, "") for movie_id, _ in movies]),
+    ):
+        codes, names = pd.factorize(np.array(values, dtype=object))
+        frame[column] = pd.Categorical.from_codes(codes[at], names)  # one code per rating
     return frame
+
+
+def _joined_genres() -> dict:
+    """Each movie's genre names joined by "|" (movies without any are absent)."""
+    return {movie_id: "|".join(names) for movie_id, names in _genre_names().items()}
+
+
+def _genre_names() -> dict:
+    """Each movie's genre names, sorted (movies without any are absent)."""
+    genres = {}
+    for movie_id, name in Movie.genres.through.objects.values_list("movie_id", "genre__name"):
+        genres.setdefault(movie_id, []).append(name)
+    return {movie_id: sorted(names) for movie_id, names in genres.items()}
 
 
 def _rating_integers() -> np.ndarray:
@@ -162,12 +182,13 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
         "occupation", "movie__title",
     )  # fmt: skip
     columns = [
-        "id", "request_id", "token_id", "movie_id", "rating", "created_at", *RATING_COLUMNS[4:]
+        "id", "request_id", "token_id", "movie_id", "rating", "created_at", *RATING_COLUMNS[4:-1]
     ]  # fmt: skip
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     if frame.empty:
         return pd.DataFrame(columns=RATING_COLUMNS)
     frame["rated_at"] = [int(created.timestamp()) for created in frame["created_at"]]
+    frame["genres"] = frame["movie_id"].map(_joined_genres()).fillna("")
     alone = "#" + frame["id"].astype(str)
     token = ("token " + frame["token_id"]).where(frame["token_id"] != "", alone)
     frame["person"] = (
@@ -198,15 +219,13 @@ def data_fingerprint(frame: "pd.DataFrame") -> str:
 def movie_catalogue(movie_ids) -> dict:
     """Titles, years and genre names of the given movies, in the same order."""
     movies = Movie.objects.in_bulk(list(map(int, movie_ids)))
-    genres = {}
-    for movie_id, name in Movie.genres.through.objects.values_list("movie_id", "genre__name"):
-        genres.setdefault(movie_id, []).append(name)
+    genres = _genre_names()
     ordered = [movies[int(i)] for i in movie_ids]
     return {
         "movie_ids": np.asarray(movie_ids, dtype=np.int64),
         "titles": [m.title for m in ordered],
         "years": [m.year for m in ordered],
-        "genres": [sorted(genres.get(m.id, [])) for m in ordered],
+        "genres": [genres.get(m.id, []) for m in ordered],
     }
 
 

@@ -17,6 +17,7 @@ from recommender.estimators import (
     DEFAULT_ALGORITHM,
     DemographicPopularity,
     make_estimator,
+    movie_genres,
 )
 from recommender.interview import fit_interview
 from recommender.scoring import Answer, level_features
@@ -259,3 +260,13 @@ def test_the_scorer_imports_numpy_only():
         capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
     assert done.stdout.strip() == "[]"
+
+
+def test_genre_flags_are_read_per_movie_by_ascending_id_and_absent_without_the_column():
+    frame = ratings([(1, 9, 5, 30, "F", "writer"), (1, 2, 4, 30, "F", "writer"),
+                     (2, 9, 3, 40, "M", "writer"), (2, 5, 1, 40, "M", "writer")])  # fmt: skip
+    by_movie = {2: "Comedy|Drama", 5: "", 9: "Drama"}
+    frame["genres"] = frame["movie_id"].map(by_movie).astype("category")
+    flags = movie_genres(frame, 3)  # movies 2, 5, 9 x (Comedy, Drama)
+    assert flags.tolist() == [[1, 1], [0, 0], [0, 1]]
+    assert movie_genres(frame.drop(columns="genres"), 3).shape == (3, 0)

@@ -19,6 +19,7 @@ from recommender.scoring import (
     POSITIVE_SCORE,
     RATED,
     RATING_LEVEL,
+    genre_shares,
     observations,
     posterior,
     volunteered_rows,
@@ -144,10 +145,15 @@ def first_rating_groups(n_raters=60):
     return ratings, first_cols
 
 
-def fitted_regression(ratings, first_cols, ridge=1.0):
+def no_genres(ratings) -> np.ndarray:
+    return np.zeros((ratings.shape[1], 0))
+
+
+def fitted_regression(ratings, first_cols, ridge=1.0, genres=None):
     """The regression over every rater (one third), its table and offsets."""
     movies = np.arange(ratings.shape[1])  # every movie moved
-    regression = _Regression(ratings, first_cols, movies, [np.arange(len(ratings))])
+    genres = no_genres(ratings) if genres is None else genres
+    regression = _Regression(ratings, first_cols, genres, movies, [np.arange(len(ratings))])
     residual = (ratings >= POSITIVE_SCORE) - (ratings >= POSITIVE_SCORE).mean(axis=0)
     ((table, offsets),) = regression.fit(regression.moments(residual), [ridge])
     return regression, table, offsets
@@ -165,6 +171,23 @@ def test_the_volunteered_regression_learns_what_first_ratings_say():
     assert offsets.shape == (10, len(regression.targets))
 
 
+def test_the_genres_of_first_ratings_carry_a_taste_no_single_movie_is_common_enough_for():
+    """Each rater's first rating is a movie nobody else gave first (no row of its own): of
+    genre 0 for fans, who go on to like movie 0, of genre 1 for the others, who like 1."""
+    n_raters = 40
+    ratings = np.zeros((n_raters, 2 + n_raters), dtype=np.int8)
+    genres = np.zeros((ratings.shape[1], 2))
+    fans = np.arange(n_raters) % 2 == 0
+    first = 2 + np.arange(n_raters)
+    ratings[np.arange(n_raters), first] = 5
+    genres[first, np.where(fans, 0, 1)] = 1
+    ratings[fans, 0], ratings[~fans, 1] = 5, 5
+    regression, table, _ = fitted_regression(ratings, [[col] for col in first], genres=genres)
+    assert regression.n_pairs == 0 and regression.n_features == 4  # liked, then not: 2 each
+    liked_genre_0 = table[0]
+    assert liked_genre_0[0] > 0.1 > -0.1 > liked_genre_0[1]
+
+
 def test_a_pair_needs_min_count_first_ratings_to_be_read():
     ratings, first_cols = first_rating_groups(n_raters=2 * REGRESSION_MIN_COUNT - 2)
     regression, _, _ = fitted_regression(ratings, first_cols)
@@ -177,16 +200,19 @@ def test_first_ratings_read_at_once_match_what_serving_reads(factors, k):
     ratings, _ = factors
     rng = np.random.default_rng(2)
     first_cols = [rng.permutation(np.flatnonzero(row))[: rng.integers(0, 12)] for row in ratings]
-    regression = _Regression(ratings, first_cols, np.arange(ratings.shape[1]), [])
-    assert regression.n_features > 5
+    genres = rng.random((ratings.shape[1], 3)) < 0.4
+    regression = _Regression(ratings, first_cols, genres, np.arange(ratings.shape[1]), [])
+    assert regression.n_pairs > 5 and regression.n_features == regression.n_pairs + 6
     at_once = regression.features(np.arange(len(ratings)), k)
     for row, cols in enumerate(first_cols):
         cols = cols[:k]
-        alone = np.zeros(regression.n_features, dtype=np.float32)
-        alone[volunteered_rows(regression.feature_of, cols, ratings[row, cols])] = (
+        pairs = np.zeros(regression.n_pairs, dtype=np.float32)
+        pairs[volunteered_rows(regression.feature_of, cols, ratings[row, cols])] = (
             1 / np.sqrt(len(cols)) if len(cols) else 0
         )
-        np.testing.assert_allclose(at_once[row], alone, rtol=1e-6)
+        liked = ratings[row, cols] >= POSITIVE_SCORE
+        shares = genre_shares(genres[cols].astype(np.float32), liked, np.ones(len(cols), bool))
+        np.testing.assert_allclose(at_once[row], np.concatenate([pairs, shares]), rtol=1e-6)
 
 
 def test_the_moments_of_thirds_add_up_to_one_fit_over_all_raters():
@@ -196,8 +222,9 @@ def test_the_moments_of_thirds_add_up_to_one_fit_over_all_raters():
     residual = (ratings >= POSITIVE_SCORE) - (ratings >= POSITIVE_SCORE).mean(axis=0)
     thirds = np.array_split(rng.permutation(len(ratings)), 3)
     movies = np.arange(ratings.shape[1])
-    in_thirds = _Regression(ratings, first_cols, movies, thirds)
-    whole = _Regression(ratings, first_cols, movies, [np.arange(len(ratings))])
+    genres = rng.random((len(movies), 2)) < 0.5
+    in_thirds = _Regression(ratings, first_cols, genres, movies, thirds)
+    whole = _Regression(ratings, first_cols, genres, movies, [np.arange(len(ratings))])
     ((table, offsets),) = in_thirds.fit(in_thirds.moments(residual), [3.0])
     ((one_table, one_offsets),) = whole.fit(whole.moments(residual), [3.0])
     np.testing.assert_allclose(table, one_table, rtol=1e-4, atol=1e-5)
@@ -209,5 +236,5 @@ def test_the_regression_reads_at_most_its_number_of_pairs_the_most_found(monkeyp
     ratings, first_cols = first_rating_groups()  # movie 1 at 3: 60; 0 at 5 and 0 at 1: 30
     regression, _, _ = fitted_regression(ratings, first_cols)
     read = np.flatnonzero(regression.feature_of >= 0)
-    assert regression.n_features == 2
+    assert regression.n_pairs == 2
     assert read.tolist() == [0 * N_LEVELS + RATING_LEVEL[1], 1 * N_LEVELS + RATING_LEVEL[3]]

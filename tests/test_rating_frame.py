@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from movies.models import Movie, Rater, Rating
+from movies.models import Genre, Movie, Rater, Rating
 from recommender import selectors
 from recommender.selectors import rating_frame
 
@@ -61,3 +61,11 @@ def test_ids_too_large_to_pack_together_are_read_as_they_are():
 def test_no_ratings_give_an_empty_frame():
     assert rating_frame().empty
     assert np.array_equal(rating_frame().columns, selectors.RATING_COLUMNS)
+
+
+def test_each_rating_carries_its_movies_genre_names_sorted_and_joined():
+    store_ratings([(1, 3, 5, 880000000), (1, 4, 2, 880000001), (2, 3, 4, 880000002)])
+    drama = Genre.objects.create(id=8, name="Drama")
+    Movie.objects.get(id=3).genres.set([drama, Genre.objects.create(id=5, name="Comedy")])
+
+    assert rating_frame()["genres"].tolist() == ["Comedy|Drama", "", "Comedy|Drama"]

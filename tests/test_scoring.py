@@ -148,6 +148,7 @@ QUESTIONS = [5, 2, 9, 0]
 
 
 VOLUNTEERED_COLUMNS = [1, 5, 7, 8]
+N_GENRES = 2
 
 
 def small_interview(seed=0, *, movies=12, rank=3, mix=0.0) -> Interview:
@@ -166,8 +167,10 @@ def small_interview(seed=0, *, movies=12, rank=3, mix=0.0) -> Interview:
         prefix_tables=rng.normal(size=(n, 1 + N_LEVELS * n, movies)),
         seen_levels=rng.dirichlet(np.ones(N_LEVELS), size=n),
         volunteered=[1.0, mix, 2.0], volunteered_feature=feature_of,
-        volunteered_columns=VOLUNTEERED_COLUMNS, volunteered_table=rng.normal(size=(3, 4)),
+        volunteered_columns=VOLUNTEERED_COLUMNS,
+        volunteered_table=rng.normal(size=(3 + 2 * N_GENRES, 4)),  # 3 pairs, then genres
         volunteered_offsets=rng.normal(size=(2, 4)),
+        volunteered_genres=rng.random((movies, N_GENRES)) < 0.5,
     )  # fmt: skip
 
 
@@ -204,7 +207,10 @@ def test_rated_answers_to_other_movies_are_also_read_by_the_volunteered_regressi
     read, and an answer whose (movie, level) it has no row for (6 at 4)."""
     interview = small_interview(mix=1.5)
     moved = shift(interview, {7: 5, 3: 1, 4: 0, 6: 4})
-    features = np.array([1, 1, 0]) / np.sqrt(3)  # three rated answers, two read
+    pairs = np.array([1, 1, 0]) / np.sqrt(3)  # three rated answers, two read
+    genres = interview.volunteered_genres
+    liked, other = genres[7] + genres[6], genres[3]  # every rated answer's genres count
+    features = np.concatenate([pairs, liked / 3, other / 3])
     weight = 1.5 * 3 / (3 + 2.0)
     expected = np.zeros(12)
     expected[VOLUNTEERED_COLUMNS] = weight * (features @ interview.volunteered_table
