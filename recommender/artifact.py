@@ -25,7 +25,8 @@ MAGIC = b"RECSITE-ARTIFACT/1 "
 # 5: the interview also holds per-prefix regressions over the answers' rating levels.
 # 6: the demographic scorer keeps positive ratings as counts per demographic cell.
 # 7: the interview also holds a regression for volunteered ratings.
-# 8: that regression also reads the genres of the rated movies.
+# 8: that regression also reads the genres of the rated movies, and the factor model has
+#    two more blocks (loved, disliked).
 FORMAT_VERSION = 8
 # What serving reads; checked at load so that a bad file is a clear refusal, not a crash.
 REQUIRED_KEYS = ("scorer", "catalogue", "algorithm", "trained_at", "versions")

@@ -1,22 +1,28 @@
 """Fitting the onboarding interview: which movies to ask a new person about, and how far
 their answers move the demographic ranking (served by scoring.InterviewScorer).
 
-Model. Each training rater is a binary vector over the catalogue in two blocks: *seen*
-(rated at all) and *liked* (rated >= 4). A probabilistic-PCA model of those vectors (the
-top ``rank`` eigenvectors of the raters' Gram matrix) says how the entries co-vary; an
-answer observes some entries, and the posterior of the latent factors predicts the liked
-block for every movie (scoring.observations). Any subset of answers is conditioned on
-exactly, redundant questions are not counted twice, and the state is two movies x rank
-matrices rather than a movies x movies one.
+Model. Each training rater is a binary vector over the catalogue in four blocks
+(scoring.RATING_BLOCKS): *seen* (rated at all), *liked* (rated >= 4), *loved* (5) and
+*disliked* (1-2). A probabilistic-PCA model of those vectors (the top ``rank``
+eigenvectors of the raters' Gram matrix) says how the entries co-vary; an answer observes
+some entries, and the posterior of the latent factors predicts the liked block for every
+movie (scoring.observations). Any subset of answers is conditioned on exactly, redundant
+questions are not counted twice, and the state is four movies x rank matrices rather than
+a movies x movies one. The loved and disliked blocks let an answer say how much, not only
+whether, a person liked a movie; they ranked better after interviews, and worse after
+first ratings, which observe seen and liked only.
 
 Questions. A fixed list chosen greedily on the training raters: split them in thirds; for
 each third fit the factor model on the other two and compute that third's demographic
 prior; then repeatedly add the candidate whose simulated answers (the real rating, else
 "not seen") most raise NDCG@10 over all three held-out thirds, with the asked movies
-removed from the ranking and the relevant set as the evaluation does. Greedy on the metric
-picks well-known but divisive movies: the most popular ones are seen and liked by nearly
-everyone, say little, and use up relevant movies. An adaptive (tree) choice built the same
-way scored no better on held-out raters, so the list is the same for every profile.
+removed from the ranking and the relevant set as the evaluation does; then revise the list
+once, replacing each question in turn by the candidate that most raises NDCG@10 after the
+first 5 questions and after all of them, if any does (greedy chose it for the list so far
+only). Greedy on the metric picks well-known but divisive movies: the most popular ones
+are seen and liked by nearly everyone, say little, and use up relevant movies. An adaptive
+(tree) choice built the same way scored no better on held-out raters, so the list is the
+same for every profile.
 After the list, movies follow by popularity.
 
 Two blends. Answers to our own questions are a fair sample of taste; movies a person
@@ -62,9 +68,13 @@ from itertools import product
 import numpy as np
 
 from recommender.scoring import (
+    LIKED_BLOCK,
     N_LEVELS,
     POSITIVE_SCORE,
+    RATING_BLOCKS,
     RATING_LEVEL,
+    SEEN_BLOCK,
+    VOLUNTEERED_BLOCKS,
     Interview,
     genre_shares,
     level_features,
@@ -108,26 +118,36 @@ LIKELY = 8 * K
 
 
 class Factors:
-    """PPCA means and loadings of the [seen, liked] blocks (what scoring.observations reads)."""
+    """PPCA means and loadings of the RATING_BLOCKS (what scoring.observations reads):
+    ``means`` blocks x movies, ``loads`` blocks x movies x rank."""
 
     def __init__(self, ratings: np.ndarray, rank: int, seed: int):
-        x = np.hstack([ratings > 0, ratings >= POSITIVE_SCORE]).astype(np.float32)
-        mean = x.mean(axis=0)
-        x -= mean
-        # Raters are fewer than 2 x movies, so the Gram matrix is the cheap side; randomized
-        # subspace iteration finds its top eigenvectors faster than a full eigh.
-        gram = x @ x.T
-        basis = np.random.default_rng(seed).standard_normal((len(gram), rank + 16))
+        n_raters, n_blocks = len(ratings), RATING_BLOCKS.shape[1]
+        self.means = np.stack([RATING_BLOCKS[ratings, b].mean(axis=0) for b in range(n_blocks)])
+        # Raters are fewer than the blocks' columns, so the Gram matrix is the cheap side,
+        # summed block by block: the raters x (blocks x movies) matrix is never held at once.
+        gram = np.zeros((n_raters, n_raters), dtype=np.float32)
+        for block in range(n_blocks):
+            x = self._centred(ratings, block)
+            gram += x @ x.T
+        # Randomized subspace iteration finds its top eigenvectors faster than a full eigh.
+        basis = np.random.default_rng(seed).standard_normal((n_raters, rank + 16))
         basis = basis.astype(np.float32)
         for _ in range(4):
             basis, _ = np.linalg.qr(gram @ basis)
         _, small = np.linalg.eigh(basis.T @ gram @ basis)
         vectors = basis @ small[:, ::-1][:, :rank]
-        loads = (x.T @ vectors) / np.sqrt(len(x))  # V s / sqrt(n): the PPCA loadings
-        m = ratings.shape[1]
-        self.mean_seen, self.mean_liked = mean[:m], mean[m:]
-        self.load_seen = loads[:m].astype(np.float32)
-        self.load_liked = loads[m:].astype(np.float32)
+        # V s / sqrt(n): the PPCA loadings
+        self.loads = np.stack(
+            [self._centred(ratings, b).T @ vectors for b in range(n_blocks)]
+        ) / np.float32(np.sqrt(n_raters))
+
+    def _centred(self, ratings, block) -> np.ndarray:
+        return RATING_BLOCKS[ratings, block] - self.means[block]
+
+    @property
+    def load_liked(self) -> np.ndarray:
+        return self.loads[LIKED_BLOCK]
 
 
 def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, rank,
@@ -170,8 +190,7 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, r
     factors = Factors(ratings, rank, seed)
     questions = np.concatenate([greedy, candidates[~np.isin(candidates, greedy)]])
     return Interview(
-        mean_seen=factors.mean_seen, mean_liked=factors.mean_liked,
-        load_seen=factors.load_seen, load_liked=factors.load_liked,
+        means=factors.means, loads=factors.loads,
         blend=blend, questions=questions, title_group=title_group, prefix=prefix,
         prefix_tables=_prefix_tables(ratings[:, greedy], residual, prefix[0]),
         seen_levels=_seen_levels(ratings[:, greedy]),
@@ -224,11 +243,17 @@ def _simulated(cols, ratings, factors, ridge) -> np.ndarray:
     answers with their rating, else "not seen". ``cols`` may hold several lists of movies
     (lists x movies; ``ratings``: raters x lists x movies), solved at once (lists x raters
     x rank)."""
-    rows = np.concatenate([factors.load_seen[cols], factors.load_liked[cols]], axis=-2)
-    seen = (ratings > 0).astype(np.float32) - factors.mean_seen[cols]
-    liked = (ratings >= POSITIVE_SCORE).astype(np.float32) - factors.mean_liked[cols]
-    values = np.moveaxis(np.concatenate([seen, liked], axis=-1), 0, -1)
-    return np.swapaxes(_posteriors(rows, values, ridge), -1, -2)
+    rows = _block_rows(factors, cols, len(factors.means))
+    values = np.moveaxis(RATING_BLOCKS[ratings], -1, 0) - factors.means[:, None, cols]
+    values = np.moveaxis(values, 0, -2).reshape(*ratings.shape[:-1], -1)  # block by block
+    return np.swapaxes(_posteriors(rows, np.moveaxis(values, 0, -1), ridge), -1, -2)
+
+
+def _block_rows(factors, cols, n_blocks) -> np.ndarray:
+    """The loadings' rows of ``cols`` (... x movies) in the first ``n_blocks`` blocks, block
+    by block (... x n_blocks * movies x rank)."""
+    rows = np.moveaxis(factors.loads[:n_blocks, cols], 0, -3)
+    return rows.reshape(*cols.shape[:-1], -1, rows.shape[-1])
 
 
 def _posteriors(rows, values, ridge) -> np.ndarray:
@@ -242,7 +267,19 @@ def _posteriors(rows, values, ridge) -> np.ndarray:
 
 def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
     """Add, n_questions times, the candidate whose simulated answers give the best mean
-    NDCG@10 over every held-out rater (ridge and alpha: the grids' first and 1)."""
+    NDCG@10 over every held-out rater (ridge and alpha: the grids' first and 1); then
+    revise the list once (_revised)."""
+    local, prepared = _prepared(parts, ranked)
+    chosen, pool = np.zeros(0, dtype=np.int64), np.asarray(candidates, dtype=np.int64)
+    for _ in range(min(n_questions, len(pool))):
+        best = int(np.argmax(_values(chosen, pool, local, prepared)))  # ties: the more rated
+        chosen, pool = np.append(chosen, pool[best]), np.delete(pool, best)
+    return _revised(chosen, pool, local, prepared)
+
+
+def _prepared(parts, ranked) -> tuple:
+    """Each ranked column's place among ``ranked`` (-1: not ranked), and what
+    _candidates_ndcg reads of each held-out third."""
     local = np.full(parts[0][0].shape[1], -1)
     local[ranked] = np.arange(len(ranked))
     prepared = []
@@ -250,13 +287,31 @@ def _greedy(parts, candidates, n_questions, ranked) -> np.ndarray:
         relevant = ratings >= POSITIVE_SCORE
         prepared.append((ratings, relevant.sum(1), np.nonzero(relevant[:, ranked]), base[:, ranked],
                          f.load_liked[ranked], f))  # fmt: skip
-    chosen, pool = np.zeros(0, dtype=np.int64), np.asarray(candidates, dtype=np.int64)
-    for _ in range(min(n_questions, len(pool))):
-        per_third = [_candidates_ndcg(chosen, pool, local, *part) for part in prepared]
-        values = [_mean(np.concatenate(rows)) for rows in zip(*per_third, strict=True)]
-        best = int(np.argmax(values))  # ties: the more rated candidate
-        chosen, pool = np.append(chosen, pool[best]), np.delete(pool, best)
+    return local, prepared
+
+
+def _revised(chosen, pool, local, prepared) -> np.ndarray:
+    """One pass over the list: each question in turn is replaced by the candidate that
+    most raises the mean NDCG@10 after 5 (when it is among the first 5) and after all the
+    questions, if any does. Greedy picks each question for the list so far only; answers
+    are conditioned on as a set, so a question's place within its prefix does not matter."""
+    first = min(INTERVIEW_KS[0], len(chosen))
+    for i in range(len(chosen)):
+        trial = np.append(pool, chosen[i])  # the current question last: kept on ties
+        values = _values(np.delete(chosen, i), trial, local, prepared)
+        if i < first:
+            values = (values + _values(np.delete(chosen[:first], i), trial, local, prepared)) / 2
+        best = int(np.argmax(values))
+        if values[best] > values[-1]:
+            chosen[i], pool[best] = pool[best], chosen[i]
     return chosen
+
+
+def _values(chosen, pool, local, prepared) -> np.ndarray:
+    """Mean NDCG@10 over every held-out rater after the ``chosen`` questions and each
+    candidate of ``pool``."""
+    per_third = [_candidates_ndcg(chosen, pool, local, *part) for part in prepared]
+    return np.array([_mean(np.concatenate(rows)) for rows in zip(*per_third, strict=True)])
 
 
 def _candidates_ndcg(chosen, pool, local, ratings, n_relevant, ranked_relevant, base,
@@ -401,11 +456,13 @@ def _volunteered(given, ratings, factors, ridge) -> np.ndarray:
     padded = np.arange(max(lengths.max(), 1)) < lengths[:, None]
     cols = np.zeros(padded.shape, dtype=np.intp)
     cols[padded] = np.concatenate(given)
-    rows = np.concatenate([factors.load_seen[cols], factors.load_liked[cols]], axis=1)
-    rows *= np.tile(padded, 2)[..., None]
-    liked = (ratings[np.arange(len(cols))[:, None], cols] >= POSITIVE_SCORE).astype(np.float32)
-    values = np.hstack([1 - factors.mean_seen[cols], liked - factors.mean_liked[cols]])
-    values *= np.tile(padded, 2)
+    observed = np.tile(padded, VOLUNTEERED_BLOCKS)
+    rows = _block_rows(factors, cols, VOLUNTEERED_BLOCKS) * observed[..., None]
+    given = ratings[np.arange(len(cols))[:, None], cols]
+    values = np.moveaxis(RATING_BLOCKS[given, :VOLUNTEERED_BLOCKS], -1, 0)
+    values[SEEN_BLOCK] = 1  # a given movie is seen, as serving observes a rated answer
+    values -= factors.means[:VOLUNTEERED_BLOCKS, cols]
+    values = np.moveaxis(values, 0, 1).reshape(len(cols), -1) * observed
     return _posteriors(rows, values[..., None], ridge)[..., 0]
 
 

@@ -175,8 +175,21 @@ class Answer:
     seen: bool  # False: has not seen it; True with rating None: seen, no opinion
 
 
-# An answer observes entries of a rater's [seen, liked] vector (see Interview).
+# An answer observes entries of a rater's [seen, liked, loved, disliked] vector (see
+# Interview).
 RATED, NOT_SEEN, SEEN_ONLY = 0, 1, 2
+# What a rating (0: not seen, 1-5) says in each block: seen (rated at all), liked (>= 4,
+# what is ranked), loved (5) and disliked (1-2). The last two let the factor model read
+# how much a person liked a movie, not only whether.
+RATING_BLOCKS = np.array(
+    [[0, 0, 0, 0], [1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0]],
+    dtype=np.float32,
+)
+SEEN_BLOCK, LIKED_BLOCK = 0, 1
+# Answers the person chose (not our questions) observe the first two only, seen and liked:
+# reading their loved and disliked blocks too ranked worse after first ratings (sign-up
+# choices, popular and mostly liked), and these blocks were added for the interview.
+VOLUNTEERED_BLOCKS = 2
 
 
 def answer_kinds(answers) -> tuple[np.ndarray, np.ndarray]:
@@ -219,18 +232,17 @@ def genre_shares(genres, liked, given) -> np.ndarray:
     return np.concatenate([(genres * liked).sum(axis=-2), (genres * other).sum(axis=-2)], -1) / n
 
 
-def observations(model, cols, kinds, liked):
-    """The loadings' rows and centred values that answers observe: a rating observes seen
-    = 1 and liked = rating >= 4; "not seen" observes seen = 0 and liked = 0 (it carries
-    taste and says which movies cannot be relevant); "seen, no opinion" observes seen only."""
-    seen = (kinds != NOT_SEEN).astype(np.float32)
-    with_liked = kinds != SEEN_ONLY
-    liked_cols = cols[with_liked]
-    rows = np.concatenate((model.load_seen[cols], model.load_liked[liked_cols]))
-    values = np.concatenate(
-        (seen - model.mean_seen[cols], liked[with_liked] - model.mean_liked[liked_cols])
-    )
-    return rows, values
+def observations(model, cols, kinds, ratings, n_blocks: int):
+    """The loadings' rows and centred values that answers observe in the first ``n_blocks``
+    blocks: a rating observes each (RATING_BLOCKS); "not seen" observes 0 in each (it
+    carries taste and says which movies cannot be relevant); "seen, no opinion" observes
+    seen = 1 only."""
+    values = RATING_BLOCKS[ratings, :n_blocks].T  # blocks x answers
+    values[SEEN_BLOCK] = kinds != NOT_SEEN
+    observed = np.ones(values.shape, dtype=bool)
+    observed[SEEN_BLOCK + 1 :, kinds == SEEN_ONLY] = False
+    means, loads = model.means[:n_blocks, cols], model.loads[:n_blocks, cols]
+    return loads[observed], (values - means)[observed]
 
 
 def posterior(rows, values, ridge: float) -> np.ndarray:
@@ -251,9 +263,10 @@ class Interview:
     """What answers about movies say about taste, as numpy arrays (fitted by
     recommender/interview.py, which explains the model).
 
-    A rank-r probabilistic-PCA model of each training rater's [seen, liked] vector over
-    the catalogue (``mean_*``, ``load_*``): answers observe some entries, and the posterior
-    of the latent factors predicts the liked block for every movie. ``blend`` holds
+    A rank-r probabilistic-PCA model of each training rater's [seen, liked, loved,
+    disliked] vector over the catalogue (RATING_BLOCKS; ``means``: blocks x movies,
+    ``loads``: blocks x movies x rank): answers observe some entries, and the posterior of
+    the latent factors predicts the liked block for every movie. ``blend`` holds
     (ridge, alpha, shrink, offset) twice: for answers to our own questions in order (a fair
     sample of taste), then for any other set (movies a person chose to rate: popular and
     mostly liked, which say less). ``questions`` are catalogue columns in asking order,
@@ -275,14 +288,12 @@ class Interview:
     mix, shrink).
     """
 
-    def __init__(self, *, mean_seen, mean_liked, load_seen, load_liked, blend, questions,
+    def __init__(self, *, means, loads, blend, questions,
                  title_group, prefix, prefix_tables, seen_levels, volunteered,
                  volunteered_feature, volunteered_columns, volunteered_table,
                  volunteered_offsets, volunteered_genres):  # fmt: skip
-        self.mean_seen = np.asarray(mean_seen, dtype=np.float32)
-        self.mean_liked = np.asarray(mean_liked, dtype=np.float32)
-        self.load_seen = np.asarray(load_seen, dtype=np.float32)
-        self.load_liked = np.asarray(load_liked, dtype=np.float32)
+        self.means = np.asarray(means, dtype=np.float32)
+        self.loads = np.asarray(loads, dtype=np.float32)
         self.blend = np.asarray(blend, dtype=np.float64)
         self.questions = np.asarray(questions, dtype=np.int32)
         self.title_group = np.asarray(title_group, dtype=np.int32)
@@ -300,7 +311,7 @@ class Interview:
     def question_rank(self) -> np.ndarray:
         """Each catalogue column's place in ``questions``; columns never asked come after
         them all. Lookups by index: np.isin costs more than a request on arrays this small."""
-        rank = np.full(len(self.mean_liked), len(self.questions), dtype=np.intp)
+        rank = np.full(self.means.shape[1], len(self.questions), dtype=np.intp)
         rank[self.questions] = np.arange(len(self.questions))
         return rank
 
@@ -319,12 +330,12 @@ class Interview:
         ridge, alpha, shrink, offset = self.blend[:4] if asked else self.blend[4:]
         weight = alpha * strength(len(cols), shrink, offset)
         if weight:
-            liked = (ratings >= POSITIVE_SCORE).astype(np.float32)
-            rows, values = observations(self, cols, kinds, liked)
+            n_blocks = len(self.means) if asked else VOLUNTEERED_BLOCKS
+            rows, values = observations(self, cols, kinds, ratings, n_blocks)
             factors = posterior(rows, values, ridge).astype(np.float32)
-            shift = np.float32(weight) * (self.load_liked @ factors)
+            shift = np.float32(weight) * (self.loads[LIKED_BLOCK] @ factors)
         else:
-            shift = np.zeros(len(self.mean_liked), dtype=np.float32)
+            shift = np.zeros(self.means.shape[1], dtype=np.float32)
         if asked and len(cols) <= len(self.prefix_tables):
             mix = np.float32(self.prefix[1])
             shift = (1 - mix) * shift + mix * self._prefix_shift(cols, kinds, ratings)

@@ -16,9 +16,12 @@ from recommender.interview import (
 )
 from recommender.scoring import (
     N_LEVELS,
+    NOT_SEEN,
     POSITIVE_SCORE,
     RATED,
+    RATING_BLOCKS,
     RATING_LEVEL,
+    VOLUNTEERED_BLOCKS,
     genre_shares,
     observations,
     posterior,
@@ -106,14 +109,63 @@ def test_candidates_solved_at_once_match_one_list_at_a_time(factors):
                                    rtol=1e-4, atol=1e-6)  # fmt: skip
 
 
+def test_simulated_interviews_solved_at_once_match_what_serving_observes(factors):
+    ratings, model = factors
+    cols = np.array([2, 11, 5, 17])
+    at_once = _simulated(cols, ratings[:, cols], model, 0.3)
+    for row in range(0, len(ratings), 7):
+        answers = ratings[row, cols]
+        kinds = np.where(answers > 0, RATED, NOT_SEEN).astype(np.int8)
+        alone = posterior(*observations(model, cols, kinds, answers, len(model.means)), 0.3)
+        np.testing.assert_allclose(at_once[row], alone, rtol=1e-4, atol=1e-6)
+
+
+def test_the_factor_model_summed_block_by_block_is_the_model_of_all_blocks_at_once():
+    """The loadings span the top principal directions of the [seen, liked, loved, disliked]
+    matrix, centred, as a plain eigendecomposition of it finds them."""
+    rng = np.random.default_rng(4)
+    group = np.arange(80) % 4  # four tastes: what a rater rates, and how, follows theirs
+    tastes = rng.integers(0, 6, (4, 30))
+    ratings = np.where(rng.random((80, 30)) < 0.9, tastes[group], 0).astype(np.int8)
+    model = Factors(ratings, rank=4, seed=0)
+    x = np.hstack([RATING_BLOCKS[ratings, b] for b in range(RATING_BLOCKS.shape[1])])
+    x -= x.mean(axis=0)
+    _, vectors = np.linalg.eigh(x @ x.T)
+    plain = x.T @ vectors[:, ::-1][:, :4] / np.sqrt(len(x))
+    loads = np.concatenate(list(model.loads))  # blocks stacked as the columns of x
+    np.testing.assert_allclose(model.means.ravel(), np.hstack([RATING_BLOCKS[ratings, b].mean(0)
+                               for b in range(RATING_BLOCKS.shape[1])]), rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(loads @ loads.T, plain @ plain.T, atol=1e-3)
+
+
+def test_revising_the_greedy_list_raises_what_it_weighs(factors, monkeypatch):
+    """_revised weighs NDCG@10 after the first 5 questions and after all of them."""
+    ratings, model = factors
+    base = (ratings >= POSITIVE_SCORE).mean(axis=0) + np.zeros(ratings.shape, np.float32)
+    parts = [(ratings[:30], base[:30], model), (ratings[30:], base[30:], model)]
+    ranked, candidates = np.arange(ratings.shape[1]), np.arange(14)
+    local, prepared = interview._prepared(parts, ranked)
+
+    def weighed(cols):
+        after = [interview._values(c[:-1], c[-1:], local, prepared)[0] for c in (cols[:5], cols)]
+        return sum(after)
+
+    revised = interview._greedy(parts, candidates, 8, ranked)
+    monkeypatch.setattr(interview, "_revised", lambda chosen, *args: chosen)
+    greedy = interview._greedy(parts, candidates, 8, ranked)
+    assert len(set(revised.tolist())) == 8 and set(revised) <= set(candidates)
+    assert not np.array_equal(revised, greedy)  # on these ratings it replaces a question
+    assert weighed(revised) > weighed(greedy)
+
+
 def test_volunteered_answers_solved_at_once_match_what_serving_observes(factors):
     ratings, model = factors
     given = [np.array([1, 4, 9]), np.array([], dtype=np.intp), np.array([2]), np.arange(10)]
     at_once = _volunteered(given, ratings, model, 1.0)
     for row, cols in enumerate(given):
-        liked = (ratings[row, cols] >= POSITIVE_SCORE).astype(np.float32)
         kinds = np.full(len(cols), RATED, np.int8)
-        alone = posterior(*observations(model, cols, kinds, liked), 1.0)
+        observed = observations(model, cols, kinds, ratings[row, cols], VOLUNTEERED_BLOCKS)
+        alone = posterior(*observed, 1.0)
         np.testing.assert_allclose(at_once[row], alone, rtol=1e-4, atol=1e-6)
 
 

@@ -14,8 +14,10 @@ from recommender.scoring import (
     POSITIVE_SCORE,
     RATED,
     SEEN_ONLY,
+    VOLUNTEERED_BLOCKS,
     DemographicScorer,
     Interview,
+    observations,
 )
 
 PARAMS = {"age_bandwidth": 8.0, "gender_weight": 0.1, "occupation_weight": 0.2, "contrast": 1.5}
@@ -160,8 +162,7 @@ def small_interview(seed=0, *, movies=12, rank=3, mix=0.0) -> Interview:
     feature_of = np.full(movies * N_LEVELS, -1)
     feature_of[[7 * N_LEVELS + 3, 3 * N_LEVELS + 0, 11 * N_LEVELS + 2]] = [0, 1, 2]
     return Interview(
-        mean_seen=rng.random(movies), mean_liked=rng.random(movies) / 2,
-        load_seen=rng.normal(size=(movies, rank)), load_liked=rng.normal(size=(movies, rank)),
+        means=rng.random((4, movies)) / 2, loads=rng.normal(size=(4, movies, rank)),
         blend=[0.5, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0], questions=QUESTIONS,
         title_group=np.arange(movies), prefix=[1.0, 0.5],
         prefix_tables=rng.normal(size=(n, 1 + N_LEVELS * n, movies)),
@@ -227,3 +228,38 @@ def test_answers_to_the_first_questions_never_reach_the_volunteered_regression()
 
 def test_only_unrated_answers_to_other_movies_move_nothing_through_the_regression():
     assert not shift(small_interview(mix=1.5), {7: 0, 3: None}).any()
+
+
+def test_each_kind_of_answer_observes_its_blocks_seen_liked_loved_disliked():
+    interview = small_interview()
+    cols = np.array([3, 4, 5, 6, 7])
+    kinds = np.array([RATED, RATED, RATED, NOT_SEEN, SEEN_ONLY], np.int8)
+    ratings = np.array([5, 4, 2, 0, 0], np.int8)
+    rows, values = observations(interview, cols, kinds, ratings, 4)
+    observed = {  # column: its blocks' values (seen, liked, loved, disliked; None: unobserved)
+        3: [1, 1, 1, 0],
+        4: [1, 1, 0, 0],
+        5: [1, 0, 0, 1],
+        6: [0, 0, 0, 0],
+        7: [1, None, None, None],
+    }
+    expected_rows, expected_values = [], []
+    for block in range(4):  # block by block
+        for col, says in observed.items():
+            if says[block] is not None:
+                expected_rows.append(interview.loads[block, col])
+                expected_values.append(says[block] - interview.means[block, col])
+    np.testing.assert_allclose(rows, expected_rows)
+    np.testing.assert_allclose(values, expected_values, rtol=1e-6)
+
+
+def test_answers_the_person_chose_observe_only_seen_and_liked():
+    interview = small_interview()
+    cols, kinds = np.array([3, 5]), np.array([RATED, RATED], np.int8)
+    rows, values = observations(interview, cols, kinds, np.array([5, 2], np.int8), 4)
+    fewer_rows, fewer_values = observations(
+        interview, cols, kinds, np.array([5, 2], np.int8), VOLUNTEERED_BLOCKS
+    )
+    assert VOLUNTEERED_BLOCKS == 2
+    np.testing.assert_array_equal(fewer_rows, rows[:4])  # seen and liked of both answers
+    np.testing.assert_array_equal(fewer_values, values[:4])
