@@ -50,13 +50,14 @@ def save_artifact(artifact: dict, path: Path) -> int:
     """Write the artifact atomically; returns its size in bytes."""
     buffer = io.BytesIO()
     joblib.dump(artifact, buffer, compress=3)
-    payload = buffer.getvalue()
+    payload = buffer.getbuffer()  # a view: the compressed bytes are not copied
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(MAGIC + _signature(payload) + b"\n" + payload)
+            out.write(MAGIC + _signature(payload) + b"\n")
+            out.write(payload)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)

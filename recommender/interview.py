@@ -68,6 +68,7 @@ from itertools import product
 import numpy as np
 
 from recommender.scoring import (
+    BLOCK_RATINGS,
     LIKED_BLOCK,
     N_LEVELS,
     POSITIVE_SCORE,
@@ -122,8 +123,8 @@ class Factors:
     ``means`` blocks x movies, ``loads`` blocks x movies x rank."""
 
     def __init__(self, ratings: np.ndarray, rank: int, seed: int):
-        n_raters, n_blocks = len(ratings), RATING_BLOCKS.shape[1]
-        self.means = np.stack([RATING_BLOCKS[ratings, b].mean(axis=0) for b in range(n_blocks)])
+        n_raters, n_blocks = len(ratings), len(BLOCK_RATINGS)
+        self.means = np.stack([_block(ratings, b).mean(axis=0) for b in range(n_blocks)])
         # Raters are fewer than the blocks' columns, so the Gram matrix is the cheap side,
         # summed block by block: the raters x (blocks x movies) matrix is never held at once.
         gram = np.zeros((n_raters, n_raters), dtype=np.float32)
@@ -143,11 +144,21 @@ class Factors:
         ) / np.float32(np.sqrt(n_raters))
 
     def _centred(self, ratings, block) -> np.ndarray:
-        return RATING_BLOCKS[ratings, block] - self.means[block]
+        x = _block(ratings, block)
+        x -= self.means[block]  # in place: one raters x movies array at a time
+        return x
 
     @property
     def load_liked(self) -> np.ndarray:
         return self.loads[LIKED_BLOCK]
+
+
+def _block(ratings, block) -> np.ndarray:
+    """The block's entries (scoring.RATING_BLOCKS) of a raters x movies matrix, as float32.
+    By comparisons, not a RATING_BLOCKS lookup: indexing by the matrix would hold an index
+    array of 8 bytes an entry, twice the block itself."""
+    low, high = BLOCK_RATINGS[block]
+    return ((ratings >= low) & (ratings <= high)).astype(np.float32)
 
 
 def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, rank,
@@ -181,19 +192,21 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, r
         residual[held_out] = -base
     residual += ratings >= POSITIVE_SCORE  # in place: a raters x movies array fewer at once
     prefix = _tune_prefix(ratings, residual, thirds, parts, greedy, blend[:4], ranked)
+    prefix_tables = _prefix_tables(ratings[:, greedy], residual, prefix[0])
     regression = _Regression(
         ratings, first_cols, genres, np.sort(most_rated[:REGRESSION_MOVIES]), thirds
     )
     moments = regression.moments(residual)
+    del residual  # the regression's tuning holds the most at scale: not this as well
     volunteered = regression.tune(moments, parts, blend[4:], tuned)
     ((table, offsets),) = regression.fit(moments, [volunteered[0]])
+    del parts, val_ratings, val_prior, val_factors  # nor these during the last factor model
     factors = Factors(ratings, rank, seed)
     questions = np.concatenate([greedy, candidates[~np.isin(candidates, greedy)]])
     return Interview(
         means=factors.means, loads=factors.loads,
         blend=blend, questions=questions, title_group=title_group, prefix=prefix,
-        prefix_tables=_prefix_tables(ratings[:, greedy], residual, prefix[0]),
-        seen_levels=_seen_levels(ratings[:, greedy]),
+        prefix_tables=prefix_tables, seen_levels=_seen_levels(ratings[:, greedy]),
         volunteered=volunteered, volunteered_feature=regression.feature_of,
         volunteered_columns=regression.targets, volunteered_table=table,
         volunteered_offsets=offsets, volunteered_genres=genres,
@@ -473,7 +486,10 @@ def _prefix_table(answers, residual, ridge) -> np.ndarray:
     penalty = np.full(features.shape[1], ridge)
     penalty[0] = 0.0
     gram = features.T @ features + np.diag(penalty)
-    return np.linalg.solve(gram, features.T @ residual).astype(np.float32)
+    # In float32, as ``residual`` is: in float64 it would be copied whole (the features are
+    # 0 or 1, and a sum over raters loses nothing that shows in a ranking).
+    cross = features.T.astype(np.float32) @ residual
+    return np.linalg.solve(gram, cross.astype(np.float64)).astype(np.float32)
 
 
 def _prefix_tables(answers, residual, ridge) -> np.ndarray:

@@ -178,11 +178,13 @@ class Answer:
 # An answer observes entries of a rater's [seen, liked, loved, disliked] vector (see
 # Interview).
 RATED, NOT_SEEN, SEEN_ONLY = 0, 1, 2
-# What a rating (0: not seen, 1-5) says in each block: seen (rated at all), liked (>= 4,
-# what is ranked), loved (5) and disliked (1-2). The last two let the factor model read
-# how much a person liked a movie, not only whether.
+# The ratings in each block of the factor model, inclusive: seen (rated at all), liked
+# (>= 4, what is ranked), loved (5) and disliked (1-2). The last two let it read how much a
+# person liked a movie, not only whether.
+BLOCK_RATINGS = ((1, 5), (POSITIVE_SCORE, 5), (5, 5), (1, 2))
+# What a rating (0: not seen, 1-5) says in each block (ratings x blocks).
 RATING_BLOCKS = np.array(
-    [[0, 0, 0, 0], [1, 0, 0, 1], [1, 0, 0, 1], [1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0]],
+    [[low <= rating <= high for low, high in BLOCK_RATINGS] for rating in range(6)],
     dtype=np.float32,
 )
 SEEN_BLOCK, LIKED_BLOCK = 0, 1

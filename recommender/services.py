@@ -70,6 +70,8 @@ def model_train(
         steps.update()
         steps.set_postfix_str("writing")
         fingerprint = data_fingerprint(frame)
+        n_ratings, n_raters = len(frame), int(frame["rater_id"].nunique())
+        del frame  # not needed to write the artifact: memory at scale peaks here
         artifact = {
             "format": FORMAT_VERSION,
             "scorer": estimator.scorer_,
@@ -80,8 +82,8 @@ def model_train(
             "fit_seconds": round(fit_seconds, 3),
             "data": {
                 "fingerprint": fingerprint,
-                "ratings": len(frame),
-                "raters": int(frame["rater_id"].nunique()),
+                "ratings": n_ratings,
+                "raters": n_raters,
                 "movies": len(estimator.movie_ids_),
                 "feedback_ratings": feedback_ratings,
             },
