@@ -195,12 +195,10 @@ class DemographicPopularity(_CatalogueRecommender):
         return self
 
     def _fit_interview(self, X, y, columns, rater_rows, people):
-        if "title" in X:
-            titles = X.groupby("movie_id")["title"].first().to_numpy()  # by ascending id
-        else:
-            titles = self.movie_ids_.astype(str)
+        firsts = np.unique(columns, return_index=True)[1]  # a rating of each movie, by id
+        titles = X["title"].iloc[firsts].to_numpy() if "title" in X else self.movie_ids_.astype(str)
         title_group = pd.factorize(titles)[0]
-        genres = movie_genres(X, len(self.movie_ids_))
+        genres = movie_genres(X, firsts)
         if len(people) > INTERVIEW_RATERS:
             # Learned from a seeded sample of raters: memory and time stay bounded as the
             # ratings grow (its tables are raters x movies), the demographic part sees all.
@@ -235,14 +233,14 @@ class DemographicPopularity(_CatalogueRecommender):
 DEMOGRAPHIC_PARAMS = ("age_bandwidth", "gender_weight", "occupation_weight", "contrast")
 
 
-def movie_genres(X, n_movies) -> np.ndarray:
-    """Each movie's genre flags (movies by ascending id x genres by name) from the ``genres``
-    column of ratings ("|"-joined names, as selectors.rating_frame gives them); no genres
-    without that column."""
+def movie_genres(X, firsts) -> np.ndarray:
+    """Each movie's genre flags (movies x genres by name) from the ``genres`` column of
+    ratings ("|"-joined names, as selectors.rating_frame gives them) at ``firsts``, one
+    rating's row of each movie; no genres without that column."""
     if "genres" not in X:
-        return np.zeros((n_movies, 0), dtype=np.float32)
-    joined = X.groupby("movie_id", observed=True)["genres"].first()
-    names = joined.astype(object).fillna("").str.split("|")
+        return np.zeros((len(firsts), 0), dtype=np.float32)
+    joined = X["genres"].iloc[firsts].astype(object).reset_index(drop=True)
+    names = joined.fillna("").str.split("|")
     flags = pd.get_dummies(names.explode()).groupby(level=0).max()
     return flags.drop(columns="", errors="ignore").to_numpy(dtype=np.float32)
 

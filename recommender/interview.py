@@ -124,12 +124,14 @@ class Factors:
 
     def __init__(self, ratings: np.ndarray, rank: int, seed: int):
         n_raters, n_blocks = len(ratings), len(BLOCK_RATINGS)
-        self.means = np.stack([_block(ratings, b).mean(axis=0) for b in range(n_blocks)])
+        self.means = np.empty((n_blocks, ratings.shape[1]), dtype=np.float32)
         # Raters are fewer than the blocks' columns, so the Gram matrix is the cheap side,
         # summed block by block: the raters x (blocks x movies) matrix is never held at once.
         gram = np.zeros((n_raters, n_raters), dtype=np.float32)
         for block in range(n_blocks):
-            x = self._centred(ratings, block)
+            x = _block(ratings, block)
+            self.means[block] = x.mean(axis=0)
+            x -= self.means[block]
             gram += x @ x.T
         # Randomized subspace iteration finds its top eigenvectors faster than a full eigh.
         basis = np.random.default_rng(seed).standard_normal((n_raters, rank + 16))

@@ -267,6 +267,7 @@ def test_genre_flags_are_read_per_movie_by_ascending_id_and_absent_without_the_c
                      (2, 9, 3, 40, "M", "writer"), (2, 5, 1, 40, "M", "writer")])  # fmt: skip
     by_movie = {2: "Comedy|Drama", 5: "", 9: "Drama"}
     frame["genres"] = frame["movie_id"].map(by_movie).astype("category")
-    flags = movie_genres(frame, 3)  # movies 2, 5, 9 x (Comedy, Drama)
+    firsts = np.unique(frame["movie_id"], return_index=True)[1]  # as fit finds them
+    flags = movie_genres(frame, firsts)  # movies 2, 5, 9 x (Comedy, Drama)
     assert flags.tolist() == [[1, 1], [0, 0], [0, 1]]
-    assert movie_genres(frame.drop(columns="genres"), 3).shape == (3, 0)
+    assert movie_genres(frame.drop(columns="genres"), firsts).shape == (3, 0)
