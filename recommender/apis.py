@@ -3,11 +3,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from common.schema import NOT_AUTHENTICATED, error_response
-from common.throttles import ClientThrottle, SharedCounts
+from common.throttles import RateThrottle
 from movies.services import feedback_record
 from recommender import request_ids
 from recommender.selectors import model_card
@@ -94,16 +93,16 @@ class InterviewApi(APIView):
         return Response({"questions": questions, "request_id": signed_request_id(request, profile)})
 
 
-class FeedbackTokenThrottle(SharedCounts, SimpleRateThrottle):
+class FeedbackTokenThrottle(RateThrottle):
     """Feedback per access token (its jti), whichever client sends it."""
 
     scope = "feedback_token"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.get("jti", "")}
+    def key(self, request) -> str:
+        return request.auth.get("jti", "")
 
 
-class FeedbackClientThrottle(ClientThrottle):
+class FeedbackClientThrottle(RateThrottle):
     """Feedback per client, whatever tokens it holds."""
 
     scope = "feedback_client"

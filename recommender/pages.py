@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import Throttled, ValidationError
 
 from common.session_password import password_fingerprint, password_matches
-from common.throttles import ApiLoginFailures, LoginThrottle
+from common.throttles import password_attempt
 from recommender.forms import AnswerForm, PasswordForm, ProfileForm
 from recommender.serializers import MAX_ANSWERS, answers_from
 from recommender.serving import Answer, ModelUnavailable, Profile, get_recommender
@@ -28,24 +28,15 @@ QUESTIONS_PER_ROUND = 5
 SHOWN = 10  # recommendations
 
 
-class _LoginScope:
-    """What LoginThrottle reads from a view: the page counts with /api/login."""
-
-    throttle_scope = "login"
-
-
 def session_password_accepted(request, candidate: str) -> bool:
-    """/api/login's check for the page: the same throttle counts (per client, and failed
+    """/api/login's check for the page: the same limits count (per client, and failed
     logins of all clients together) and the same constant-time comparison. Raises
     Throttled."""
-    throttles = (LoginThrottle(), ApiLoginFailures())
-    refused = [t for t in throttles if not t.allow_request(request, _LoginScope)]
-    if refused:
-        raise Throttled(max(t.wait() or 0 for t in refused) or None)
-    if password_matches(candidate):
-        return True
-    ApiLoginFailures.record()  # for the budget of all clients together
-    return False
+    with password_attempt(request, scope="login", login="api") as wrong:
+        if password_matches(candidate):
+            return True
+        wrong()
+        return False
 
 
 def _state(request) -> dict | None:

@@ -7,11 +7,12 @@ import math
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, Throttled
-from rest_framework_simplejwt.views import TokenViewBase
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
 
 from common.schema import error_response
 from common.session_password import password_matches
-from common.throttles import AdminLoginFailures, AdminLoginThrottle, ApiLoginFailures, LoginThrottle
+from common.throttles import password_attempt
 from common.validation import StrictSerializer, string_field
 from recsite.auth import issue_access_token, token_lifetime_seconds
 from recsite.exceptions import json_error
@@ -25,17 +26,16 @@ def throttle_admin_login(login_view):
     def view(request, *args, **kwargs):
         if request.method != "POST":
             return login_view(request, *args, **kwargs)
-        throttles = (AdminLoginThrottle(), AdminLoginFailures())
-        refused = [throttle for throttle in throttles if not throttle.allow_request(request, None)]
-        if refused:
-            wait = max((t.wait() or 0 for t in refused), default=0) or None
-            response = json_error(Throttled(wait))
-            if wait is not None:
-                response["Retry-After"] = str(math.ceil(wait))
-            return response
-        response = login_view(request, *args, **kwargs)
-        if not request.user.is_authenticated:  # the form was refused
-            AdminLoginFailures.record()
+        if not request.POST.get("password"):  # read first: no password, no attempt
+            return login_view(request, *args, **kwargs)
+        try:
+            with password_attempt(request, scope="admin_login", login="admin") as wrong:
+                response = login_view(request, *args, **kwargs)
+                if not request.user.is_authenticated:  # the form was refused
+                    wrong()
+        except Throttled as exc:
+            response = json_error(exc)
+            response["Retry-After"] = str(math.ceil(exc.wait or 1))
         return response
 
     return view
@@ -51,19 +51,6 @@ class InvalidPassword(APIException):
 
 class LoginSerializer(StrictSerializer):
     session_password = string_field("session_password", max_length=1024)
-
-    def validate_session_password(self, value):
-        if not password_matches(value):
-            raise InvalidPassword()
-        return value
-
-    def validate(self, attrs):
-        token = issue_access_token()
-        return {
-            "access_token": str(token),
-            "token_type": "Bearer",
-            "expires_in": token_lifetime_seconds(),
-        }
 
 
 @extend_schema(
@@ -83,14 +70,26 @@ class LoginSerializer(StrictSerializer):
         429: error_response("Too many attempts; see Retry-After"),
     },
 )
-class LoginApi(TokenViewBase):
+class LoginApi(GenericAPIView):
+    """The body is read and its shape checked before any limit is spent: only a password
+    that is checked counts as an attempt, and only a wrong one as a failure."""
+
     serializer_class = LoginSerializer
-    throttle_classes = (LoginThrottle, ApiLoginFailures)
-    throttle_scope = "login"
+    authentication_classes = ()
+    permission_classes = ()
 
     def post(self, request, *args, **kwargs):
-        try:
-            return super().post(request, *args, **kwargs)
-        except InvalidPassword:
-            ApiLoginFailures.record()  # for the budget of all clients together
-            raise
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with password_attempt(request, scope="login", login="api") as wrong:
+            if not password_matches(serializer.validated_data["session_password"]):
+                wrong()
+                raise InvalidPassword()
+        token = issue_access_token()
+        return Response(
+            {
+                "access_token": str(token),
+                "token_type": "Bearer",
+                "expires_in": token_lifetime_seconds(),
+            }
+        )

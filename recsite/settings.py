@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "recsite",
+    "common",
     "movies",
     "recommender",
 ]
@@ -98,14 +99,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg's pool: each process holds at most DB_POOL_SIZE connections, whatever the
+    # number of simultaneous requests (a gevent worker takes many at once); the others wait
+    # up to DB_POOL_TIMEOUT seconds for one. Replicas x workers x DB_POOL_SIZE must stay
+    # below PostgreSQL's max_connections (docs/operations.md).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("DB_POOL_SIZE", default=4),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django must not
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-# --- Cache -------------------------------------------------------------------------------
-# Login throttle counts live here, so they must be shared by every worker and replica:
-# Django's database cache (table made by recsite's migration) works on SQLite and
-# PostgreSQL with nothing else to run.
-CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -149,6 +156,12 @@ except ValueError as error:
     raise ImproperlyConfigured(
         f"TRUSTED_PROXIES must list IP addresses or networks: {error}."
     ) from None
+
+# Per-client limits count an IPv6 client by its network of this many bits: one subscriber
+# commonly holds a whole /64 (common.throttles.client_key).
+IPV6_CLIENT_PREFIX = env.int("IPV6_CLIENT_PREFIX", default=64)
+if not 32 <= IPV6_CLIENT_PREFIX <= 128:
+    raise ImproperlyConfigured("IPV6_CLIENT_PREFIX must be a prefix length from 32 to 128.")
 
 # --- Limits ------------------------------------------------------------------------------
 # Bodies above this many bytes get 413 before any view reads them (recsite.middleware).

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from django.core.cache import cache
 from jwt.utils import base64url_encode
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -17,11 +16,7 @@ from recsite.auth import issue_access_token
 PASSWORD = "test-password"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle(db):  # login counts live in the database cache
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.django_db  # login counts live there: each test starts with none
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from common.throttles import LoginThrottle
+from common.throttles import forget_process_counts
 from ops.live import (
     ROOT,
     STARTUP_SECONDS,
@@ -325,10 +325,10 @@ def database_down(db):
     def refuse(execute, sql, params, many, context):
         raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
 
-    LoginThrottle.local_cache.clear()
+    forget_process_counts()
     with connection.execute_wrapper(refuse):
         yield
-    LoginThrottle.local_cache.clear()
+    forget_process_counts()
 
 
 def test_database_down_admin_is_503(admin_client, database_down):

@@ -131,7 +131,7 @@ def test_signed_token_without_the_password_claim_is_401():
 def test_login_counts_are_kept_in_the_database():
     login(APIClient(), "wrong")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM django_cache")
+        cursor.execute("SELECT COUNT(*) FROM common_recenthits")
         assert cursor.fetchone()[0] == 2  # the client's attempts, all clients' failures
 
 
@@ -153,7 +153,7 @@ def test_login_throttle_counts_are_shared_by_workers_and_replicas(replicas):
     """Ten attempts spread over four processes: only shared counts reach the limit."""
     a, b, db = replicas
     with contextlib.closing(sqlite3.connect(db)) as shared:
-        shared.execute("DELETE FROM django_cache")
+        shared.execute("DELETE FROM common_recenthits")
         shared.commit()
     for server in [a, b] * 5:
         assert server.request("POST", "/api/login", {"session_password": "wrong"}).status == 401

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
-from common.throttles import FailedLogins, client_ip
+from common.throttles import Limit, client_ip
 from ops.live import copy_sqlite, current_secrets, production_env, serving, sqlite_url
 
 PASSWORD = "test-password"
@@ -79,7 +79,7 @@ def test_failed_logins_of_all_clients_share_one_budget(settings, throttle_rates,
     settings.TRUSTED_PROXIES = LOOPBACK
     throttle_rates(login_failures="5/min")
     now = 1_000_000.0
-    monkeypatch.setattr(FailedLogins, "timer", staticmethod(lambda: now))
+    monkeypatch.setattr(Limit, "timer", staticmethod(lambda: now))
     client = APIClient()
     for n in range(5):  # five clients, one wrong guess each
         assert login(client, "wrong", **rotating_headers(n)).status_code == 401
@@ -121,7 +121,7 @@ def proxied_replicas(migrated_sqlite, tmp_path_factory):
 
 def forget_counts(db):
     with contextlib.closing(sqlite3.connect(db)) as shared:
-        shared.execute("DELETE FROM django_cache")
+        shared.execute("DELETE FROM common_recenthits")
         shared.commit()
 
 

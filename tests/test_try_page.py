@@ -5,7 +5,6 @@ The whole flow in a real browser: tests/test_browser.py."""
 import re
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils.html import escape
 from rest_framework.test import APIClient
@@ -19,7 +18,6 @@ PROFILE = {"age": 30, "gender": "F", "occupation": "writer"}
 
 @pytest.fixture
 def browser(db):
-    cache.clear()  # the login throttle's counts
     return Client()
 
 
@@ -73,7 +71,9 @@ def test_password_attempts_share_the_login_throttle_with_the_api(browser, settin
     assert response.status_code == 429
     assert int(response["Retry-After"]) > 0
     assert "Too many attempts" in response.content.decode()
-    login = APIClient().post("/api/login", {"session_password": settings.SESSION_PASSWORD})
+    login = APIClient().post(
+        "/api/login", {"session_password": settings.SESSION_PASSWORD}, format="json"
+    )
     assert login.status_code == 429
 
 
