@@ -77,6 +77,40 @@ def production_env(
     return env
 
 
+@contextlib.contextmanager
+def throwaway_postgres_database(server: dict):
+    """A new, empty database on the PostgreSQL server of Django's DATABASES entry ``server``
+    (its role may create databases): yields its URL, and drops it afterwards."""
+    import psycopg  # only where PostgreSQL runs
+
+    name = f"recsite_{secrets.token_hex(6)}"
+    login = {
+        "host": server["HOST"], "port": server["PORT"], "user": server["USER"],
+        "password": server["PASSWORD"], "dbname": "postgres", "autocommit": True,
+    }  # fmt: skip
+    with psycopg.connect(**login) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        user, password = server["USER"], server["PASSWORD"]
+        yield f"postgres://{user}:{password}@{server['HOST']}:{server['PORT']}/{name}"
+    finally:
+        with psycopg.connect(**login) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def execute(database_url: str, sql: str) -> None:
+    """Run one statement on the database of ``database_url`` (SQLite or PostgreSQL)."""
+    if database_url.startswith("sqlite:///"):
+        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as db:
+            db.execute(sql)
+            db.commit()
+        return
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as db:
+        db.execute(sql)
+
+
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """Run a manage.py command to completion; its output is in the error if it fails."""
     result = subprocess.run(
@@ -100,6 +134,7 @@ class Reply:
     status: int
     headers: http.client.HTTPMessage
     body: dict | list | None  # parsed when the response is JSON
+    text: str = ""  # the body as text, when it is not JSON
 
 
 def request(
@@ -140,7 +175,55 @@ def request(
     finally:
         connection.close()
     is_json = "json" in response.headers.get("Content-Type", "") and content
-    return Reply(response.status, response.headers, json.loads(content) if is_json else None)
+    if is_json:
+        return Reply(response.status, response.headers, json.loads(content))
+    return Reply(response.status, response.headers, None, content.decode(errors="replace"))
+
+
+def raw_request(
+    method: str, path: str, body=None, *, token: str | None = None, headers: dict | None = None
+) -> bytes:
+    """The bytes of one HTTP/1.1 request that closes its connection; a dict body is JSON,
+    a str body is sent as a form."""
+    headers = {"Host": HOST, "Connection": "close", **(headers or {})}
+    if isinstance(body, dict | list):
+        body, headers["Content-Type"] = json.dumps(body), "application/json"
+    elif isinstance(body, str):
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    payload = (body or "").encode()
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if payload or method != "GET":
+        headers["Content-Length"] = str(len(payload))
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return f"{method} {path} HTTP/1.1\r\n{head}\r\n".encode() + payload
+
+
+def burst(requests: list[tuple[int, bytes]], *, sources: list[str] | None = None) -> list[int]:
+    """Send ``requests`` (a port, the request's bytes) at the same instant, each on a
+    connection of its own (from ``sources[i]``, an address 127.x.y.z, where given): every
+    request but its last byte first, so that no server has read any of them whole; then,
+    once all are open, every last byte. The answers' statuses, in the order of ``requests``."""
+    connections = []
+    try:
+        for n, (port, data) in enumerate(requests):
+            source = (sources[n], 0) if sources else None
+            connection = socket.create_connection((HOST, port), timeout=120, source_address=source)
+            connections.append(connection)
+            connection.sendall(data[:-1])
+        for connection, (_, data) in zip(connections, requests, strict=True):
+            connection.sendall(data[-1:])
+        return [_status(connection) for connection in connections]
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def _status(connection: socket.socket) -> int:
+    response = http.client.HTTPResponse(connection)
+    response.begin()
+    response.read()
+    return response.status
 
 
 def free_port() -> int:

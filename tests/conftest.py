@@ -5,11 +5,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from movies.services import movies_load
-from ops.live import copy_sqlite, current_secrets, manage, production_env, sqlite_url
+from ops.live import (
+    copy_sqlite,
+    current_secrets,
+    manage,
+    production_env,
+    sqlite_url,
+    throwaway_postgres_database,
+)
 from recommender.services import model_train
 from recsite.auth import issue_access_token
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
@@ -133,3 +140,20 @@ def small_catalogue_sqlite(migrated_sqlite, tmp_path_factory) -> Path:
     env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))
     manage(env, "load_movies", "--source", str(write_ml100k(folder / "ml-100k")))
     return path
+
+
+@pytest.fixture(scope="module")
+def live_database(small_catalogue_sqlite, tmp_path_factory):
+    """The URL of a database for live servers, holding the small data set, of the kind the
+    suite runs on: a SQLite file, or under `make test-postgres` a PostgreSQL database of its
+    own on the suite's server (dropped afterwards)."""
+    folder = tmp_path_factory.mktemp("live-database")
+    suite_database = connection.settings_dict
+    if suite_database["ENGINE"] != "django.db.backends.postgresql":
+        yield sqlite_url(copy_sqlite(small_catalogue_sqlite, folder / "db.sqlite3"))
+        return
+    with throwaway_postgres_database(suite_database) as url:
+        env = production_env(secrets=current_secrets(), DATABASE_URL=url)
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "load_movies", "-v0", "--source", str(write_ml100k(folder / "ml-100k")))
+        yield url
