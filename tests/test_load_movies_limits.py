@@ -17,6 +17,8 @@ from movies.services import movies_load
 pytestmark = pytest.mark.django_db
 
 BODY = b"x" * 2000
+DEADLINE = 1.5  # seconds, for the tests that run out of time
+MARGIN = 1  # seconds past a deadline that a busy test machine may take to stop
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +68,14 @@ class Misbehaving(BaseHTTPRequestHandler):
         self.wfile.write(b"3e8\r\n" + b"x" * 10)
         self.close_connection = True
 
+    def header_drip(self):  # each header line comes quickly, the end of them never in time
+        self.send_response(200)
+        for number in range(40):
+            self.send_header(f"X-Drip-{number}", "x")
+            self.flush_headers()
+            time.sleep(0.25)
+        self.end_headers()
+
     def log_message(self, *args):
         pass
 
@@ -108,6 +118,15 @@ def test_a_download_over_the_limit_is_stopped(misbehaving, settings, monkeypatch
 def test_a_download_past_its_deadline_is_stopped(misbehaving, settings, monkeypatch):
     monkeypatch.setattr(ml100k, "DOWNLOAD_DEADLINE", 0.3)
     refused(f"{misbehaving}/drip", r"took over 0.3 seconds: stopped")
+    assert no_part_files(settings)
+
+
+def test_the_deadline_covers_the_headers(misbehaving, settings, monkeypatch):
+    """A header line every quarter second: no single read is slow, the whole is."""
+    monkeypatch.setattr(ml100k, "DOWNLOAD_DEADLINE", DEADLINE)
+    started = time.monotonic()
+    refused(f"{misbehaving}/header-drip", rf"took over {DEADLINE} seconds: stopped")
+    assert time.monotonic() - started < 2 * (DEADLINE + MARGIN)  # refused() tries twice
     assert no_part_files(settings)
 
 
