@@ -22,7 +22,7 @@ import numpy as np
 from django.conf import settings
 
 from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender
-from movies.urlfetch import Deadline, open_url
+from movies.urlfetch import Deadline, RedirectRefused, open_url
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +167,11 @@ def _fetch(url: str, out) -> str:
                 out.write(chunk)
             if response.length:  # the server closed before the length it announced
                 raise http.client.IncompleteRead(b"", response.length)
+    except RedirectRefused as error:
+        raise DataSourceError(
+            f"{url} redirects to {error.target}, which is not http or https: refused. "
+            "Check the URL, or pass --source DIR|ZIP with a local copy of ml-100k."
+        ) from error
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
         if deadline.passed():  # whatever broke, running out of time is the reason
             raise DataSourceError(

@@ -1,4 +1,4 @@
-"""urlopen with one deadline for the whole exchange.
+"""urlopen for http and https, with one deadline for the whole exchange.
 
 urllib's `timeout` bounds each socket operation, not their sum: a server that sends a
 header line every few seconds never trips it, and holds the caller as long as it likes.
@@ -10,7 +10,10 @@ resolution is the system's and is not bounded here.
 import http.client
 import io
 import time
+import urllib.parse
 import urllib.request
+
+WEB_SCHEMES = ("http", "https")
 
 
 class Deadline:
@@ -32,10 +35,18 @@ class Deadline:
         return min(self.idle, left)
 
 
+class RedirectRefused(Exception):
+    """The server redirected to a scheme other than http or https."""
+
+    def __init__(self, target: str):
+        super().__init__(f"redirected to {target}")
+        self.target = target
+
+
 def open_url(url: str, deadline: Deadline) -> http.client.HTTPResponse:
     """GET `url` as urlopen does (proxies from the environment included); connecting,
     redirects and every later read of the response end by `deadline`."""
-    opener = urllib.request.build_opener(_TimedHandler(deadline))
+    opener = urllib.request.build_opener(_TimedHandler(deadline), _WebRedirectHandler())
     return opener.open(url)
 
 
@@ -100,3 +111,19 @@ class _TimedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
             return opened
 
         return super().do_open(connection, req, **http_conn_args)
+
+
+class _WebRedirectHandler(urllib.request.HTTPRedirectHandler):
+    """urllib's redirects, to http and https only: urllib's own follow ftp too, and
+    refuse the other schemes in words of their own."""
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        # The target as urllib reads it: the first Location (else URI), relative to req.
+        location = headers.get("location", headers.get("uri", ""))
+        target = urllib.parse.urljoin(req.full_url, location)
+        if urllib.parse.urlsplit(target).scheme not in WEB_SCHEMES:
+            fp.close()
+            raise RedirectRefused(target)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302

@@ -1,6 +1,8 @@
 """load_movies against hostile or broken sources: bounded in size and time, and every
 failure one clear sentence (a CommandError), never a traceback nor a .part file left."""
 
+import hashlib
+import re
 import threading
 import time
 import zipfile
@@ -76,17 +78,41 @@ class Misbehaving(BaseHTTPRequestHandler):
             time.sleep(0.25)
         self.end_headers()
 
+    def redirect_to_ftp(self):
+        self._redirect("ftp://127.0.0.1:1/ml-100k.zip")
+
+    def redirect_to_file(self):
+        self._redirect("file:///etc/passwd")
+
+    def redirect_to_zip(self):
+        self._redirect("/zip")
+
+    def _redirect(self, location):
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def zip(self):
+        self._head(Content_Length=str(len(self.server.zip)))
+        self.wfile.write(self.server.zip)
+
     def log_message(self, *args):
         pass
 
 
 @pytest.fixture
-def misbehaving():
+def misbehaving_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def misbehaving(misbehaving_server):
+    return f"http://127.0.0.1:{misbehaving_server.server_port}"
 
 
 def refused(source, match):
@@ -128,6 +154,29 @@ def test_the_deadline_covers_the_headers(misbehaving, settings, monkeypatch):
     refused(f"{misbehaving}/header-drip", rf"took over {DEADLINE} seconds: stopped")
     assert time.monotonic() - started < 2 * (DEADLINE + MARGIN)  # refused() tries twice
     assert no_part_files(settings)
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ("redirect-to-ftp", "ftp://127.0.0.1:1/ml-100k.zip"),
+        ("redirect-to-file", "file:///etc/passwd"),
+    ],
+)
+def test_a_redirect_off_http_and_https_is_refused(misbehaving, settings, path, target):
+    refused(
+        f"{misbehaving}/{path}",
+        rf"redirects to {re.escape(target)}, which is not http or https: refused",
+    )
+    assert no_part_files(settings)
+
+
+def test_a_redirect_within_http_is_followed(misbehaving_server, misbehaving, ml100k_zip, settings):
+    misbehaving_server.zip = ml100k_zip.read_bytes()
+    sha256 = hashlib.sha256(misbehaving_server.zip).hexdigest()
+    movies_load(source=f"{misbehaving}/redirect-to-zip", sha256=sha256, progress=False)
+    assert Movie.objects.count() == 10
+    assert [path.name for path in settings.ML100K_CACHE_DIR.iterdir()] == ["redirect-to-zip"]
 
 
 @pytest.mark.parametrize("path", ["cut-short", "chunk-cut-short"])
