@@ -9,6 +9,7 @@ import http.client
 import logging
 import os
 import re
+import shutil
 import tempfile
 import urllib.error
 import urllib.parse
@@ -115,8 +116,9 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) 
 def _download(url: str, sha256: str) -> Path:
     """Download `url` once into the cache folder; verify it (again) before every use.
 
-    The file is written under a temporary name and renamed only once its checksum
-    matches, so the cache never holds a partial or wrong archive.
+    The download goes to an unnamed temporary file, and into the cache only once its
+    checksum matches: however it stops (an error, Ctrl-C, even a kill, which runs no
+    clean-up), the cache never holds a partial or wrong archive.
     """
     cache_dir = Path(settings.ML100K_CACHE_DIR)
     target = cache_dir / (PurePosixPath(urllib.parse.urlsplit(url).path).name or "ml-100k.zip")
@@ -127,25 +129,34 @@ def _download(url: str, sha256: str) -> Path:
             logger.warning("Cached %s does not match its SHA-256; downloading it again.", target)
             target.unlink()
         cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, part = tempfile.mkstemp(dir=cache_dir, suffix=".part")
+        with tempfile.TemporaryFile(dir=cache_dir) as spool:
+            digest = _fetch(url, spool)  # its own errors are DataSourceErrors already
+            if digest != sha256.lower():
+                raise DataSourceError(
+                    f"The download from {url} has SHA-256 {digest}, expected {sha256}: "
+                    "refused and not kept. Check the URL, or pass --sha256 if the file is "
+                    "known good."
+                )
+            spool.seek(0)
+            _keep(spool, target)
     except OSError as error:
         raise DataSourceError(
             f"The download cache {cache_dir} cannot be used ({error.strerror or error}): "
             "set ML100K_CACHE_DIR to a folder this user can write."
         ) from error
+    return target
+
+
+def _keep(spool, target: Path) -> None:
+    """Copy the verified download to `target`, under a temporary name until it is whole."""
+    fd, part = tempfile.mkstemp(dir=target.parent, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _fetch(url, out)
-        if digest != sha256.lower():
-            raise DataSourceError(
-                f"The download from {url} has SHA-256 {digest}, expected {sha256}: refused "
-                "and not kept. Check the URL, or pass --sha256 if the file is known good."
-            )
+            shutil.copyfileobj(spool, out)
         os.replace(part, target)
     except BaseException:
         Path(part).unlink(missing_ok=True)
         raise
-    return target
 
 
 def _fetch(url: str, out) -> str:

@@ -1,5 +1,5 @@
 """load_movies against hostile or broken sources: bounded in size and time, and every
-failure one clear sentence (a CommandError), never a traceback nor a .part file left."""
+failure one clear sentence (a CommandError), never a traceback nor a file left behind."""
 
 import hashlib
 import re
@@ -78,6 +78,10 @@ class Misbehaving(BaseHTTPRequestHandler):
             time.sleep(0.25)
         self.end_headers()
 
+    def cache_watch(self):  # what a kill at this moment would leave in the cache
+        self.server.cache_seen.extend(self.server.cache_dir.iterdir())
+        self.cut_short()
+
     def redirect_to_ftp(self):
         self._redirect("ftp://127.0.0.1:1/ml-100k.zip")
 
@@ -102,8 +106,9 @@ class Misbehaving(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def misbehaving_server():
+def misbehaving_server(settings):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
+    server.cache_dir, server.cache_seen = settings.ML100K_CACHE_DIR, []
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield server
     server.shutdown()
@@ -126,9 +131,10 @@ def refused(source, match):
     assert not Movie.objects.exists()
 
 
-def no_part_files(settings):
+def nothing_cached(settings):
+    """No file at all in the cache: neither a .part nor anything else."""
     cache = settings.ML100K_CACHE_DIR
-    return not cache.exists() or not list(cache.glob("*.part"))
+    return not cache.exists() or not list(cache.iterdir())
 
 
 # --- Downloads --------------------------------------------------------------------------
@@ -138,13 +144,13 @@ def no_part_files(settings):
 def test_a_download_over_the_limit_is_stopped(misbehaving, settings, monkeypatch, path):
     monkeypatch.setattr(ml100k, "MAX_DOWNLOAD_BYTES", 1000)
     refused(f"{misbehaving}/{path}", r"is over 1,000 bytes, far more than ml-100k")
-    assert no_part_files(settings)
+    assert nothing_cached(settings)
 
 
 def test_a_download_past_its_deadline_is_stopped(misbehaving, settings, monkeypatch):
     monkeypatch.setattr(ml100k, "DOWNLOAD_DEADLINE", 0.3)
     refused(f"{misbehaving}/drip", r"took over 0.3 seconds: stopped")
-    assert no_part_files(settings)
+    assert nothing_cached(settings)
 
 
 def test_the_deadline_covers_the_headers(misbehaving, settings, monkeypatch):
@@ -153,7 +159,14 @@ def test_the_deadline_covers_the_headers(misbehaving, settings, monkeypatch):
     started = time.monotonic()
     refused(f"{misbehaving}/header-drip", rf"took over {DEADLINE} seconds: stopped")
     assert time.monotonic() - started < 2 * (DEADLINE + MARGIN)  # refused() tries twice
-    assert no_part_files(settings)
+    assert nothing_cached(settings)
+
+
+def test_a_download_in_progress_has_no_name_in_the_cache(misbehaving_server, misbehaving):
+    """So that even a kill, which runs no clean-up, leaves nothing partial behind."""
+    with pytest.raises(DataSourceError):
+        movies_load(source=f"{misbehaving}/cache-watch", progress=False)
+    assert misbehaving_server.cache_seen == []
 
 
 @pytest.mark.parametrize(
@@ -168,7 +181,7 @@ def test_a_redirect_off_http_and_https_is_refused(misbehaving, settings, path, t
         f"{misbehaving}/{path}",
         rf"redirects to {re.escape(target)}, which is not http or https: refused",
     )
-    assert no_part_files(settings)
+    assert nothing_cached(settings)
 
 
 def test_a_redirect_within_http_is_followed(misbehaving_server, misbehaving, ml100k_zip, settings):
@@ -182,7 +195,7 @@ def test_a_redirect_within_http_is_followed(misbehaving_server, misbehaving, ml1
 @pytest.mark.parametrize("path", ["cut-short", "chunk-cut-short"])
 def test_a_download_cut_short_says_so(misbehaving, settings, path):
     refused(f"{misbehaving}/{path}", r"the connection closed before the whole file came")
-    assert no_part_files(settings)
+    assert nothing_cached(settings)
 
 
 def test_a_cache_folder_that_cannot_be_used_says_so(misbehaving, settings, tmp_path):
