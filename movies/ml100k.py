@@ -9,11 +9,10 @@ import http.client
 import logging
 import os
 import re
+import shutil
 import tempfile
-import time
 import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import numpy as np
 from django.conf import settings
 
 from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender
+from movies.urlfetch import Deadline, RedirectRefused, open_url
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ OFFICIAL_URL = "https://files.grouplens.org/datasets/movielens/ml-100k.zip"
 OFFICIAL_SHA256 = "50d2a982c66986937beb9ffb3aa76efe955bf3d5c6b761f4e3a7cd717c6a3229"
 FILES = ("u.genre", "u.item", "u.user", "u.data")
 DOWNLOAD_TIMEOUT = 30  # seconds without a byte
-DOWNLOAD_DEADLINE = 300  # seconds for the whole download
+DOWNLOAD_DEADLINE = 300  # seconds for the whole download: connecting, headers and body
 # Bounds against a hostile or broken source: ml-100k is a 5 MB zip whose largest file,
 # u.data, unpacks to 2 MB.
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
@@ -116,8 +116,9 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, path: Path) 
 def _download(url: str, sha256: str) -> Path:
     """Download `url` once into the cache folder; verify it (again) before every use.
 
-    The file is written under a temporary name and renamed only once its checksum
-    matches, so the cache never holds a partial or wrong archive.
+    The download goes to an unnamed temporary file, and into the cache only once its
+    checksum matches: however it stops (an error, Ctrl-C, even a kill, which runs no
+    clean-up), the cache never holds a partial or wrong archive.
     """
     cache_dir = Path(settings.ML100K_CACHE_DIR)
     target = cache_dir / (PurePosixPath(urllib.parse.urlsplit(url).path).name or "ml-100k.zip")
@@ -128,51 +129,66 @@ def _download(url: str, sha256: str) -> Path:
             logger.warning("Cached %s does not match its SHA-256; downloading it again.", target)
             target.unlink()
         cache_dir.mkdir(parents=True, exist_ok=True)
-        fd, part = tempfile.mkstemp(dir=cache_dir, suffix=".part")
+        with tempfile.TemporaryFile(dir=cache_dir) as spool:
+            digest = _fetch(url, spool)  # its own errors are DataSourceErrors already
+            if digest != sha256.lower():
+                raise DataSourceError(
+                    f"The download from {url} has SHA-256 {digest}, expected {sha256}: "
+                    "refused and not kept. Check the URL, or pass --sha256 if the file is "
+                    "known good."
+                )
+            spool.seek(0)
+            _keep(spool, target)
     except OSError as error:
         raise DataSourceError(
             f"The download cache {cache_dir} cannot be used ({error.strerror or error}): "
             "set ML100K_CACHE_DIR to a folder this user can write."
         ) from error
+    return target
+
+
+def _keep(spool, target: Path) -> None:
+    """Copy the verified download to `target`, under a temporary name until it is whole."""
+    fd, part = tempfile.mkstemp(dir=target.parent, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as out:
-            digest = _fetch(url, out)
-        if digest != sha256.lower():
-            raise DataSourceError(
-                f"The download from {url} has SHA-256 {digest}, expected {sha256}: refused "
-                "and not kept. Check the URL, or pass --sha256 if the file is known good."
-            )
+            shutil.copyfileobj(spool, out)
         os.replace(part, target)
     except BaseException:
         Path(part).unlink(missing_ok=True)
         raise
-    return target
 
 
 def _fetch(url: str, out) -> str:
     """Copy `url` into `out` within MAX_DOWNLOAD_BYTES and DOWNLOAD_DEADLINE; return its
     SHA-256. Every failure is a DataSourceError of one sentence."""
-    deadline = time.monotonic() + DOWNLOAD_DEADLINE
+    # One deadline from connecting to the last byte: a server sending its headers slowly
+    # cannot stretch it (see movies.urlfetch).
+    deadline = Deadline(DOWNLOAD_DEADLINE, idle=DOWNLOAD_TIMEOUT)
     digest, size = hashlib.sha256(), 0
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
+        with open_url(url, deadline) as response:
             declared = response.headers.get("Content-Length", "")
             if declared.isdigit():
                 _check_download_size(url, int(declared))
-            # read1: one network read at a time, so the deadline is checked between them.
             while chunk := response.read1(1 << 16):
                 size += len(chunk)
                 _check_download_size(url, size)
-                if time.monotonic() > deadline:
-                    raise DataSourceError(
-                        f"Downloading {url} took over {DOWNLOAD_DEADLINE} seconds: stopped. "
-                        "Pass --source DIR|ZIP with a local copy of ml-100k instead."
-                    )
                 digest.update(chunk)
                 out.write(chunk)
             if response.length:  # the server closed before the length it announced
                 raise http.client.IncompleteRead(b"", response.length)
+    except RedirectRefused as error:
+        raise DataSourceError(
+            f"{url} redirects to {error.target}, which is not http or https: refused. "
+            "Check the URL, or pass --source DIR|ZIP with a local copy of ml-100k."
+        ) from error
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
+        if deadline.passed():  # whatever broke, running out of time is the reason
+            raise DataSourceError(
+                f"Downloading {url} took over {DOWNLOAD_DEADLINE} seconds: stopped. "
+                "Pass --source DIR|ZIP with a local copy of ml-100k instead."
+            ) from error
         raise DataSourceError(
             f"Could not download {url} ({_reason(error)}). Check the URL or, without "
             "internet, pass --source DIR|ZIP with a local copy of ml-100k, or set "

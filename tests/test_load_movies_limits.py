@@ -1,6 +1,8 @@
 """load_movies against hostile or broken sources: bounded in size and time, and every
-failure one clear sentence (a CommandError), never a traceback nor a .part file left."""
+failure one clear sentence (a CommandError), never a traceback nor a file left behind."""
 
+import hashlib
+import re
 import threading
 import time
 import zipfile
@@ -17,6 +19,8 @@ from movies.services import movies_load
 pytestmark = pytest.mark.django_db
 
 BODY = b"x" * 2000
+DEADLINE = 1.5  # seconds, for the tests that run out of time
+MARGIN = 1  # seconds past a deadline that a busy test machine may take to stop
 
 
 @pytest.fixture(autouse=True)
@@ -66,17 +70,54 @@ class Misbehaving(BaseHTTPRequestHandler):
         self.wfile.write(b"3e8\r\n" + b"x" * 10)
         self.close_connection = True
 
+    def header_drip(self):  # each header line comes quickly, the end of them never in time
+        self.send_response(200)
+        for number in range(40):
+            self.send_header(f"X-Drip-{number}", "x")
+            self.flush_headers()
+            time.sleep(0.25)
+        self.end_headers()
+
+    def cache_watch(self):  # what a kill at this moment would leave in the cache
+        self.server.cache_seen.extend(self.server.cache_dir.iterdir())
+        self.cut_short()
+
+    def redirect_to_ftp(self):
+        self._redirect("ftp://127.0.0.1:1/ml-100k.zip")
+
+    def redirect_to_file(self):
+        self._redirect("file:///etc/passwd")
+
+    def redirect_to_zip(self):
+        self._redirect("/zip")
+
+    def _redirect(self, location):
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def zip(self):
+        self._head(Content_Length=str(len(self.server.zip)))
+        self.wfile.write(self.server.zip)
+
     def log_message(self, *args):
         pass
 
 
 @pytest.fixture
-def misbehaving():
+def misbehaving_server(settings):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
+    server.cache_dir, server.cache_seen = settings.ML100K_CACHE_DIR, []
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def misbehaving(misbehaving_server):
+    return f"http://127.0.0.1:{misbehaving_server.server_port}"
 
 
 def refused(source, match):
@@ -90,9 +131,10 @@ def refused(source, match):
     assert not Movie.objects.exists()
 
 
-def no_part_files(settings):
+def nothing_cached(settings):
+    """No file at all in the cache: neither a .part nor anything else."""
     cache = settings.ML100K_CACHE_DIR
-    return not cache.exists() or not list(cache.glob("*.part"))
+    return not cache.exists() or not list(cache.iterdir())
 
 
 # --- Downloads --------------------------------------------------------------------------
@@ -102,19 +144,58 @@ def no_part_files(settings):
 def test_a_download_over_the_limit_is_stopped(misbehaving, settings, monkeypatch, path):
     monkeypatch.setattr(ml100k, "MAX_DOWNLOAD_BYTES", 1000)
     refused(f"{misbehaving}/{path}", r"is over 1,000 bytes, far more than ml-100k")
-    assert no_part_files(settings)
+    assert nothing_cached(settings)
 
 
 def test_a_download_past_its_deadline_is_stopped(misbehaving, settings, monkeypatch):
     monkeypatch.setattr(ml100k, "DOWNLOAD_DEADLINE", 0.3)
     refused(f"{misbehaving}/drip", r"took over 0.3 seconds: stopped")
-    assert no_part_files(settings)
+    assert nothing_cached(settings)
+
+
+def test_the_deadline_covers_the_headers(misbehaving, settings, monkeypatch):
+    """A header line every quarter second: no single read is slow, the whole is."""
+    monkeypatch.setattr(ml100k, "DOWNLOAD_DEADLINE", DEADLINE)
+    started = time.monotonic()
+    refused(f"{misbehaving}/header-drip", rf"took over {DEADLINE} seconds: stopped")
+    assert time.monotonic() - started < 2 * (DEADLINE + MARGIN)  # refused() tries twice
+    assert nothing_cached(settings)
+
+
+def test_a_download_in_progress_has_no_name_in_the_cache(misbehaving_server, misbehaving):
+    """So that even a kill, which runs no clean-up, leaves nothing partial behind."""
+    with pytest.raises(DataSourceError):
+        movies_load(source=f"{misbehaving}/cache-watch", progress=False)
+    assert misbehaving_server.cache_seen == []
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ("redirect-to-ftp", "ftp://127.0.0.1:1/ml-100k.zip"),
+        ("redirect-to-file", "file:///etc/passwd"),
+    ],
+)
+def test_a_redirect_off_http_and_https_is_refused(misbehaving, settings, path, target):
+    refused(
+        f"{misbehaving}/{path}",
+        rf"redirects to {re.escape(target)}, which is not http or https: refused",
+    )
+    assert nothing_cached(settings)
+
+
+def test_a_redirect_within_http_is_followed(misbehaving_server, misbehaving, ml100k_zip, settings):
+    misbehaving_server.zip = ml100k_zip.read_bytes()
+    sha256 = hashlib.sha256(misbehaving_server.zip).hexdigest()
+    movies_load(source=f"{misbehaving}/redirect-to-zip", sha256=sha256, progress=False)
+    assert Movie.objects.count() == 10
+    assert [path.name for path in settings.ML100K_CACHE_DIR.iterdir()] == ["redirect-to-zip"]
 
 
 @pytest.mark.parametrize("path", ["cut-short", "chunk-cut-short"])
 def test_a_download_cut_short_says_so(misbehaving, settings, path):
     refused(f"{misbehaving}/{path}", r"the connection closed before the whole file came")
-    assert no_part_files(settings)
+    assert nothing_cached(settings)
 
 
 def test_a_cache_folder_that_cannot_be_used_says_so(misbehaving, settings, tmp_path):
