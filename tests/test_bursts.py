@@ -3,6 +3,7 @@ live replicas of the server as the image runs it (gunicorn.conf.py), sharing one
 of the kind the suite runs on (SQLite, or PostgreSQL under `make test-postgres`)."""
 
 import re
+import threading
 from collections import Counter
 
 import pytest
@@ -22,6 +23,7 @@ WRONG = {"session_password": "wrong"}
 FEEDBACK = {"age": 30, "gender": "F", "occupation": "writer", "movie_id": 1, "rating": 4}
 FAILURE_BUDGET = 20  # failed logins of all clients together, per hour, on these servers
 FEEDBACK_PER_CLIENT = 40  # per hour
+POOL_SIZE = 3  # database connections per process
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,7 @@ def replicas(live_database, tmp_path_factory):
         ML_MODEL_PATH=str(folder / "model.joblib"),
         LOGIN_FAILURE_BUDGET=f"{FAILURE_BUDGET}/hour",
         FEEDBACK_CLIENT_THROTTLE_RATE=f"{FEEDBACK_PER_CLIENT}/hour",
+        DB_POOL_SIZE=str(POOL_SIZE),
     )
     manage(env, "train_model")  # /readyz answers 200 with a model only
     with serving(env, folder / "a.log", folder / "b.log", workers=2) as servers:
@@ -120,3 +123,44 @@ def test_a_burst_of_feedback_from_one_client_gets_its_quota_whatever_the_tokens(
 def test_two_hundred_simultaneous_requests_get_no_server_error(fresh_counts, request_bytes):
     answers = to_both(fresh_counts, [request_bytes] * 200, addresses(200, network=3))
     assert not [status for status in answers.elements() if status >= 500], answers
+
+
+def test_each_process_holds_a_bounded_number_of_database_connections(
+    fresh_counts, live_database
+):
+    """PostgreSQL refuses clients past its max_connections: 200 simultaneous requests to
+    four processes must open at most their pools' connections (DB_POOL_SIZE each)."""
+    if not live_database.startswith("postgres://"):
+        pytest.skip("SQLite has no connections to bound: `make test-postgres` runs this")
+    peak = ConnectionPeak(live_database)
+    with peak:
+        answers = to_both(fresh_counts, [raw_request("GET", "/readyz")] * 200, addresses(200, 4))
+    assert answers == {200: 200}
+    assert 1 <= peak.most <= 2 * 2 * POOL_SIZE
+
+
+class ConnectionPeak:
+    """The most connections to the database of ``url`` seen while the block ran, polled
+    from pg_stat_activity by a connection of its own (not counted)."""
+
+    def __init__(self, url: str):
+        self.url, self.most, self.done = url, 0, threading.Event()
+
+    def __enter__(self):
+        self.poller = threading.Thread(target=self.poll)
+        self.poller.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.done.set()
+        self.poller.join()
+
+    def poll(self):
+        import psycopg
+
+        with psycopg.connect(self.url.replace("postgres://", "postgresql://")) as db:
+            while not self.done.is_set():
+                sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                (now,) = db.execute(sql).fetchone()
+                self.most = max(self.most, now - 1)
+                db.commit()
