@@ -125,9 +125,7 @@ def test_two_hundred_simultaneous_requests_get_no_server_error(fresh_counts, req
     assert not [status for status in answers.elements() if status >= 500], answers
 
 
-def test_each_process_holds_a_bounded_number_of_database_connections(
-    fresh_counts, live_database
-):
+def test_each_process_holds_a_bounded_number_of_database_connections(fresh_counts, live_database):
     """PostgreSQL refuses clients past its max_connections: 200 simultaneous requests to
     four processes must open at most their pools' connections (DB_POOL_SIZE each)."""
     if not live_database.startswith("postgres://"):
