@@ -199,11 +199,14 @@ def raw_request(
     return f"{method} {path} HTTP/1.1\r\n{head}\r\n".encode() + payload
 
 
-def burst(requests: list[tuple[int, bytes]], *, sources: list[str] | None = None) -> list[int]:
+def burst(
+    requests: list[tuple[int, bytes]], *, sources: list[str] | None = None, whole: bool = True
+) -> list[int]:
     """Send ``requests`` (a port, the request's bytes) at the same instant, each on a
     connection of its own (from ``sources[i]``, an address 127.x.y.z, where given): every
     request but its last byte first, so that no server has read any of them whole; then,
-    once all are open, every last byte. The answers' statuses, in the order of ``requests``."""
+    once all are open, every last byte (never, if not ``whole``: a body that never comes).
+    The answers' statuses, in the order of ``requests``."""
     connections = []
     try:
         for n, (port, data) in enumerate(requests):
@@ -212,7 +215,7 @@ def burst(requests: list[tuple[int, bytes]], *, sources: list[str] | None = None
             connections.append(connection)
             connection.sendall(data[:-1])
         for connection, (_, data) in zip(connections, requests, strict=True):
-            connection.sendall(data[-1:])
+            connection.sendall(data[-1:] if whole else b"")
         return [_status(connection) for connection in connections]
     finally:
         for connection in connections:

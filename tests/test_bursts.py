@@ -72,6 +72,14 @@ def test_a_burst_from_many_clients_gets_the_failure_budget_and_no_more(fresh_cou
     assert answers == {401: FAILURE_BUDGET, 429: 60 - FAILURE_BUDGET}
 
 
+def test_logins_whose_body_never_arrives_are_no_attempts(fresh_counts):
+    a, _ = fresh_counts
+    stalled = [(a.port, raw_request("POST", "/api/login", WRONG))] * 15
+    assert burst(stalled, whole=False) == [408] * 15  # once the server stops waiting
+    password = {"session_password": current_secrets()["SESSION_PASSWORD"]}
+    assert a.request("POST", "/api/login", password).status == 200
+
+
 def form_token(server, path: str) -> tuple[str, str]:
     """The cookies and the form's CSRF token, as a browser gets them from ``path``."""
     reply = server.request("GET", path)

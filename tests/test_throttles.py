@@ -71,6 +71,16 @@ def test_behind_a_declared_proxy_each_client_it_forwards_is_counted_apart(settin
     assert login(client, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.10").status_code == 200
 
 
+@pytest.mark.django_db
+def test_an_ipv6_client_is_counted_by_its_network(settings):
+    settings.IPV6_CLIENT_PREFIX = 64
+    client = APIClient()
+    for n in range(10):  # ten addresses of one /64
+        assert login(client, "wrong", REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}").status_code == 401
+    assert login(client, PASSWORD, REMOTE_ADDR="2001:db8:1:2:ffff::1").status_code == 429
+    assert login(client, PASSWORD, REMOTE_ADDR="2001:db8:1:3::1").status_code == 200  # next /64
+
+
 # --- All clients together ---------------------------------------------------------------
 
 
@@ -91,6 +101,18 @@ def test_failed_logins_of_all_clients_share_one_budget(settings, throttle_rates,
 
     now += 61  # the failures have aged out of the minute
     assert login(client, PASSWORD, **rotating_headers(99)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_spent_budget_is_logged_once_it_fills(settings, throttle_rates, caplog):
+    settings.TRUSTED_PROXIES = LOOPBACK
+    throttle_rates(login_failures="3/min")
+    client = APIClient()
+    for n in range(3):
+        login(client, "wrong", **rotating_headers(n))
+    [record] = [r for r in caplog.records if r.name == "recsite.throttles"]
+    assert record.levelname == "WARNING"
+    assert "budget of failed attempts (3/min) is spent" in record.getMessage()
 
 
 @pytest.mark.django_db
