@@ -162,10 +162,10 @@ ML_MODEL_PATH = env.path("ML_MODEL_PATH", default=VAR_DIR / "model.joblib")
 # Not env.str's default: django-environ reads a default that starts with "$" (as a random
 # SECRET_KEY may) as the name of another variable, and recurses.
 MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY") if "MODEL_SIGNING_KEY" in env else SECRET_KEY
-if not MODEL_SIGNING_KEY:
+if not MODEL_SIGNING_KEY.strip():
     raise ImproperlyConfigured(
-        "MODEL_SIGNING_KEY is set but empty: give it a long random value, or unset it to "
-        "sign model files with SECRET_KEY."
+        "MODEL_SIGNING_KEY is set but empty or blank: give it a long random value, or unset "
+        "it to sign model files with SECRET_KEY."
     )
 
 # --- API -----------------------------------------------------------------------------

@@ -241,9 +241,10 @@ def test_a_random_secret_key_starting_with_a_dollar_signs_models_as_it_is(
     assert development["MODEL_SIGNING_KEY"] == development["SECRET_KEY"] == key
 
 
-def test_empty_model_signing_key_is_refused_at_start(settings_module, monkeypatch):
-    monkeypatch.setenv("MODEL_SIGNING_KEY", "")
-    with pytest.raises(ImproperlyConfigured, match="MODEL_SIGNING_KEY is set but empty"):
+@pytest.mark.parametrize("key", ["", " ", "\t \n"], ids=["empty", "space", "whitespace"])
+def test_empty_or_blank_model_signing_key_is_refused_at_start(settings_module, monkeypatch, key):
+    monkeypatch.setenv("MODEL_SIGNING_KEY", key)
+    with pytest.raises(ImproperlyConfigured, match="MODEL_SIGNING_KEY is set but empty or blank"):
         settings_module()
 
 
