@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "recsite.middleware.RequestLogMiddleware",  # outermost: times and logs every request
+    "recsite.middleware.DebugNotFoundMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "recsite.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

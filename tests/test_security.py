@@ -312,6 +312,35 @@ def test_unknown_path_is_404_json(client):
     assert response.json() == {"message": "Not found.", "code": "not_found"}
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/api/no/such/thing", BROWSER_ACCEPT),
+        ("/api/no/such/thing", "*/*"),
+        ("/no/such/page", "application/json"),
+        ("/no/such/page", "*/*"),  # curl's
+    ],
+    ids=["api-from-a-browser", "api", "json-client", "curl"],
+)
+def test_unknown_path_is_404_json_for_api_clients_with_debug_on(client, settings, path, accept):
+    """Not Django's technical 404 page, which lists every URL pattern."""
+    settings.DEBUG = True
+    response = client.get(path, HTTP_ACCEPT=accept)
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not found.", "code": "not_found"}
+    assert b"api/recommend" not in response.content
+
+
+def test_debug_404_page_is_left_to_browsers_outside_the_api(client, settings):
+    settings.DEBUG = True
+    response = client.get("/no/such/page", HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
 # --- Request size --------------------------------------------------------------------------
 
 
