@@ -177,7 +177,7 @@ REST_FRAMEWORK = {
     # JSON first: clients that send no Accept header, or */*, get JSON; browsers get HTML.
     "DEFAULT_RENDERER_CLASSES": [
         "recsite.renderers.FastJSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "recsite.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "recsite.exceptions.api_exception_handler",
     # Per client (common.throttles.client_ip) unless named otherwise.
