@@ -6,10 +6,13 @@ and the served model's version when the response names one; never headers (the t
 nor bodies (the session password). The formatter in settings.LOGGING turns it into JSON.
 
 Guards around every view: an oversized body or a lost database gets a clear JSON error,
-and so does an unknown API path with DEBUG on.
-DRF's JSON parser reads the request stream itself, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
-never fires for API views: the size is checked here, before any view runs. A database
-error in a view that DRF does not handle (the admin) becomes a 503 instead of a 500.
+and so does an unknown API path with DEBUG on (Django's own 404 page lists every URL
+pattern). DRF's JSON parser reads the request stream itself, so Django's
+DATA_UPLOAD_MAX_MEMORY_SIZE never fires for API views: the size is checked here, before any
+view runs. A database error in a view that DRF does not handle (the admin) becomes a 503
+instead of a 500.
+
+Every HTML response carries the Content-Security-Policy (settings.CONTENT_SECURITY_POLICY).
 """
 
 import io
@@ -123,6 +126,24 @@ def wants_json(request) -> bool:
     if request.path == "/api" or request.path.startswith("/api/"):
         return True
     return request.get_preferred_type(["application/json", "text/html"]) == "application/json"
+
+
+class ContentSecurityPolicyMiddleware:
+    """settings.CONTENT_SECURITY_POLICY on every HTML response (the pages, the admin, the
+    Swagger UI, the browsable API, Django's error pages); JSON needs none."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = "; ".join(
+            " ".join([directive, *sources])
+            for directive, sources in settings.CONTENT_SECURITY_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.setdefault("Content-Security-Policy", self.policy)
+        return response
 
 
 class DatabaseUnavailableMiddleware:

@@ -1,10 +1,13 @@
 """Security: nothing unpickled before its HMAC checks, login without hints and
 throttled across workers and replicas, production settings that pass check --deploy, no
-stack trace in any response, oversized bodies refused. Token attacks: test_auth_api.py."""
+stack trace in any response, a Content-Security-Policy on every page, oversized bodies
+refused. Token attacks: test_auth_api.py; the pages under the policy in a real browser:
+test_browser.py."""
 
 import contextlib
 import io
 import json
+import re
 import runpy
 import secrets
 import sqlite3
@@ -339,6 +342,86 @@ def test_debug_404_page_is_left_to_browsers_outside_the_api(client, settings):
     response = client.get("/no/such/page", HTTP_ACCEPT=BROWSER_ACCEPT)
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+# --- Content-Security-Policy ---------------------------------------------------------------
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Inline code: a <script> with no src (JSON data aside), a <style> element, a style attribute.
+INLINE_CODE = re.compile(rb"<script(?![^>]*\b(?:src=|type=\"application/json\"))|<style|\sstyle=")
+
+
+def csp_of(response) -> dict[str, str]:
+    directives = (
+        part.strip().partition(" ") for part in response["Content-Security-Policy"].split(";")
+    )
+    return {name: sources for name, _, sources in directives}
+
+
+def debug_404_page(client, settings):
+    settings.DEBUG = True
+    return client.get("/no/such/page", HTTP_ACCEPT=BROWSER_ACCEPT)
+
+
+def debug_500_page(client, settings):
+    settings.DEBUG = True
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AdminSite, "each_context", explode)
+        return Client(raise_request_exception=False).get("/admin/login/")
+
+
+def csrf_failure_page(client, settings):
+    return Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "x"})
+
+
+PAGES = {
+    "try": lambda client, settings: client.get("/try/"),
+    "admin": lambda client, settings: client.get("/admin/login/"),
+    "swagger-ui": lambda client, settings: client.get("/api/docs/"),
+    "browsable-api": lambda client, settings: client.get("/", HTTP_ACCEPT=BROWSER_ACCEPT),
+    "debug-404": debug_404_page,
+    "debug-500": debug_500_page,
+    "csrf-failure": csrf_failure_page,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", PAGES.values(), ids=PAGES.keys())
+def test_every_html_page_carries_the_content_security_policy(client, settings, page):
+    response = page(client, settings)
+    assert response["Content-Type"].startswith("text/html")
+    assert csp_of(response) == CSP
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["try", "admin", "swagger-ui", "browsable-api"])
+def test_the_pages_need_no_inline_script_or_style(client, settings, name):
+    """What the policy refuses; the browser test sees the pages work without it."""
+    response = PAGES[name](client, settings)
+    assert response.status_code == 200
+    assert INLINE_CODE.findall(response.content) == []
+
+
+def test_swagger_ui_loads_its_start_up_script_from_a_url(client):
+    page = client.get("/api/docs/").content.decode()
+    script_url = re.search(r'<script src="(/api/docs/\?script=)"', page)[1]
+    script = client.get(script_url)
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle(" in script.content
+
+
+@pytest.mark.parametrize("path", ["/", "/api/schema/?format=json", "/api/docs/?script="])
+def test_responses_other_than_html_carry_no_policy(client, path):
+    response = client.get(path)
+    assert not response["Content-Type"].startswith("text/html")
+    assert "Content-Security-Policy" not in response
 
 
 # --- Request size --------------------------------------------------------------------------
