@@ -5,10 +5,14 @@ the method, the path without its query string, the status, the duration, the req
 and the served model's version when the response names one; never headers (the token)
 nor bodies (the session password). The formatter in settings.LOGGING turns it into JSON.
 
-Guards around every view: an oversized body or a lost database gets a clear JSON error.
-DRF's JSON parser reads the request stream itself, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE
-never fires for API views: the size is checked here, before any view runs. A database
-error in a view that DRF does not handle (the admin) becomes a 503 instead of a 500.
+Guards around every view: an oversized body or a lost database gets a clear JSON error,
+and so does an unknown API path with DEBUG on (Django's own 404 page lists every URL
+pattern). DRF's JSON parser reads the request stream itself, so Django's
+DATA_UPLOAD_MAX_MEMORY_SIZE never fires for API views: the size is checked here, before any
+view runs. A database error in a view that DRF does not handle (the admin) becomes a 503
+instead of a 500.
+
+Every HTML response carries the Content-Security-Policy (settings.CONTENT_SECURITY_POLICY).
 """
 
 import io
@@ -18,7 +22,13 @@ import uuid
 
 from django.conf import settings
 
-from recsite.exceptions import DATABASE_ERRORS, DatabaseUnavailable, RequestTooLarge, json_error
+from recsite.exceptions import (
+    DATABASE_ERRORS,
+    DatabaseUnavailable,
+    RequestTooLarge,
+    json_error,
+    page_not_found,
+)
 
 logger = logging.getLogger("recsite.requests")
 api_logger = logging.getLogger("recsite.api")
@@ -87,6 +97,53 @@ class RequestSizeLimitMiddleware:
         if limit is not None and length > limit:
             return json_error(RequestTooLarge(limit))
         return self.get_response(request)
+
+
+class DebugNotFoundMiddleware:
+    """With DEBUG on, Django answers a 404 with its technical page, which lists every URL
+    pattern, instead of handler404. API clients get handler404's JSON all the same; a
+    browser outside /api/ keeps the page, a development aid."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and not hasattr(response, "data")  # a DRF view's 404 has its shape already
+            and not response.get("Content-Type", "").startswith("application/json")
+            and wants_json(request)
+        ):
+            return page_not_found(request, None)
+        return response
+
+
+def wants_json(request) -> bool:
+    """An /api/ path, or a client that prefers JSON to HTML (no Accept header, or */*, as
+    DRF's content negotiation decides too)."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return True
+    return request.get_preferred_type(["application/json", "text/html"]) == "application/json"
+
+
+class ContentSecurityPolicyMiddleware:
+    """settings.CONTENT_SECURITY_POLICY on every HTML response (the pages, the admin, the
+    Swagger UI, the browsable API, Django's error pages); JSON needs none."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = "; ".join(
+            " ".join([directive, *sources])
+            for directive, sources in settings.CONTENT_SECURITY_POLICY.items()
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.get("Content-Type", "").startswith("text/html"):
+            response.setdefault("Content-Security-Policy", self.policy)
+        return response
 
 
 class DatabaseUnavailableMiddleware:

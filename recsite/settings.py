@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "recsite.middleware.RequestLogMiddleware",  # outermost: times and logs every request
+    "recsite.middleware.DebugNotFoundMiddleware",
+    "recsite.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "recsite.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -163,6 +165,19 @@ IPV6_CLIENT_PREFIX = env.int("IPV6_CLIENT_PREFIX", default=64)
 if not 32 <= IPV6_CLIENT_PREFIX <= 128:
     raise ImproperlyConfigured("IPV6_CLIENT_PREFIX must be a prefix length from 32 to 128.")
 
+# Sent on every HTML response (recsite.middleware): scripts, styles, images and form
+# targets from this server only, no inline script or style, no plugins, never in a frame.
+# Swagger UI's assets are served from here too (SWAGGER_UI_DIST below); its stylesheet
+# draws its icons as data: images.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+
 # --- Limits ------------------------------------------------------------------------------
 # Bodies above this many bytes get 413 before any view reads them (recsite.middleware).
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY", default=16 * 1024)
@@ -175,10 +190,10 @@ ML_MODEL_PATH = env.path("ML_MODEL_PATH", default=VAR_DIR / "model.joblib")
 # Not env.str's default: django-environ reads a default that starts with "$" (as a random
 # SECRET_KEY may) as the name of another variable, and recurses.
 MODEL_SIGNING_KEY = env.str("MODEL_SIGNING_KEY") if "MODEL_SIGNING_KEY" in env else SECRET_KEY
-if not MODEL_SIGNING_KEY:
+if not MODEL_SIGNING_KEY.strip():
     raise ImproperlyConfigured(
-        "MODEL_SIGNING_KEY is set but empty: give it a long random value, or unset it to "
-        "sign model files with SECRET_KEY."
+        "MODEL_SIGNING_KEY is set but empty or blank: give it a long random value, or unset "
+        "it to sign model files with SECRET_KEY."
     )
 
 # --- API -----------------------------------------------------------------------------
@@ -189,7 +204,7 @@ REST_FRAMEWORK = {
     # JSON first: clients that send no Accept header, or */*, get JSON; browsers get HTML.
     "DEFAULT_RENDERER_CLASSES": [
         "recsite.renderers.FastJSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "recsite.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "recsite.exceptions.api_exception_handler",
     # Per client (common.throttles.client_ip) unless named otherwise.

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from recsite.health import LivenessApi, ReadinessApi
 from recsite.login import LoginApi, throttle_admin_login
@@ -13,7 +13,15 @@ urlpatterns = [
     path("api/login", LoginApi.as_view(), name="login"),
     path("", include("recommender.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Swagger UI's start-up script comes from /api/docs/?script and its page's style from a
+    # stylesheet, not inline: the Content-Security-Policy (recsite.middleware) allows neither.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="schema", template_name="recsite/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     # Ahead of the admin's own URLs: its login view, throttled (recsite.login).
     path("admin/login/", throttle_admin_login(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -5,8 +5,9 @@ UI flow (log in, authorize, recommend) and a person's flow through /try/ (passwo
 they are, questions, recommendations; JavaScript off, production settings under gunicorn)
 run in Debian's `chromium`, driven by Playwright.
 Every request must stay on the live server: the docs' assets come from the project, not a
-CDN. On failure a screenshot and the page's HTML are saved to $BROWSER_ARTIFACTS (default
-var/test-artifacts/) for CI to keep.
+CDN. No page may break the Content-Security-Policy (recsite.middleware): Chromium reports
+each refusal on the console. On failure a screenshot and the page's HTML are saved to
+$BROWSER_ARTIFACTS (default var/test-artifacts/) for CI to keep.
 """
 
 import json
@@ -80,7 +81,7 @@ def chromium_page(base_url: str, profile_dir: Path, **options):
     Playwright's browser context (java_script_enabled=False, ...)."""
     if not CHROMIUM:
         pytest.fail(f"{MISSING} CI never skips them.")
-    off_site, server_errors = [], []
+    off_site, server_errors, csp_violations = [], [], []
 
     def keep_on_site(route):
         if route.request.url.startswith(base_url):
@@ -92,6 +93,10 @@ def chromium_page(base_url: str, profile_dir: Path, **options):
     def record_server_error(response):
         if response.status >= 500:
             server_errors.append(f"{response.status} {response.url}")
+
+    def record_csp_violation(message):
+        if "Content Security Policy" in message.text:
+            csp_violations.append(f"{message.location['url']}: {message.text}")
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
@@ -107,12 +112,14 @@ def chromium_page(base_url: str, profile_dir: Path, **options):
         context.route("**/*", keep_on_site)
         page = context.new_page()
         page.on("response", record_server_error)
+        page.on("console", record_csp_violation)
         try:
             yield page
         finally:
             context.close()
     assert not off_site, f"The pages requested other sites: {off_site}"
     assert not server_errors, f"The server failed: {server_errors}"
+    assert not csp_violations, f"The pages broke the Content-Security-Policy: {csp_violations}"
 
 
 @contextmanager
@@ -192,6 +199,32 @@ def test_swagger_ui_logs_in_authorizes_and_recommends(trained, settings, page):
         assert body["recommendations"] == [item["title"] for item in expected]
         assert len(body["recommendations"]) == PROFILE["max_recs"]
         assert {item["id"] for item in body["items"]} <= {movie[0] for movie in MOVIES}
+
+
+def test_swagger_ui_lists_every_operation_under_the_content_security_policy(page):
+    schema = page.request.get("/api/schema/?format=json").json()
+    operations = [(path, method) for path, item in schema["paths"].items() for method in item]
+    with artifacts_on_failure(page, "api-docs-csp"):
+        response = page.goto("/api/docs/")
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+        tags = page.locator("#swagger-ui .opblock-tag-section")
+        expect(tags.locator(".opblock-tag")).to_have_text(
+            [re.compile(tag["name"]) for tag in schema["tags"]]
+        )
+        expect(page.locator("#swagger-ui .opblock")).to_have_count(len(operations))
+        # The page's own style, now a stylesheet rather than inline.
+        expect(page.locator("body")).to_have_css("background-color", "rgb(250, 250, 250)")
+
+
+def test_try_page_and_browsable_api_keep_their_styles_under_the_policy(page):
+    with artifacts_on_failure(page, "styles-csp"):
+        page.goto("/try/")
+        expect(page.locator("body")).to_have_css("max-width", "640px")  # 40rem, try.css
+
+        page.goto("/")  # HTML for a browser: DRF's browsable API
+        expect(page.locator(".page-header h1")).to_be_visible()
+        expect(page.locator(".navbar")).to_have_css("position", "fixed")  # DRF's stylesheet
 
 
 def try_it_out(operation, request_body: dict) -> dict:

@@ -1,10 +1,13 @@
 """Security: nothing unpickled before its HMAC checks, login without hints and
 throttled across workers and replicas, production settings that pass check --deploy, no
-stack trace in any response, oversized bodies refused. Token attacks: test_auth_api.py."""
+stack trace in any response, a Content-Security-Policy on every page, oversized bodies
+refused. Token attacks: test_auth_api.py; the pages under the policy in a real browser:
+test_browser.py."""
 
 import contextlib
 import io
 import json
+import re
 import runpy
 import secrets
 import sqlite3
@@ -241,9 +244,10 @@ def test_a_random_secret_key_starting_with_a_dollar_signs_models_as_it_is(
     assert development["MODEL_SIGNING_KEY"] == development["SECRET_KEY"] == key
 
 
-def test_empty_model_signing_key_is_refused_at_start(settings_module, monkeypatch):
-    monkeypatch.setenv("MODEL_SIGNING_KEY", "")
-    with pytest.raises(ImproperlyConfigured, match="MODEL_SIGNING_KEY is set but empty"):
+@pytest.mark.parametrize("key", ["", " ", "\t \n"], ids=["empty", "space", "whitespace"])
+def test_empty_or_blank_model_signing_key_is_refused_at_start(settings_module, monkeypatch, key):
+    monkeypatch.setenv("MODEL_SIGNING_KEY", key)
+    with pytest.raises(ImproperlyConfigured, match="MODEL_SIGNING_KEY is set but empty or blank"):
         settings_module()
 
 
@@ -309,6 +313,115 @@ def test_unknown_path_is_404_json(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert response.json() == {"message": "Not found.", "code": "not_found"}
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/api/no/such/thing", BROWSER_ACCEPT),
+        ("/api/no/such/thing", "*/*"),
+        ("/no/such/page", "application/json"),
+        ("/no/such/page", "*/*"),  # curl's
+    ],
+    ids=["api-from-a-browser", "api", "json-client", "curl"],
+)
+def test_unknown_path_is_404_json_for_api_clients_with_debug_on(client, settings, path, accept):
+    """Not Django's technical 404 page, which lists every URL pattern."""
+    settings.DEBUG = True
+    response = client.get(path, HTTP_ACCEPT=accept)
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not found.", "code": "not_found"}
+    assert b"api/recommend" not in response.content
+
+
+def test_debug_404_page_is_left_to_browsers_outside_the_api(client, settings):
+    settings.DEBUG = True
+    response = client.get("/no/such/page", HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+# --- Content-Security-Policy ---------------------------------------------------------------
+
+CSP = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Inline code: a <script> with no src (JSON data aside), a <style> element, a style attribute.
+INLINE_CODE = re.compile(rb"<script(?![^>]*\b(?:src=|type=\"application/json\"))|<style|\sstyle=")
+
+
+def csp_of(response) -> dict[str, str]:
+    directives = (
+        part.strip().partition(" ") for part in response["Content-Security-Policy"].split(";")
+    )
+    return {name: sources for name, _, sources in directives}
+
+
+def debug_404_page(client, settings):
+    settings.DEBUG = True
+    return client.get("/no/such/page", HTTP_ACCEPT=BROWSER_ACCEPT)
+
+
+def debug_500_page(client, settings):
+    settings.DEBUG = True
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AdminSite, "each_context", explode)
+        return Client(raise_request_exception=False).get("/admin/login/")
+
+
+def csrf_failure_page(client, settings):
+    return Client(enforce_csrf_checks=True).post("/admin/login/", {"username": "x"})
+
+
+PAGES = {
+    "try": lambda client, settings: client.get("/try/"),
+    "admin": lambda client, settings: client.get("/admin/login/"),
+    "swagger-ui": lambda client, settings: client.get("/api/docs/"),
+    "browsable-api": lambda client, settings: client.get("/", HTTP_ACCEPT=BROWSER_ACCEPT),
+    "debug-404": debug_404_page,
+    "debug-500": debug_500_page,
+    "csrf-failure": csrf_failure_page,
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", PAGES.values(), ids=PAGES.keys())
+def test_every_html_page_carries_the_content_security_policy(client, settings, page):
+    response = page(client, settings)
+    assert response["Content-Type"].startswith("text/html")
+    assert csp_of(response) == CSP
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["try", "admin", "swagger-ui", "browsable-api"])
+def test_the_pages_need_no_inline_script_or_style(client, settings, name):
+    """What the policy refuses; the browser test sees the pages work without it."""
+    response = PAGES[name](client, settings)
+    assert response.status_code == 200
+    assert INLINE_CODE.findall(response.content) == []
+
+
+def test_swagger_ui_loads_its_start_up_script_from_a_url(client):
+    page = client.get("/api/docs/").content.decode()
+    script_url = re.search(r'<script src="(/api/docs/\?script=)"', page)[1]
+    script = client.get(script_url)
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle(" in script.content
+
+
+@pytest.mark.parametrize("path", ["/", "/api/schema/?format=json", "/api/docs/?script="])
+def test_responses_other_than_html_carry_no_policy(client, path):
+    response = client.get(path)
+    assert not response["Content-Type"].startswith("text/html")
+    assert "Content-Security-Policy" not in response
 
 
 # --- Request size --------------------------------------------------------------------------
