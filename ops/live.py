@@ -124,7 +124,6 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def prepare(env: dict[str, str]) -> None:
     """Migrate, load ml-100k, train the default model once: what `make run` does."""
     manage(env, "migrate", "--noinput", "-v0")
-    manage(env, "createcachetable")  # CACHE_URL may name the database cache
     manage(env, "load_movies", "-v0")
     manage(env, "train_model", "--if-missing")
 

@@ -89,7 +89,7 @@ def behind_proxy(workdir: Path, **siege_options) -> str:
         raise CheckFailed("DATABASE_URL must be a PostgreSQL URL: run it with ops/with-postgres")
     if not shutil.which("nginx"):
         raise CheckFailed("nginx is missing: apt-get install nginx (or `make proxy-check`)")
-    env = live.production_env(workdir, CACHE_URL="dbcache://django_cache")
+    env = live.production_env(workdir)
     live.prepare(env)
     password = env["SESSION_PASSWORD"]
     with (

@@ -102,7 +102,7 @@ def replicas(workdir: Path) -> str:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise CheckFailed("DATABASE_URL must be a PostgreSQL URL: run it with ops/with-postgres")
     # Everything the replicas share: database (with the throttle counts), secrets, artifact.
-    env = live.production_env(workdir, CACHE_URL="dbcache://django_cache")
+    env = live.production_env(workdir)
     live.prepare(env)
     password = env["SESSION_PASSWORD"]
     with live.serving(env, workdir / "a.log", workdir / "b.log") as (a, b):

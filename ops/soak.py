@@ -164,7 +164,7 @@ def soak(
     seed: int,
     max_growth_mib: float,
 ) -> str:
-    env = live.production_env(workdir, CACHE_URL="dbcache://django_cache")
+    env = live.production_env(workdir)
     live.prepare(env)
     with live.Gunicorn(env, workdir / "server.log", workers=2) as server:
         workers = server.worker_pids()

@@ -1,5 +1,5 @@
-"""The database cache's table (CACHE_URL's default, dbcache://django_cache): login
-throttle counts shared by every worker and replica, on SQLite and PostgreSQL alike.
+"""The database cache's table, which held the throttle counts before common's RecentHits
+did; kept so that databases migrated before keep one history.
 
 It lives with the settings that configure the cache. A database that made the table
 under the recommender app's migration of the same name keeps it: createcachetable skips
