@@ -120,15 +120,18 @@ def test_a_burst_of_feedback_from_one_client_gets_its_quota_whatever_the_tokens(
 
 
 @pytest.mark.parametrize(
-    "request_bytes",
+    ("method", "path", "body"),
     [
-        raw_request("GET", "/readyz"),
-        raw_request("GET", "/admin/login/"),
-        raw_request("POST", "/api/login", WRONG),
+        ("GET", "/readyz", None),
+        ("GET", "/admin/login/", None),
+        ("POST", "/api/login", WRONG),
+        ("POST", "/api/recommend", {"age": 30, "gender": "F", "occupation": "writer"}),
+        ("POST", "/api/feedback", FEEDBACK),
     ],
-    ids=["readyz", "admin", "login"],
+    ids=["readyz", "admin", "login", "recommend", "feedback"],
 )
-def test_two_hundred_simultaneous_requests_get_no_server_error(fresh_counts, request_bytes):
+def test_two_hundred_simultaneous_requests_get_no_server_error(fresh_counts, method, path, body):
+    request_bytes = raw_request(method, path, body, token=str(issue_access_token()))
     answers = to_both(fresh_counts, [request_bytes] * 200, addresses(200, network=3))
     assert not [status for status in answers.elements() if status >= 500], answers
 
