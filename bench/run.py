@@ -361,7 +361,7 @@ def synthetic_ratings(*, movies: int, ratings: int, raters: int, seed: int):
     picks; scores lean on a per-movie quality and a per-occupation taste."""
     import pandas as pd
 
-    from movies.models import OCCUPATIONS
+    from coldstart.domain import OCCUPATIONS
 
     rng = np.random.default_rng(seed)
     popularity = 1.0 / (np.arange(movies) + 10.0) ** 0.9

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from django.conf import settings
 
-from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender
+from coldstart.domain import GENDER_CODES, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
 from movies.urlfetch import Deadline, RedirectRefused, open_url
 
 logger = logging.getLogger(__name__)
@@ -340,8 +340,8 @@ def parse_raters(text: str) -> dict[int, tuple]:
             problem = f"user {rater_id} is repeated"
         elif not MIN_AGE <= age <= MAX_AGE:
             problem = f"age {age} is outside {MIN_AGE}-{MAX_AGE}"
-        elif gender not in Gender.values:
-            problem = f"gender {gender!r} is not one of {', '.join(Gender.values)}"
+        elif gender not in GENDER_CODES:
+            problem = f"gender {gender!r} is not one of {', '.join(GENDER_CODES)}"
         elif occupation not in OCCUPATIONS:
             problem = f"occupation {occupation!r} is not an ml-100k occupation"
         elif len(zip_code) > 10:

@@ -14,11 +14,9 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from coldstart.domain import DEMOGRAPHICS, POSITIVE_SCORE, UNKNOWN_TITLE
 from recommender.interview import fit_interview
 from recommender.scoring import (
-    DEMOGRAPHICS,
-    POSITIVE_SCORE,
-    UNKNOWN_TITLE,
     DemographicScorer,
     FixedScores,
     InterviewScorer,

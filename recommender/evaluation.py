@@ -27,26 +27,22 @@ import pandas as pd
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from tqdm import tqdm
 
+from coldstart.domain import DEMOGRAPHICS, FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE, K
 from recommender.estimators import (
     COLD_START_ONLY,
     DEFAULT_ALGORITHM,
-    DEMOGRAPHICS,
     PARAM_GRIDS,
-    POSITIVE_SCORE,
     make_estimator,
 )
 from recommender.scoring import Answer
 from recommender.selectors import data_fingerprint
 
-K = 10
 CURVE_K = 20
 N_FOLDS = 5
 SEED = 42
 INNER_FOLDS = 3
 TIMED_REQUESTS = 50
 RANKING_METRICS = ["ndcg", "precision", "recall", "map", "hit_rate"]
-INTERVIEW_KS = (5, 10)
-FIRST_KS = (1, 3, 5, 10)
 MAX_QUESTIONS = max(INTERVIEW_KS)  # the NDCG curve runs over 0..MAX_QUESTIONS questions
 BOOTSTRAP_RESAMPLES = 2000
 QUALITY_REPORT = Path(__file__).with_name("quality_ml100k.json")

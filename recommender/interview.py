@@ -67,11 +67,11 @@ from itertools import product
 
 import numpy as np
 
+from coldstart.domain import FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE, K
 from recommender.scoring import (
     BLOCK_RATINGS,
     LIKED_BLOCK,
     N_LEVELS,
-    POSITIVE_SCORE,
     RATING_BLOCKS,
     RATING_LEVEL,
     SEEN_BLOCK,
@@ -82,9 +82,6 @@ from recommender.scoring import (
     strength,
 )
 
-K = 10
-INTERVIEW_KS = (5, 10)
-FIRST_KS = (1, 3, 5, 10)
 # Grids of the blends, tuned inside fit on the training raters.
 RIDGES = (0.1, 0.3, 1.0)  # the first is the greedy search's, with alpha 1
 ALPHAS = (0.5, 1.0, 1.5, 2.0)

@@ -16,11 +16,8 @@ from functools import cached_property
 
 import numpy as np
 
-from movies.models import OCCUPATIONS
+from coldstart.domain import DEMOGRAPHICS, OCCUPATIONS, POSITIVE_SCORE
 
-DEMOGRAPHICS = ["age", "gender", "occupation"]
-UNKNOWN_TITLE = "unknown"  # ml-100k's placeholder movie: never served, never asked about
-POSITIVE_SCORE = 4
 # (age, gender) pairs whose share of a profile's sum a scorer keeps: every pair the API
 # accepts (121 ages x 3 genders), about 9 kB each on ml-100k and 22 kB at a million ratings.
 AGE_GENDER_KEPT = 512

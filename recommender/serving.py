@@ -13,9 +13,9 @@ import numpy as np
 from django.conf import settings
 from rest_framework.exceptions import APIException
 
-from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
+from coldstart.domain import GENDER_CODES, MAX_AGE, MIN_AGE, OCCUPATIONS, UNKNOWN_TITLE
 from recommender.artifact import ArtifactError, load_artifact
-from recommender.scoring import UNKNOWN_TITLE, Answer, InterviewScorer
+from recommender.scoring import Answer, InterviewScorer
 
 logger = logging.getLogger("recsite.model")
 
@@ -50,7 +50,7 @@ def all_profiles() -> list[Profile]:
     return [
         Profile(age, gender, occupation)
         for age in range(MIN_AGE, MAX_AGE + 1)
-        for gender in Gender.values
+        for gender in GENDER_CODES
         for occupation in OCCUPATIONS
     ]
 

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
+from coldstart.domain import POSITIVE_SCORE, K
 from recommender import estimators, interview
 from recommender.interview import (
     REGRESSION_MIN_COUNT,
     Factors,
-    K,
     _Asked,
     _ndcg_counted,
     _Regression,
@@ -17,7 +17,6 @@ from recommender.interview import (
 from recommender.scoring import (
     N_LEVELS,
     NOT_SEEN,
-    POSITIVE_SCORE,
     RATED,
     RATING_BLOCKS,
     RATING_LEVEL,
