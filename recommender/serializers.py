@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from coldstart.domain import GENDER_CODES, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
+from coldstart.serving import MAX_RECS, Answer
 from common.validation import (
     StrictBooleanField,
     StrictCharField,
@@ -14,7 +15,7 @@ from common.validation import (
 )
 from movies.models import Movie
 from recommender import request_ids
-from recommender.serving import MAX_RECS, Answer, served_genres, served_recommender
+from recommender.serving import served_genres, served_recommender
 
 DEFAULT_RECS = 10
 MAX_GENRES = 50

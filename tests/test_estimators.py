@@ -11,16 +11,17 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from threadpoolctl import threadpool_info
 
-from recommender import estimators
-from recommender.estimators import (
+from coldstart import estimators
+from coldstart.estimators import (
     ALGORITHMS,
     DEFAULT_ALGORITHM,
     DemographicPopularity,
     make_estimator,
     movie_genres,
 )
-from recommender.interview import fit_interview
-from recommender.scoring import Answer, level_features
+from coldstart.interview import fit_interview
+from coldstart.scoring import level_features
+from coldstart.serving import Answer
 from recommender.selectors import rating_frame
 
 PROFILES = [
@@ -251,7 +252,7 @@ def test_the_interview_is_fitted_on_one_blas_thread(monkeypatch):
 def test_the_scorer_imports_numpy_only():
     """Serving unpickles it: scikit-learn, SciPy or pandas would be most of a worker."""
     code = (
-        "import sys, recommender.scoring;"
+        "import sys, coldstart.scoring;"
         "print(sorted({'sklearn', 'scipy', 'pandas'} & set(sys.modules)))"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "recsite.settings_test"}

@@ -10,32 +10,34 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from movies.services import movies_load
-from recommender.artifact import load_artifact
-from recommender.estimators import (
+from coldstart.estimators import (
     COLD_START_ONLY,
     DEFAULT_ALGORITHM,
     PARAM_GRIDS,
     make_estimator,
 )
-from recommender.evaluation import (
-    QUALITY_REPORT,
-    REPORTED,
+from coldstart.evaluation import (
     answer_protocols,
+    data_fingerprint,
+    evaluate_algorithms,
+    rater_folds,
+    score_fold,
+    summarise_answers,
+    tuned_params,
+)
+from coldstart.metrics import (
     average_precision_at_k,
     catalogue_coverage,
-    evaluate_algorithms,
     hit_rate_at_k,
     ndcg_at_k,
     precision_at_k,
-    rater_folds,
     recall_at_k,
-    score_fold,
-    summarise_answers,
     top_k,
-    tuned_params,
 )
-from recommender.selectors import data_fingerprint, rating_frame
+from movies.services import movies_load
+from recommender.model_file import load_artifact
+from recommender.reports import QUALITY_REPORT, REPORTED
+from recommender.selectors import rating_frame
 from tests.mlfixtures import DATA_LINES, USER_LINES, write_ml100k
 
 STALE = "recommender/quality_ml100k.json is stale: regenerate it with `make quality`"

@@ -18,6 +18,7 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from coldstart.artifact import FORMAT_VERSION, ArtifactError
 from common.throttles import forget_process_counts
 from ops.live import (
     ROOT,
@@ -31,7 +32,7 @@ from ops.live import (
     stop,
     table_counts,
 )
-from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, save_artifact
+from recommender.model_file import load_artifact, save_artifact
 from recommender.services import model_train
 from recsite.auth import issue_access_token
 from recsite.views import HomeApi

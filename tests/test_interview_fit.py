@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from coldstart import estimators, interview
 from coldstart.domain import POSITIVE_SCORE, K
-from recommender import estimators, interview
-from recommender.interview import (
+from coldstart.interview import (
     REGRESSION_MIN_COUNT,
     Factors,
     _Asked,
@@ -14,7 +14,7 @@ from recommender.interview import (
     _simulated,
     _volunteered,
 )
-from recommender.scoring import (
+from coldstart.scoring import (
     N_LEVELS,
     NOT_SEEN,
     RATED,

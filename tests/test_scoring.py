@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coldstart.domain import OCCUPATIONS, POSITIVE_SCORE
-from recommender.scoring import (
+from coldstart.scoring import (
     N_LEVELS,
     NOT_SEEN,
     RATED,

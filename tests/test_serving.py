@@ -10,17 +10,9 @@ import sys
 import numpy as np
 import pytest
 
+from coldstart.serving import MAX_RECS, Answer, Profile, Recommender, all_profiles
 from ops import live
-from recommender.serving import (
-    MAX_RECS,
-    Answer,
-    Profile,
-    Recommender,
-    all_profiles,
-    get_recommender,
-    served_genres,
-    warm_up,
-)
+from recommender.serving import get_recommender, served_genres, warm_up
 
 PROFILE = Profile(30, "M", "programmer")
 
@@ -215,7 +207,8 @@ SERVE_ONE_REQUEST = """
 import sys
 from recsite.wsgi import application  # the app and the warmed-up model
 import recsite.urls  # every API module, as a worker's first request loads them
-from recommender.serving import Answer, Profile, get_recommender
+from coldstart.serving import Answer, Profile
+from recommender.serving import get_recommender
 recommender = get_recommender()
 recommender.recommend(Profile(30, "F", "writer"), 10, genres=["Drama"])
 answers = [Answer(50, rating=5, seen=True), Answer(2, rating=None, seen=False)]
