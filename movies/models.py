@@ -36,7 +36,7 @@ class Movie(models.Model):
     release_date = models.DateField(null=True, blank=True)
     video_release_date = models.DateField(null=True, blank=True)
     imdb_url = models.URLField(max_length=255, blank=True)
-    # The film's year, from its title, else its release date (movies.ml100k.movie_year):
+    # The film's year, from its title, else its release date (coldstart.ml100k.movie_year):
     # stored, so that the admin sorts and filters by it.
     year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
