@@ -26,7 +26,7 @@ from coldstart.scoring import (
     posterior,
     volunteered_rows,
 )
-from tests.test_estimators import taste_groups
+from tests.coldstart.test_estimators import taste_groups
 
 
 def reference_ndcg(scores, relevant, n_relevant) -> np.ndarray:
