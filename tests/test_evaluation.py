@@ -183,7 +183,7 @@ def test_committed_figures_are_what_their_recorded_settings_give_on_ml100k(ml100
     for name in REDERIVED:
         recorded = report["algorithms"][name]
         for number, (fold, (train, test)) in enumerate(zip(recorded["folds"], folds, strict=True)):
-            # What only answers use leaves these figures alone (tests/test_estimators.py),
+            # What only answers use leaves these figures alone (tests/coldstart/test_estimators.py),
             # and the next test re-derives it.
             estimator = make_estimator(name).set_params(
                 **{**fold["params"], **COLD_START_ONLY.get(name, {})}
