@@ -301,7 +301,8 @@ SUMMARISED = [*RANKING_METRICS, "coverage", "fit_seconds", "tune_seconds", "requ
 def evaluate_algorithms(
     frame: pd.DataFrame, algorithms: list[str], *, seed: int = SEED, progress: bool | None = None
 ) -> dict:
-    """Run the protocol for each algorithm on a ratings frame (see selectors.rating_frame)."""
+    """Run the protocol for each algorithm on a ratings frame (recommender.selectors.rating_frame
+    reads one from the database)."""
     folds = list(rater_folds(frame, seed=seed))
     n_movies = frame["movie_id"].nunique()
     report = {
