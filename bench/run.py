@@ -153,8 +153,8 @@ def filtered_bodies(profiles, genre_names, movie_ids, rng) -> list[dict]:
 def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
     """cold: every profile new to the cache; warm: the same requests again; filtered:
     random genres and excluded ids (scored afresh each time)."""
+    from coldstart.serving import all_profiles
     from recommender.apis import RecommendApi
-    from recommender.serving import all_profiles
     from recsite.auth import issue_access_token
 
     view, token, rng = RecommendApi.as_view(), str(issue_access_token()), random.Random(seed)
@@ -179,8 +179,8 @@ def random_answers(movie_ids, k: int, rng) -> list[dict]:
 def measure_answers(model_path: Path, *, n: int, seed: int) -> dict:
     """answers10: recommend with 10 answers; interview: the next 5 questions after 0 to 10
     answers. The profiles are ranked already (as after start-up)."""
+    from coldstart.serving import all_profiles
     from recommender.apis import InterviewApi, RecommendApi
-    from recommender.serving import all_profiles
     from recsite.auth import issue_access_token
 
     token, rng = str(issue_access_token()), random.Random(seed)
@@ -329,9 +329,9 @@ def measure_http(models: dict, workdir: Path, args) -> dict:
 
 
 def measure_artifact(path: Path, algorithm: str, repeat: int) -> dict:
-    from recommender.artifact import load_artifact
+    from coldstart.serving import Recommender
+    from recommender.model_file import load_artifact
     from recommender.services import model_train
-    from recommender.serving import Recommender
 
     train_seconds, artifact = [], None
     for _ in range(repeat):
@@ -361,7 +361,7 @@ def synthetic_ratings(*, movies: int, ratings: int, raters: int, seed: int):
     picks; scores lean on a per-movie quality and a per-occupation taste."""
     import pandas as pd
 
-    from movies.models import OCCUPATIONS
+    from coldstart.domain import OCCUPATIONS
 
     rng = np.random.default_rng(seed)
     popularity = 1.0 / (np.arange(movies) + 10.0) ** 0.9
@@ -407,10 +407,11 @@ def synthetic_catalogue(movie_ids, seed: int) -> dict:
 
 
 def measure_scale(workdir: Path, args) -> dict:
-    from recommender.artifact import FORMAT_VERSION, load_artifact, save_artifact
-    from recommender.estimators import COLD_START_ONLY, DEFAULT_ALGORITHM, make_estimator
+    from coldstart.artifact import FORMAT_VERSION
+    from coldstart.estimators import COLD_START_ONLY, DEFAULT_ALGORITHM, make_estimator
+    from coldstart.serving import Recommender
+    from recommender.model_file import load_artifact, save_artifact
     from recommender.services import library_versions
-    from recommender.serving import Recommender
 
     log("scale: generating 100,000 movies and 1,000,000 ratings")
     frame = synthetic_ratings(movies=100_000, ratings=1_000_000, raters=10_000, seed=5)
@@ -601,7 +602,7 @@ def run() -> None:
 
 
 def _default_algorithm() -> str:
-    from recommender.estimators import DEFAULT_ALGORITHM
+    from coldstart.estimators import DEFAULT_ALGORITHM
 
     return DEFAULT_ALGORITHM
 

@@ -8,7 +8,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from movies.models import MAX_SCORE, MIN_SCORE, Feedback, Genre, Movie, Rater, Rating
+from coldstart.domain import MAX_SCORE, MIN_SCORE
+from movies.models import Feedback, Genre, Movie, Rater, Rating
 from movies.services import movie_ratings_summarise
 
 

@@ -4,22 +4,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-OCCUPATIONS = [
-    "administrator", "artist", "doctor", "educator", "engineer", "entertainment",
-    "executive", "healthcare", "homemaker", "lawyer", "librarian", "marketing", "none",
-    "other", "programmer", "retired", "salesman", "scientist", "student", "technician",
-    "writer",
-]  # fmt: skip
-MIN_AGE, MAX_AGE = 0, 120
-MIN_SCORE, MAX_SCORE = 1, 5
-
-
-class Gender(models.TextChoices):
-    """What the API accepts; ml-100k's raters are M or F only."""
-
-    MALE = "M", "Male"
-    FEMALE = "F", "Female"
-    OTHER = "O", "Other"
+from coldstart.domain import (
+    GENDER_CODES,
+    GENDERS,
+    MAX_AGE,
+    MAX_SCORE,
+    MIN_AGE,
+    MIN_SCORE,
+    OCCUPATIONS,
+)
 
 
 class Genre(models.Model):
@@ -43,7 +36,7 @@ class Movie(models.Model):
     release_date = models.DateField(null=True, blank=True)
     video_release_date = models.DateField(null=True, blank=True)
     imdb_url = models.URLField(max_length=255, blank=True)
-    # The film's year, from its title, else its release date (movies.ml100k.movie_year):
+    # The film's year, from its title, else its release date (coldstart.ml100k.movie_year):
     # stored, so that the admin sorts and filters by it.
     year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     genres = models.ManyToManyField(Genre, related_name="movies", blank=True)
@@ -67,9 +60,7 @@ def demographic_constraints(prefix: str) -> list[models.CheckConstraint]:
         models.CheckConstraint(
             condition=Q(age__gte=MIN_AGE, age__lte=MAX_AGE), name=f"{prefix}_age_range"
         ),
-        models.CheckConstraint(
-            condition=Q(gender__in=Gender.values), name=f"{prefix}_gender_valid"
-        ),
+        models.CheckConstraint(condition=Q(gender__in=GENDER_CODES), name=f"{prefix}_gender_valid"),
         models.CheckConstraint(
             condition=Q(occupation__in=OCCUPATIONS), name=f"{prefix}_occupation_valid"
         ),
@@ -81,7 +72,7 @@ class Rater(models.Model):
 
     id = models.PositiveIntegerField(primary_key=True)
     age = models.PositiveSmallIntegerField()
-    gender = models.CharField(max_length=1, choices=Gender.choices)
+    gender = models.CharField(max_length=1, choices=GENDERS)
     occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
     zip_code = models.CharField(max_length=10, blank=True)
 
@@ -135,7 +126,7 @@ class Feedback(models.Model):
     request_id = models.CharField(max_length=128, blank=True, db_index=True)
     token_id = models.CharField(max_length=64, blank=True)
     age = models.PositiveSmallIntegerField()
-    gender = models.CharField(max_length=1, choices=Gender.choices)
+    gender = models.CharField(max_length=1, choices=GENDERS)
     occupation = models.CharField(max_length=20, choices=[(o, o) for o in OCCUPATIONS])
     movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="feedback")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)

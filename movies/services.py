@@ -17,17 +17,15 @@ from django.db.models import Avg, Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from tqdm import tqdm
 
-from movies.ml100k import (
-    OFFICIAL_SHA256,
-    OFFICIAL_URL,
+from coldstart.ml100k import (
     LoadError,
     Ratings,
     parse_genres,
     parse_movies,
     parse_raters,
     parse_ratings,
-    read_source,
 )
+from movies.ml100k import OFFICIAL_SHA256, OFFICIAL_URL, read_source
 from movies.models import Feedback, Genre, Movie, Rater, Rating
 
 BATCH_SIZE = 2000

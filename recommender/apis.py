@@ -5,6 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from coldstart.serving import Profile
 from common.schema import NOT_AUTHENTICATED, error_response
 from common.throttles import RateThrottle
 from movies.services import feedback_record
@@ -21,7 +22,7 @@ from recommender.serializers import (
     interview_input,
     recommend_input,
 )
-from recommender.serving import Profile, get_recommender
+from recommender.serving import get_recommender
 
 NO_MODEL = error_response("No trained model is available")
 

@@ -3,7 +3,7 @@ is, and one answer at a time."""
 
 from django import forms
 
-from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender
+from coldstart.domain import GENDERS, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
 from recommender.serializers import MAX_MOVIE_ID
 
 # What the page's buttons mean as API answers: "liked it" is the top rating; "didn't like
@@ -26,7 +26,7 @@ class PasswordForm(forms.Form):
 
 class ProfileForm(forms.Form):
     age = forms.IntegerField(min_value=MIN_AGE, max_value=MAX_AGE)
-    gender = forms.ChoiceField(choices=Gender.choices)
+    gender = forms.ChoiceField(choices=GENDERS)
     occupation = forms.ChoiceField(choices=[(name, name) for name in OCCUPATIONS])
 
 

@@ -17,11 +17,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import Throttled, ValidationError
 
+from coldstart.serving import Answer, Profile
 from common.session_password import password_fingerprint, password_matches
 from common.throttles import password_attempt
 from recommender.forms import AnswerForm, PasswordForm, ProfileForm
 from recommender.serializers import MAX_ANSWERS, answers_from
-from recommender.serving import Answer, ModelUnavailable, Profile, get_recommender
+from recommender.serving import ModelUnavailable, get_recommender
 
 SESSION_KEY = "try"
 QUESTIONS_PER_ROUND = 5

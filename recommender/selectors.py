@@ -5,7 +5,6 @@ pandas is imported by the functions that build frames, not here: serving workers
 this module for the model card, and pandas would be a large share of their memory.
 """
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,8 +12,8 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 
+from coldstart.serving import Recommender
 from movies.models import Feedback, Movie, Rater, Rating
-from recommender.serving import Recommender
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -204,16 +203,6 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     frame = frame.sort_values("id")  # raters numbered in order of their first feedback kept
     frame["rater_id"] = first_rater_id + pd.factorize(frame["person"])[0]
     return frame.sort_values(["rater_id", "movie_id"])[RATING_COLUMNS].reset_index(drop=True)
-
-
-def data_fingerprint(frame: "pd.DataFrame") -> str:
-    """SHA-256 of the ratings and demographics a model was trained on."""
-    digest = hashlib.sha256()
-    for column in ["rater_id", "movie_id", "score", "age"]:
-        digest.update(frame[column].to_numpy(np.int64).tobytes())
-    for column in ["gender", "occupation"]:
-        digest.update("|".join(frame[column].to_numpy(dtype=object)).encode())
-    return digest.hexdigest()
 
 
 def movie_catalogue(movie_ids) -> dict:

@@ -2,6 +2,8 @@ from django.core.validators import MaxLengthValidator
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
+from coldstart.domain import GENDER_CODES, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
+from coldstart.serving import MAX_RECS, Answer
 from common.validation import (
     StrictBooleanField,
     StrictCharField,
@@ -11,9 +13,9 @@ from common.validation import (
     integer_field,
     string_field,
 )
-from movies.models import MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS, Gender, Movie
+from movies.models import Movie
 from recommender import request_ids
-from recommender.serving import MAX_RECS, Answer, served_genres, served_recommender
+from recommender.serving import served_genres, served_recommender
 
 DEFAULT_RECS = 10
 MAX_GENRES = 50
@@ -181,7 +183,7 @@ class RecommendInputSerializer(StrictSerializer):
     """Who the recommendations are for (age, gender, occupation), how many, and filters."""
 
     age = integer_field("age", MIN_AGE, MAX_AGE)
-    gender = choice_field("gender", Gender.values)
+    gender = choice_field("gender", GENDER_CODES)
     occupation = choice_field("occupation", OCCUPATIONS)
     max_recs = integer_field("max_recs", 1, MAX_RECS, required=False, default=DEFAULT_RECS)
     genres = _list_field(
@@ -239,7 +241,7 @@ class InterviewInputSerializer(StrictSerializer):
     """Who is being asked, what they answered so far, and how many questions to ask next."""
 
     age = integer_field("age", MIN_AGE, MAX_AGE)
-    gender = choice_field("gender", Gender.values)
+    gender = choice_field("gender", GENDER_CODES)
     occupation = choice_field("occupation", OCCUPATIONS)
     answers = AnswersField(help_text="The answers so far; those movies are not asked again.")
     n = integer_field("n", 1, MAX_QUESTIONS, required=False, default=DEFAULT_QUESTIONS)
@@ -250,7 +252,7 @@ class InterviewInputSerializer(StrictSerializer):
 _RECOMMEND_INPUT = RecommendInputSerializer()
 _INTERVIEW_INPUT = InterviewInputSerializer()
 _PROFILE_KEYS = ("age", "gender", "occupation")
-_GENDERS = frozenset(Gender.values)
+_GENDERS = frozenset(GENDER_CODES)
 _OCCUPATIONS = frozenset(OCCUPATIONS)
 
 
@@ -337,7 +339,7 @@ class FeedbackInputSerializer(StrictSerializer):
         validators=[MaxLengthValidator(request_ids.MAX_LENGTH, request_ids.NOT_OURS)],
     )
     age = integer_field("age", MIN_AGE, MAX_AGE)
-    gender = choice_field("gender", Gender.values)
+    gender = choice_field("gender", GENDER_CODES)
     occupation = choice_field("occupation", OCCUPATIONS)
     movie_id = StrictIntegerField(
         error_messages={

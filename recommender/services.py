@@ -11,15 +11,12 @@ import pandas as pd
 from django.conf import settings
 from tqdm import tqdm
 
-from recommender.artifact import FORMAT_VERSION, save_artifact
-from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM, make_estimator
-from recommender.evaluation import recorded_evaluation
-from recommender.selectors import (
-    data_fingerprint,
-    feedback_rating_frame,
-    movie_catalogue,
-    rating_frame,
-)
+from coldstart.artifact import FORMAT_VERSION
+from coldstart.estimators import ALGORITHMS, DEFAULT_ALGORITHM, make_estimator
+from coldstart.evaluation import data_fingerprint
+from recommender.model_file import save_artifact
+from recommender.reports import recorded_evaluation
+from recommender.selectors import feedback_rating_frame, movie_catalogue, rating_frame
 
 
 class TrainingError(Exception):

@@ -1,4 +1,8 @@
-"""Fixtures for the whole suite: small ml-100k data sets, a loaded catalogue, the real data."""
+"""Fixtures for the whole suite: small ml-100k data sets, a loaded catalogue, the real data.
+
+The apps' modules are imported inside the fixtures that use them: tests/coldstart runs this
+file too, without Django (`-p no:django`), where importing a model or DRF would fail.
+"""
 
 import os
 import shutil
@@ -6,9 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
-from rest_framework.test import APIClient
 
-from movies.services import movies_load
 from ops.live import (
     copy_sqlite,
     current_secrets,
@@ -17,8 +19,6 @@ from ops.live import (
     sqlite_url,
     throwaway_postgres_database,
 )
-from recommender.services import model_train
-from recsite.auth import issue_access_token
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
 
 DEFAULT_ML100K_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ml-100k"
@@ -39,6 +39,8 @@ def ml100k_zip(tmp_path) -> Path:
 @pytest.fixture
 def loaded_catalogue(db, ml100k_dir):
     """The database loaded with the small data set; returns the LoadSummary."""
+    from movies.services import movies_load
+
     return movies_load(source=str(ml100k_dir), progress=False)
 
 
@@ -52,6 +54,9 @@ def model_path(settings, tmp_path) -> Path:
 def train_once(django_db_blocker, source: Path, output: Path) -> Path:
     """Train the default model on ``source`` into ``output``, the database left as it was:
     an artifact that tests copy rather than train again (training is most of their time)."""
+    from movies.services import movies_load
+    from recommender.services import model_train
+
     with django_db_blocker.unblock(), transaction.atomic():
         movies_load(source=str(source), progress=False)
         model_train(output=output, progress=False)
@@ -75,8 +80,12 @@ def trained(small_model, loaded_catalogue, model_path) -> Path:
 
 
 @pytest.fixture
-def api() -> APIClient:
+def api():
     """An API client holding a valid access token, as a logged-in client would."""
+    from rest_framework.test import APIClient
+
+    from recsite.auth import issue_access_token
+
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")
     return client

@@ -18,6 +18,7 @@ from django.db import OperationalError, connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from coldstart.artifact import FORMAT_VERSION, MAGIC, OLD_MAGIC, ArtifactError
 from common.throttles import forget_process_counts
 from ops.live import (
     ROOT,
@@ -31,7 +32,7 @@ from ops.live import (
     stop,
     table_counts,
 )
-from recommender.artifact import FORMAT_VERSION, ArtifactError, load_artifact, save_artifact
+from recommender.model_file import load_artifact, save_artifact
 from recommender.services import model_train
 from recsite.auth import issue_access_token
 from recsite.views import HomeApi
@@ -76,6 +77,18 @@ def _signed_with_another_key(good, path):
         save_artifact(artifact, path)
 
 
+def _older_format(good, path):
+    """Signed by this server, but says it is of the format before this one."""
+    save_artifact({**load_artifact(good), "format": FORMAT_VERSION - 1}, path)
+
+
+def _older_header(good, path):
+    """As formats 1-8 began: their scorers' classes lived in a module that is gone, so the
+    file is refused before anything is unpickled."""
+    header, _, payload = good.read_bytes().partition(b"\n")
+    path.write_bytes(OLD_MAGIC + header[len(MAGIC) :] + b"\n" + payload)
+
+
 # kind: (make the bad file at path from a good model, what the log says)
 BAD_MODELS = {
     "missing": (lambda good, path: None, "No model file at"),
@@ -91,6 +104,8 @@ BAD_MODELS = {
         lambda good, path: save_artifact({"format": FORMAT_VERSION}, path),
         "lacks scorer, catalogue, algorithm, trained_at",
     ),
+    "an older format": (_older_format, f"this server reads format {FORMAT_VERSION}: retrain"),
+    "an older header": (_older_header, f"format {FORMAT_VERSION - 1} or older, whose classes"),
 }
 
 

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from movies.models import Feedback
 from movies.services import feedback_record
 from recommender import request_ids
-from recommender.artifact import load_artifact
+from recommender.model_file import load_artifact
 from recommender.selectors import CHOSE_SCORE, feedback_rating_frame
 
 STUDENT = {"age": 19, "gender": "F", "occupation": "student"}

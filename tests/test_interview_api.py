@@ -5,9 +5,9 @@ import pytest
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
+from coldstart.serving import Answer
 from recommender import request_ids
 from recommender.serializers import InterviewInputSerializer, answers_from, interview_input
-from recommender.serving import Answer
 from tests.mlfixtures import MOVIES
 
 PROFILE = {"age": 30, "gender": "M", "occupation": "programmer"}

@@ -15,7 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
-from movies.ml100k import DataFormatError, DataSourceError
+from coldstart.ml100k import DataFormatError
+from movies.ml100k import DataSourceError
 from movies.models import Genre, Movie, Rater, Rating
 from movies.services import movies_load
 from tests.mlfixtures import (

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from rest_framework.test import APIClient
 
-from movies.ml100k import movie_year
+from coldstart.ml100k import movie_year
 from movies.models import Movie
 from movies.services import movies_load
 from recsite.auth import issue_access_token

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 from rest_framework.test import APIClient
 
+from coldstart.domain import GENDER_CODES, MAX_AGE, MIN_AGE, OCCUPATIONS
 from common.models import RecentHits
-from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS, Gender
 from recommender.serializers import InterviewInputSerializer, RecommendInputSerializer
 from recommender.serving import served_genres, served_recommender
 from recsite.exceptions import error_body
@@ -22,7 +22,6 @@ from recsite.login import LoginSerializer
 from tests.mlfixtures import GENRES, MOVIES
 
 PASSWORD = "test-password"
-GENDER_CODES = Gender.values
 MAX_ID = 2**31 - 1
 # Any code point, with the ones that break things often: NUL and lone surrogates (valid in
 # Python strings and in escaped JSON, never in UTF-8).

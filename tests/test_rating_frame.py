@@ -1,13 +1,19 @@
-"""rating_frame: every stored rating, read in columns, with its rater's demographics."""
+"""rating_frame: every stored rating, read in columns, with its rater's demographics; every
+algorithm fits it."""
 
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
+from coldstart.estimators import ALGORITHMS, make_estimator
 from movies.models import Genre, Movie, Rater, Rating
 from recommender import selectors
 from recommender.selectors import rating_frame
+from tests.coldstart.test_estimators import PROFILES
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +75,24 @@ def test_each_rating_carries_its_movies_genre_names_sorted_and_joined():
     Movie.objects.get(id=3).genres.set([drama, Genre.objects.create(id=5, name="Comedy")])
 
     assert rating_frame()["genres"].tolist() == ["Comedy|Drama", "", "Comedy|Drama"]
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_every_algorithm_keeps_the_serving_contract(loaded_catalogue, name):
+    """The frame read from the database fits, scores and clones as scikit-learn expects."""
+    frame = rating_frame()
+    estimator = make_estimator(name)
+    with pytest.raises(NotFittedError):
+        estimator.score_profiles(PROFILES)
+    assert estimator.fit(frame, frame["score"]) is estimator
+    assert np.all(np.diff(estimator.movie_ids_) > 0)
+    assert set(estimator.movie_ids_) == set(frame["movie_id"])
+    from_dicts = estimator.score_profiles(PROFILES)
+    from_frame = estimator.score_profiles(pd.DataFrame(PROFILES))
+    assert from_dicts.shape == (2, len(estimator.movie_ids_))
+    assert np.allclose(from_dicts, from_frame)
+    assert np.all(np.isfinite(from_dicts))
+    # scikit-learn conventions: parameters round-trip, clones are unfitted
+    assert clone(estimator).get_params() == estimator.get_params()
+    with pytest.raises(NotFittedError):
+        clone(estimator).score_profiles(PROFILES)

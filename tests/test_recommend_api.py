@@ -7,7 +7,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.test import APIClient
 
-from movies.models import MAX_AGE, MIN_AGE, OCCUPATIONS
+from coldstart.domain import MAX_AGE, MIN_AGE, OCCUPATIONS
 from recommender import request_ids
 from recommender.serializers import RecommendInputSerializer, recommend_input
 from recsite.parsers import JSONParser as FastJSONParser

@@ -5,7 +5,7 @@ import shutil
 import pytest
 from rest_framework.test import APIClient
 
-from recommender.artifact import load_artifact
+from recommender.model_file import load_artifact
 
 pytestmark = pytest.mark.dataset
 

@@ -9,12 +9,12 @@ import pytest
 from django.db.models import Max, Min, Sum
 
 from bench.generate import change_ratings, write_dataset
+from coldstart.serving import Profile, Recommender
 from movies.models import Rating
 from movies.services import movies_load
-from recommender.artifact import load_artifact
+from recommender.model_file import load_artifact
 from recommender.selectors import rating_frame
 from recommender.services import model_train
-from recommender.serving import Profile, Recommender
 
 pytestmark = [pytest.mark.django_db, pytest.mark.scale]
 

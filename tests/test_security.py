@@ -25,6 +25,7 @@ from django.test.client import FakePayload
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from coldstart.artifact import ArtifactError
 from ops.live import (
     ROOT,
     copy_sqlite,
@@ -34,7 +35,7 @@ from ops.live import (
     serving,
     sqlite_url,
 )
-from recommender.artifact import ArtifactError, load_artifact, save_artifact
+from recommender.model_file import load_artifact, save_artifact
 from recsite.auth import issue_access_token
 from recsite.views import HomeApi
 

@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from recommender.artifact import load_artifact
-from recommender.serving import Profile, Recommender
+from coldstart.serving import Profile, Recommender
+from recommender.model_file import load_artifact
 
 
 @pytest.mark.parametrize("algorithm", ["seed-rf", "demographic-popularity"])

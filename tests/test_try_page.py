@@ -9,9 +9,10 @@ from django.test import Client
 from django.utils.html import escape
 from rest_framework.test import APIClient
 
+from coldstart.serving import Answer, Profile
 from recommender.forms import DISLIKED, LIKED
 from recommender.pages import QUESTIONS_PER_ROUND
-from recommender.serving import Answer, Profile, get_recommender
+from recommender.serving import get_recommender
 
 PROFILE = {"age": 30, "gender": "F", "occupation": "writer"}
 

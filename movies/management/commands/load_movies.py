@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from movies.ml100k import OFFICIAL_SHA256, DataFormatError, LoadError
+from coldstart.ml100k import DataFormatError, LoadError
+from movies.ml100k import OFFICIAL_SHA256
 from movies.services import movies_load
 
 

@@ -2,10 +2,9 @@ import importlib.util
 
 from django.core.management.base import BaseCommand, CommandError
 
-from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM
-from recommender.evaluation import (
-    EvaluationError,
-    evaluate_algorithms,
+from coldstart.estimators import ALGORITHMS, DEFAULT_ALGORITHM
+from coldstart.evaluation import EvaluationError, evaluate_algorithms
+from recommender.reports import (
     format_answers_table,
     format_table,
     plot_answers,

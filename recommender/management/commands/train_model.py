@@ -3,8 +3,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from recommender.artifact import ArtifactError, load_artifact
-from recommender.estimators import ALGORITHMS, DEFAULT_ALGORITHM
+from coldstart.artifact import ArtifactError
+from coldstart.estimators import ALGORITHMS, DEFAULT_ALGORITHM
+from recommender.model_file import load_artifact
 from recommender.services import TrainingError, model_train
 
 

@@ -7,11 +7,10 @@ import pickle
 import numpy as np
 import pytest
 
-from movies.models import OCCUPATIONS
-from recommender.scoring import (
+from coldstart.domain import OCCUPATIONS, POSITIVE_SCORE
+from coldstart.scoring import (
     N_LEVELS,
     NOT_SEEN,
-    POSITIVE_SCORE,
     RATED,
     SEEN_ONLY,
     VOLUNTEERED_BLOCKS,

@@ -18,94 +18,54 @@ with nothing relevant left are skipped. Confidence intervals are a paired per-ra
 bootstrap, raters pooled over the folds.
 """
 
-import json
+import hashlib
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from tqdm import tqdm
 
-from recommender.estimators import (
+from coldstart.domain import DEMOGRAPHICS, FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE, K
+from coldstart.estimators import (
     COLD_START_ONLY,
     DEFAULT_ALGORITHM,
-    DEMOGRAPHICS,
     PARAM_GRIDS,
-    POSITIVE_SCORE,
     make_estimator,
 )
-from recommender.scoring import Answer
-from recommender.selectors import data_fingerprint
+from coldstart.metrics import (
+    average_precision_at_k,
+    catalogue_coverage,
+    hit_rate_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+    top_k,
+)
+from coldstart.serving import Answer
 
-K = 10
 CURVE_K = 20
 N_FOLDS = 5
 SEED = 42
 INNER_FOLDS = 3
 TIMED_REQUESTS = 50
 RANKING_METRICS = ["ndcg", "precision", "recall", "map", "hit_rate"]
-INTERVIEW_KS = (5, 10)
-FIRST_KS = (1, 3, 5, 10)
-MAX_QUESTIONS = max(INTERVIEW_KS)  # the NDCG curve runs over 0..MAX_QUESTIONS questions
+CURVE_QUESTIONS = max(INTERVIEW_KS)  # the NDCG curve runs over 0..CURVE_QUESTIONS questions
 BOOTSTRAP_RESAMPLES = 2000
-QUALITY_REPORT = Path(__file__).with_name("quality_ml100k.json")
 
 
 class EvaluationError(Exception):
     """The data cannot support the protocol (too few raters, nothing rated)."""
 
 
-# Metrics. ``hits`` is a boolean matrix (raters by ranks, best first) saying whether the
-# movie at that rank is relevant; ``n_relevant`` counts each rater's relevant movies
-# (≥ 1), including any the model does not know.
-
-
-def _discounts(k: int) -> np.ndarray:
-    return 1.0 / np.log2(np.arange(2, k + 2))
-
-
-def _at(hits: np.ndarray, k: int) -> np.ndarray:
-    """The first k columns, padded with misses when the catalogue is shorter than k."""
-    hits = np.asarray(hits, dtype=bool)[:, :k]
-    return np.pad(hits, ((0, 0), (0, k - hits.shape[1])))
-
-
-def precision_at_k(hits, k: int) -> np.ndarray:
-    return _at(hits, k).sum(axis=1) / k
-
-
-def recall_at_k(hits, n_relevant, k: int) -> np.ndarray:
-    return _at(hits, k).sum(axis=1) / np.asarray(n_relevant)
-
-
-def hit_rate_at_k(hits, k: int) -> np.ndarray:
-    return _at(hits, k).any(axis=1).astype(float)
-
-
-def ndcg_at_k(hits, n_relevant, k: int) -> np.ndarray:
-    """Binary gain, log2 discount, ideal DCG over min(k, |relevant|) hits."""
-    discounts = _discounts(k)
-    ideal = np.cumsum(discounts)[np.minimum(np.asarray(n_relevant), k) - 1]
-    return (_at(hits, k) @ discounts) / ideal
-
-
-def average_precision_at_k(hits, n_relevant, k: int) -> np.ndarray:
-    """Mean of precision@i over the ranks i ≤ k that hit, divided by min(k, |relevant|)."""
-    hits = _at(hits, k)
-    precision = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
-    return (precision * hits).sum(axis=1) / np.minimum(np.asarray(n_relevant), k)
-
-
-def catalogue_coverage(top_ids, n_movies: int) -> float:
-    """Share of the catalogue that appears in at least one of the top lists."""
-    return len(np.unique(top_ids)) / n_movies
-
-
-def top_k(scores, k: int) -> np.ndarray:
-    """Column indices of the k best scores per row, best first; ties go to the lower
-    column, which is the lower movie id since ``movie_ids_`` ascend."""
-    return np.argsort(-np.asarray(scores), axis=1, kind="stable")[:, :k]
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """SHA-256 of the ratings and demographics a model was trained on."""
+    digest = hashlib.sha256()
+    for column in ["rater_id", "movie_id", "score", "age"]:
+        digest.update(frame[column].to_numpy(np.int64).tobytes())
+    for column in ["gender", "occupation"]:
+        digest.update("|".join(frame[column].to_numpy(dtype=object)).encode())
+    return digest.hexdigest()
 
 
 # The protocol.
@@ -220,10 +180,10 @@ def _answered_ndcg(estimator, profile, answers, liked_ids) -> tuple[float, float
 
 def answer_protocols(estimator, test: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per test rater, (model, demographic-only) NDCG@10 for each protocol: "interview-k"
-    for k = 1..MAX_QUESTIONS (INTERVIEW_KS are the reported ones) and "first-k" for
+    for k = 1..CURVE_QUESTIONS (INTERVIEW_KS are the reported ones) and "first-k" for
     FIRST_KS; each an array of raters x 2 (raters with nothing relevant left skipped)."""
     scorer = estimator.scorer_
-    pairs = {f"interview-{k}": [] for k in range(1, MAX_QUESTIONS + 1)}
+    pairs = {f"interview-{k}": [] for k in range(1, CURVE_QUESTIONS + 1)}
     pairs |= {f"first-{k}": [] for k in FIRST_KS}
     ordered = test.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
     for _, mine in ordered.groupby("rater_id", sort=True):
@@ -231,7 +191,7 @@ def answer_protocols(estimator, test: pd.DataFrame) -> dict[str, np.ndarray]:
         scores = dict(zip(mine["movie_id"].tolist(), mine["score"].tolist(), strict=True))
         liked_ids = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
         answers = []
-        for k in range(1, MAX_QUESTIONS + 1):
+        for k in range(1, CURVE_QUESTIONS + 1):
             asked = scorer.next_questions(profile, answers, 1)  # exactly as the API
             if not len(asked):
                 break  # a catalogue this small has no more to ask about
@@ -256,7 +216,7 @@ def bootstrap_ci(values, *, seed: int = SEED) -> list[float]:
 
 def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, seed: int) -> dict:
     """Fold means of each protocol, its lift over the demographic-only ranking with a
-    paired bootstrap CI (raters pooled over folds), the NDCG curve over 0..MAX_QUESTIONS
+    paired bootstrap CI (raters pooled over folds), the NDCG curve over 0..CURVE_QUESTIONS
     questions, and what each fold's model learned (its blends and first questions)."""
     protocols = {}
     for key in folds[0]:
@@ -289,7 +249,7 @@ def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, s
                     "blend": est.scorer_.interview.blend,
                     "prefix": est.scorer_.interview.prefix,
                     "volunteered": est.scorer_.interview.volunteered,
-                    "questions": est.movie_ids_[est.scorer_.interview.questions[:MAX_QUESTIONS]],
+                    "questions": est.movie_ids_[est.scorer_.interview.questions[:CURVE_QUESTIONS]],
                 }
                 for est in estimators
             ],
@@ -341,7 +301,8 @@ SUMMARISED = [*RANKING_METRICS, "coverage", "fit_seconds", "tune_seconds", "requ
 def evaluate_algorithms(
     frame: pd.DataFrame, algorithms: list[str], *, seed: int = SEED, progress: bool | None = None
 ) -> dict:
-    """Run the protocol for each algorithm on a ratings frame (see selectors.rating_frame)."""
+    """Run the protocol for each algorithm on a ratings frame (recommender.selectors.rating_frame
+    reads one from the database)."""
     folds = list(rater_folds(frame, seed=seed))
     n_movies = frame["movie_id"].nunique()
     report = {
@@ -413,134 +374,3 @@ def _plain(value):
     if isinstance(value, float | np.floating):
         return round(float(value), 6)
     return value
-
-
-# Output.
-
-
-def format_table(report: dict) -> str:
-    """The mean ± std of every algorithm, one row each, for a terminal."""
-    columns = [*RANKING_METRICS, "coverage"]
-    titles = ["NDCG@10", "P@10", "R@10", "MAP@10", "HR@10", "coverage"]
-    header = f"{'algorithm':<24}" + "".join(f"{t:>17}" for t in titles)
-    header += f"{'tune s':>9}{'fit s':>9}{'req ms':>9}"
-    lines = [header, "-" * len(header)]
-    for name, result in report["algorithms"].items():
-        mean, std = result["mean"], result["std"]
-        cells = "".join(f"{mean[c]:>10.3f} ± {std[c]:.3f}" for c in columns)
-        lines.append(
-            f"{name:<24}{cells}{mean['tune_seconds']:>9.1f}{mean['fit_seconds']:>9.2f}"
-            f"{mean['request_ms']:>9.3f}"
-        )
-    protocol = report["protocol"]
-    lines.append(
-        f"{protocol['folds']} folds over {protocol['raters']} raters "
-        f"({protocol['ratings']} ratings, {protocol['movies']} movies); mean ± std over folds."
-    )
-    return "\n".join(lines)
-
-
-REPORTED = [*(f"interview-{k}" for k in INTERVIEW_KS), *(f"first-{k}" for k in FIRST_KS)]
-
-
-def format_answers_table(answers: dict) -> str:
-    """NDCG@10 with answers against the demographic-only ranking, one row per protocol."""
-    header = f"{'answers':<14}{'NDCG@10':>9}{'demo-only':>11}{'lift':>9}   lift 95% CI"
-    lines = [header, "-" * len(header)]
-    for key in REPORTED:
-        row = answers["protocols"][key]
-        if "model" not in row:
-            lines.append(f"{key:<14}  not measured: a fold has nobody left to rank for")
-            continue
-        low, high = row["lift_ci95"]
-        lines.append(
-            f"{key:<14}{row['model']:>9.4f}{row['demographic_only']:>11.4f}"
-            f"{row['lift']:>+9.4f}   [{low:+.4f}, {high:+.4f}]"
-        )
-    return "\n".join(lines)
-
-
-def plot_answers(report: dict, path) -> None:
-    """NDCG@10 against the number of interview questions, 0 (demographics only) to 10."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    protocols = report["answers"]["protocols"]
-    counts = np.arange(MAX_QUESTIONS + 1)
-    cold = report["algorithms"][report["default_algorithm"]]["mean"]["ndcg"]
-    model = [cold] + [protocols[f"interview-{k}"].get("model") for k in counts[1:]]
-    prior = [cold] + [protocols[f"interview-{k}"].get("demographic_only") for k in counts[1:]]
-    model, prior = (np.array(line, dtype=float) for line in (model, prior))  # None: a gap
-    figure = Figure(figsize=(6.5, 4.5), layout="constrained")
-    FigureCanvasAgg(figure)
-    ax = figure.subplots()
-    ax.plot(counts, model, marker="o", label="with the answers")
-    ax.plot(counts, prior, marker="o", label="demographics only, asked movies removed")
-    ax.set(
-        title=f"Interview, {report['protocol']['folds']}-fold mean",
-        xlabel="questions answered", ylabel="NDCG@10", xticks=counts,
-    )  # fmt: skip
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    figure.savefig(path, dpi=100)
-
-
-def write_json(report: dict, path) -> None:
-    Path(path).write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
-
-
-def plot_curves(report: dict, path) -> None:
-    """NDCG@k and Recall@k for k = 1…20, one line per algorithm, written as a PNG."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(11, 4.5), layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(1, 2)
-    ks = np.arange(1, CURVE_K + 1)
-    for name, result in report["algorithms"].items():
-        for ax, curve in zip(axes, ("ndcg", "recall"), strict=True):
-            ax.plot(ks, result["curves"][curve], marker="o", markersize=3, label=name)
-    for ax, title in zip(axes, ("NDCG@k", "Recall@k"), strict=True):
-        ax.set(title=title, xlabel="k", xticks=ks[1::2])
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize="small")
-    protocol = report["protocol"]
-    figure.suptitle(
-        f"Cold-start raters, {protocol['folds']}-fold mean ({protocol['raters']} raters, "
-        f"{protocol['ratings']} ratings)"
-    )
-    figure.savefig(path, dpi=100)
-
-
-def recorded_evaluation(algorithm: str, fingerprint: str) -> dict:
-    """What the committed ml-100k evaluation says about ``algorithm`` and the baselines it
-    was chosen against, for the artifact; empty if that report or algorithm is absent."""
-    try:
-        report = json.loads(QUALITY_REPORT.read_text())
-    except (OSError, ValueError):
-        return {}
-    if algorithm not in report["algorithms"]:
-        return {}
-    answers = report.get("answers") if algorithm == report["default_algorithm"] else None
-    return {
-        "source": QUALITY_REPORT.name,
-        "protocol": report["protocol"],
-        "same_data": report["protocol"].get("data_fingerprint") == fingerprint,
-        "chosen": report["default_algorithm"],
-        "algorithm": algorithm,
-        "summary": {
-            name: {"mean": result["mean"], "std": result["std"]}
-            for name, result in report["algorithms"].items()
-        },
-        # NDCG@10 with answers, against the demographic-only ranking of the same raters.
-        "answers": {
-            key: {
-                name: answers["protocols"][key].get(name)
-                for name in ("model", "demographic_only", "lift", "lift_ci95", "raters")
-            }
-            for key in REPORTED
-        }
-        if answers
-        else {},
-    }

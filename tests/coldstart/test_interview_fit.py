@@ -3,21 +3,20 @@
 import numpy as np
 import pytest
 
-from recommender import estimators, interview
-from recommender.interview import (
+from coldstart import estimators, interview
+from coldstart.domain import POSITIVE_SCORE, K
+from coldstart.interview import (
     REGRESSION_MIN_COUNT,
     Factors,
-    K,
     _Asked,
     _ndcg_counted,
     _Regression,
     _simulated,
     _volunteered,
 )
-from recommender.scoring import (
+from coldstart.scoring import (
     N_LEVELS,
     NOT_SEEN,
-    POSITIVE_SCORE,
     RATED,
     RATING_BLOCKS,
     RATING_LEVEL,
@@ -27,7 +26,7 @@ from recommender.scoring import (
     posterior,
     volunteered_rows,
 )
-from tests.test_estimators import taste_groups
+from tests.coldstart.test_estimators import taste_groups
 
 
 def reference_ndcg(scores, relevant, n_relevant) -> np.ndarray:

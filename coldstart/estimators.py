@@ -4,7 +4,7 @@ Every estimator is fitted on a ratings frame ``X`` (columns ``movie_id``, ``rate
 ``age``, ``gender``, ``occupation``; one row per rating) with ``y`` the scores 1-5, and ranks
 the movies it saw (``movie_ids_``, ascending) for new people given only demographics:
 ``score_profiles(profiles)`` returns one row of scores per profile, higher is better.
-Fitting leaves that ranking in ``scorer_`` (recommender/scoring.py), which is what the
+Fitting leaves that ranking in ``scorer_`` (coldstart/scoring.py), which is what the
 artifact stores and serving uses, without scikit-learn.
 """
 
@@ -14,15 +14,9 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from recommender.interview import fit_interview
-from recommender.scoring import (
-    DEMOGRAPHICS,
-    POSITIVE_SCORE,
-    UNKNOWN_TITLE,
-    DemographicScorer,
-    FixedScores,
-    InterviewScorer,
-)
+from coldstart.domain import DEMOGRAPHICS, POSITIVE_SCORE, UNKNOWN_TITLE
+from coldstart.interview import fit_interview
+from coldstart.scoring import DemographicScorer, FixedScores, InterviewScorer
 
 # What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
 FIRST_RATINGS = 10
@@ -134,7 +128,7 @@ class DemographicPopularity(_CatalogueRecommender):
     look-alikes who liked it before it moves. Gender ``O`` is absent from ml-100k: it
     weighs both genders equally instead of guessing one.
 
-    The interview (recommender/interview.py) learns which ``n_questions`` movies to ask
+    The interview (coldstart/interview.py) learns which ``n_questions`` movies to ask
     about, chosen among the ``n_candidates`` most-rated titles, and a rank-``rank`` factor
     model of how answers move the ranking; ``n_questions=0`` learns none of it. Its blends
     are tuned inside ``fit`` on the training raters; ``random_state`` splits them.

@@ -1,6 +1,6 @@
 """Ranking state for serving: what a fitted model needs to score the catalogue, in numpy.
 
-The estimators (recommender/estimators.py) are fitted with scikit-learn, scipy and pandas,
+The estimators (coldstart/estimators.py) are fitted with scikit-learn, scipy and pandas,
 but a serving worker needs none of them, and importing them would be most of its memory
 (scikit-learn alone is about 100 MiB). So an estimator keeps its ranking state in a scorer
 from this module, the artifact stores that scorer, and serving imports numpy only.
@@ -11,16 +11,12 @@ The default's scorer also folds in a person's answers about movies (``score``) a
 which movies to ask about next (``next_questions``): see ``Interview``.
 """
 
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from movies.models import OCCUPATIONS
+from coldstart.domain import DEMOGRAPHICS, OCCUPATIONS, POSITIVE_SCORE
 
-DEMOGRAPHICS = ["age", "gender", "occupation"]
-UNKNOWN_TITLE = "unknown"  # ml-100k's placeholder movie: never served, never asked about
-POSITIVE_SCORE = 4
 # (age, gender) pairs whose share of a profile's sum a scorer keeps: every pair the API
 # accepts (121 ages x 3 genders), about 9 kB each on ml-100k and 22 kB at a million ratings.
 AGE_GENDER_KEPT = 512
@@ -166,15 +162,6 @@ def _counts(cell_of_rater, n_cells, liked_raters, liked_movies, n_movies) -> np.
     return counts
 
 
-@dataclass(frozen=True)
-class Answer:
-    """What a person said about one movie."""
-
-    movie_id: int
-    rating: int | None  # 1-5 when rated
-    seen: bool  # False: has not seen it; True with rating None: seen, no opinion
-
-
 # An answer observes entries of a rater's [seen, liked, loved, disliked] vector (see
 # Interview).
 RATED, NOT_SEEN, SEEN_ONLY = 0, 1, 2
@@ -263,7 +250,7 @@ def strength(m: int, shrink: float, offset: float) -> float:
 
 class Interview:
     """What answers about movies say about taste, as numpy arrays (fitted by
-    recommender/interview.py, which explains the model).
+    coldstart/interview.py, which explains the model).
 
     A rank-r probabilistic-PCA model of each training rater's [seen, liked, loved,
     disliked] vector over the catalogue (RATING_BLOCKS; ``means``: blocks x movies,

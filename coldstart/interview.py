@@ -67,11 +67,12 @@ from itertools import product
 
 import numpy as np
 
-from recommender.scoring import (
+from coldstart.domain import FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE, K
+from coldstart.metrics import ndcg_at_k
+from coldstart.scoring import (
     BLOCK_RATINGS,
     LIKED_BLOCK,
     N_LEVELS,
-    POSITIVE_SCORE,
     RATING_BLOCKS,
     RATING_LEVEL,
     SEEN_BLOCK,
@@ -82,9 +83,6 @@ from recommender.scoring import (
     strength,
 )
 
-K = 10
-INTERVIEW_KS = (5, 10)
-FIRST_KS = (1, 3, 5, 10)
 # Grids of the blends, tuned inside fit on the training raters.
 RIDGES = (0.1, 0.3, 1.0)  # the first is the greedy search's, with alpha 1
 ALPHAS = (0.5, 1.0, 1.5, 2.0)
@@ -245,12 +243,9 @@ def _ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
         tied = scores[rows[shared]] == values[shared, None]
         place[shared] += (tied & (np.arange(n_cols) < cols[shared, None])).sum(axis=1)
     hit = place < k
-    hits = np.zeros((n_rows, K))
-    hits[rows[hit], place[hit]] = 1.0
-    discounts = 1.0 / np.log2(np.arange(2, K + 2))
-    ideal = np.cumsum(discounts)[np.clip(n_relevant, 1, K) - 1]
-    dcg = hits @ discounts
-    return np.where(n_relevant > 0, dcg / ideal, np.nan)
+    hits = np.zeros((n_rows, K), dtype=bool)
+    hits[rows[hit], place[hit]] = True
+    return np.where(n_relevant > 0, ndcg_at_k(hits, np.clip(n_relevant, 1, K), K), np.nan)
 
 
 def _simulated(cols, ratings, factors, ridge) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The model artifact: one signed joblib file that says what it is.
 
 ``joblib.load`` runs code from the file, so the file carries an HMAC of its payload made
-with a server key, and nothing is unpickled before that HMAC checks out. A file written
+with a server key (passed in: the web app keeps it in its settings), and nothing is
+unpickled before that HMAC checks out. A file written
 by another scikit-learn is refused too. Writes go to a temporary file that is renamed into
 place, so a killed training never leaves half a file.
 """
@@ -16,9 +17,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 import joblib
-from django.conf import settings
 
-MAGIC = b"RECSITE-ARTIFACT/1 "
+MAGIC = b"RECSITE-ARTIFACT/2 "
+# The header of formats 1-8, whose scorers' classes lived in a module that is gone: such a
+# file cannot be unpickled here, so it is refused before trying.
+OLD_MAGIC = b"RECSITE-ARTIFACT/1 "
 # 2: DemographicPopularity has `contrast` instead of `global_weight`.
 # 3: the artifact holds the estimator's numpy-only scorer, not the estimator.
 # 4: the default's scorer also holds the interview (questions and the answers' model).
@@ -27,10 +30,11 @@ MAGIC = b"RECSITE-ARTIFACT/1 "
 # 7: the interview also holds a regression for volunteered ratings.
 # 8: that regression also reads the genres of the rated movies, and the factor model has
 #    two more blocks (loved, disliked).
-FORMAT_VERSION = 8
+# 9: the scorers' classes live in the coldstart package (their pickled paths changed).
+FORMAT_VERSION = 9
 # What serving reads; checked at load so that a bad file is a clear refusal, not a crash.
 REQUIRED_KEYS = ("scorer", "catalogue", "algorithm", "trained_at", "versions")
-# Serving does not import scikit-learn (see recommender/scoring.py): ask its metadata.
+# Serving does not import scikit-learn (see coldstart/scoring.py): ask its metadata.
 SKLEARN_VERSION = version("scikit-learn")
 
 
@@ -38,15 +42,15 @@ class ArtifactError(Exception):
     """The artifact is missing, damaged, foreign or from other library versions."""
 
 
-def _signing_key() -> bytes:
-    return hashlib.sha256(b"recsite-artifact:" + settings.MODEL_SIGNING_KEY.encode()).digest()
+def _signing_key(key: str) -> bytes:
+    return hashlib.sha256(b"recsite-artifact:" + key.encode()).digest()
 
 
-def _signature(payload: bytes) -> bytes:
-    return hmac.new(_signing_key(), payload, hashlib.sha256).hexdigest().encode()
+def _signature(payload: bytes, key: str) -> bytes:
+    return hmac.new(_signing_key(key), payload, hashlib.sha256).hexdigest().encode()
 
 
-def save_artifact(artifact: dict, path: Path) -> int:
+def save_artifact(artifact: dict, path: Path, *, key: str) -> int:
     """Write the artifact atomically; returns its size in bytes."""
     buffer = io.BytesIO()
     joblib.dump(artifact, buffer, compress=3)
@@ -56,7 +60,7 @@ def save_artifact(artifact: dict, path: Path) -> int:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(MAGIC + _signature(payload) + b"\n")
+            out.write(MAGIC + _signature(payload, key) + b"\n")
             out.write(payload)
             out.flush()
             os.fsync(out.fileno())
@@ -67,8 +71,8 @@ def save_artifact(artifact: dict, path: Path) -> int:
     return path.stat().st_size
 
 
-def load_artifact(path: Path) -> dict:
-    """Verify, then unpickle; refuses anything this server did not sign."""
+def load_artifact(path: Path, *, key: str) -> dict:
+    """Verify, then unpickle; refuses anything not signed with ``key``."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -79,9 +83,14 @@ def load_artifact(path: Path) -> dict:
     if not data:
         raise ArtifactError(f"The model file {path} is empty.")
     header, _, payload = data.partition(b"\n")
+    if header.startswith(OLD_MAGIC):
+        raise ArtifactError(
+            f"{path} is in artifact format {FORMAT_VERSION - 1} or older, whose classes this "
+            "server no longer has: retrain the model."
+        )
     if not header.startswith(MAGIC):
         raise ArtifactError(f"{path} is not a recsite model artifact.")
-    if not hmac.compare_digest(header[len(MAGIC) :], _signature(payload)):
+    if not hmac.compare_digest(header[len(MAGIC) :], _signature(payload, key)):
         raise ArtifactError(
             f"{path} failed its integrity check: it is damaged, or was signed with another "
             "MODEL_SIGNING_KEY."
@@ -99,7 +108,8 @@ def load_artifact(path: Path) -> dict:
     if not isinstance(artifact, dict) or artifact.get("format") != FORMAT_VERSION:
         written = artifact.get("format") if isinstance(artifact, dict) else None
         raise ArtifactError(
-            f"{path} is in artifact format {written}; this server reads format {FORMAT_VERSION}."
+            f"{path} is in artifact format {written}; this server reads format {FORMAT_VERSION}: "
+            "retrain the model."
         )
     missing = [key for key in REQUIRED_KEYS if key not in artifact]
     if missing:
