@@ -44,9 +44,14 @@ test: $(BIN)/.dev chromium
 	$(BIN)/python -m pytest -rs
 
 ## The model package's own tests, without Django (no database, no pytest-django): seconds.
-.PHONY: test-unit
+.PHONY: test-unit test-fast
 test-unit: $(BIN)/.dev
 	$(BIN)/python -m pytest -p no:django tests/coldstart
+
+## For development: the unit and app tiers only (no live servers, full data set or scale
+## run); `make test` runs every tier and is what CI runs.
+test-fast: $(BIN)/.dev
+	$(BIN)/python -m pytest -m "unit or app"
 
 # The browser tests drive Debian's chromium: installed here where it can be (root with
 # apt-get); elsewhere tests/test_browser.py is skipped and says how (never under CI).

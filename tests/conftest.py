@@ -23,6 +23,27 @@ from tests.mlfixtures import write_ml100k, write_ml100k_zip
 
 DEFAULT_ML100K_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ml-100k"
 
+# The tiers (`make test-fast` runs unit and app): every test gets one of these markers.
+# unit: coldstart's own tests, no Django. live: real processes (gunicorn, manage.py, a
+# browser), known by the fixtures that make them or an explicit mark. dataset: the full
+# ml-100k. scale: a million generated ratings. app: the rest, Django in this process.
+LIVE_FIXTURES = {"migrated_sqlite", "small_catalogue_sqlite", "live_database", "live_server"}
+DATASET_FIXTURES = {"full_ml100k_dir", "full_model"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        fixtures = set(item.fixturenames)
+        if item.path.parent.name == "coldstart":
+            item.add_marker(pytest.mark.unit)
+        elif fixtures & DATASET_FIXTURES:
+            item.add_marker(pytest.mark.dataset)
+        elif fixtures & LIVE_FIXTURES or item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.live)
+        tiers = {"unit", "live", "dataset", "scale"} & {m.name for m in item.iter_markers()}
+        if not tiers:
+            item.add_marker(pytest.mark.app)
+
 
 @pytest.fixture
 def ml100k_dir(tmp_path) -> Path:

@@ -403,6 +403,7 @@ def server_without_database(tmp_path_factory):
         yield server, folder / "model.joblib"
 
 
+@pytest.mark.live
 def test_gunicorn_without_database_serves_what_needs_none(
     server_without_database, trained, settings
 ):

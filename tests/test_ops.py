@@ -217,6 +217,7 @@ def run_with_log_level(level: str) -> list[dict]:
     return [json.loads(line) for line in result.stderr.splitlines()]
 
 
+@pytest.mark.live
 def test_log_level_comes_from_the_environment():
     debug = run_with_log_level("DEBUG")
     info = run_with_log_level("INFO")

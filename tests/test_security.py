@@ -260,6 +260,7 @@ def test_check_deploy_warns_of_a_short_session_password(settings, password, warn
     assert "recsite.W001" not in {message.id for message in run_checks()}  # deploy only
 
 
+@pytest.mark.live
 def test_production_settings_pass_check_deploy(tmp_path):
     env = production_env(
         secrets={

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from coldstart.serving import MAX_RECS, Answer, Recommender, all_profiles
 from ops import live
@@ -45,6 +46,7 @@ print(sorted({"sklearn", "scipy", "pandas"} & set(sys.modules)))
 """
 
 
+@pytest.mark.live
 def test_serving_imports_neither_scikit_learn_nor_scipy_nor_pandas(trained):
     """They would be most of a worker's memory: the artifact holds a numpy-only scorer."""
     served = subprocess.run(
