@@ -1,0 +1,81 @@
+"""The two blends. Answers to our own questions are a fair sample of taste; movies a person
+chose to rate are not (ml-100k's first ratings come from MovieLens's sign-up page: popular
+and mostly liked), and the blend best for interviews ranks worse than the prior when fed
+first ratings. So (ridge, alpha, shrink) for interviews is tuned on simulated interviews
+of 5 and 10 questions, and a second (ridge, alpha, shrink, offset) for any other answers
+on the first 1, 3, 5, 10 ratings, keeping the best first-5 lift among settings whose lift
+is >= 0 by one standard error at every k (alpha 0, the prior itself, is always allowed).
+Both are tuned on the first third with the factor model fitted on the other two; the
+factor model is then refitted on every rater.
+"""
+
+from itertools import product
+
+import numpy as np
+
+from coldstart.domain import FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE
+from coldstart.interview.factors import simulated, volunteered_posteriors
+from coldstart.interview.measure import Asked, low_and_first5, mean_ndcg
+from coldstart.interview.questions import GREEDY_RIDGE
+from coldstart.scoring import strength
+
+# Grids of the blends, tuned inside fit on the training raters.
+RIDGES = (GREEDY_RIDGE, 0.3, 1.0)  # the first is the greedy search's
+ALPHAS = (0.5, 1.0, 1.5, 2.0)
+SHRINKS = (0.0, 2.0)
+VOLUNTEERED_RIDGES = (0.3, 1.0, 3.0)
+VOLUNTEERED_SHRINKS = (0.0, 2.0, 5.0)
+# Volunteered answers may be ignored until there are more than ``offset`` of them (a first
+# rating is nearly always a popular sign-up movie).
+OFFSETS = (0, 1, 2)
+
+
+def tune_interview(ratings, base, factors, questions, columns) -> tuple:
+    """(ridge, alpha, shrink, offset 0) with the best mean NDCG@10 after 5 and 10 questions,
+    ranking ``columns``."""
+    relevant = ratings >= POSITIVE_SCORE
+    asked = {k: Asked(base, relevant, [questions[:k]] * len(base), columns) for k in INTERVIEW_KS}
+    liked_loads = factors.load_liked[columns]
+    best, chosen = -np.inf, None
+    for ridge in RIDGES:
+        shifts = {}
+        for k in INTERVIEW_KS:
+            cols = questions[:k]
+            shifts[k] = simulated(cols, ratings[:, cols], factors, ridge) @ liked_loads.T
+        settings = list(product(ALPHAS, SHRINKS))
+        ndcgs = {
+            k: asked[k].ndcgs({alpha * strength(k, shrink, 0) for alpha, shrink in settings}, shift)
+            for k, shift in shifts.items()
+        }
+        for alpha, shrink in settings:
+            value = np.mean([mean_ndcg(ndcgs[k][alpha * strength(k, shrink, 0)]) for k in asked])
+            if value > best:
+                best, chosen = value, (ridge, alpha, shrink, 0.0)
+    return chosen
+
+
+def tune_volunteered(ratings, first_cols, base, factors, columns) -> tuple:
+    """(ridge, alpha, shrink, offset) for answers the person chose: the best first-5 lift
+    among settings whose lift is >= 0 by one standard error at every k (ranking
+    ``columns``)."""
+    relevant = ratings >= POSITIVE_SCORE
+    given = {k: [cols[:k] for cols in first_cols] for k in FIRST_KS}
+    asked = {k: Asked(base, relevant, given[k], columns) for k in FIRST_KS}
+    liked_loads = factors.load_liked[columns]
+    settings = list(product(ALPHAS, VOLUNTEERED_SHRINKS, OFFSETS))
+    weights = {k: {a * strength(k, s, o) for a, s, o in settings} for k in FIRST_KS}
+    best_lift, chosen = 0.0, (1.0, 0.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
+    for ridge in VOLUNTEERED_RIDGES:
+        lifts = {}  # per rater, over the prior's own ranking (weight 0)
+        for k in FIRST_KS:
+            shift = volunteered_posteriors(given[k], ratings, factors, ridge) @ liked_loads.T
+            ndcgs = asked[k].ndcgs(weights[k] | {0.0}, shift)
+            for weight, ndcg in ndcgs.items():
+                lifts[k, weight] = ndcg - ndcgs[0.0]
+        for alpha, shrink, offset in settings:
+            low, lift = low_and_first5(
+                {k: lifts[k, alpha * strength(k, shrink, offset)] for k in FIRST_KS}
+            )
+            if low >= 0 and lift > best_lift:
+                best_lift, chosen = lift, (ridge, alpha, shrink, float(offset))
+    return chosen

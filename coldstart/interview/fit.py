@@ -1,0 +1,72 @@
+"""``fit_interview``: the interview's parts fitted in order on three thirds of the training
+raters (each part's module says what it is and how it is tuned), then the factor model
+refitted on every rater."""
+
+import numpy as np
+
+from coldstart.domain import POSITIVE_SCORE
+from coldstart.interview.blends import tune_interview, tune_volunteered
+from coldstart.interview.factors import Factors
+from coldstart.interview.prefix import fit_prefix_tables, seen_levels, tune_prefix
+from coldstart.interview.questions import askable, choose_questions
+from coldstart.interview.volunteered import REGRESSION_MOVIES, Regression
+from coldstart.scoring import Interview
+
+# The greedy search ranks only the most-rated movies (relevant counts stay complete):
+# the rest almost never reach a top 10, and it is what keeps fit within seconds.
+RANKED_MOVIES = 150
+# The blends' tuning ranks at most this many of the most-rated movies (ml-100k's 1,682 are
+# all ranked), so that its cost stops growing with a larger catalogue.
+TUNED_MOVIES = 2000
+
+
+def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, rank,
+                  n_questions, n_candidates, seed) -> Interview:  # fmt: skip
+    """The interview state for a dense raters x movies matrix of scores (0: not rated).
+
+    ``first_cols``: each rater's first ten rated columns in time order; ``title_group``:
+    equal values for one title; ``unknown``: columns never to ask about; ``genres``: each
+    column's genre flags (movies x genres, possibly none);
+    ``prior(fit_rows, rows)``: the demographic scores of ``rows`` from a prior fitted on
+    ``fit_rows`` (raters x movies).
+    """
+    thirds = np.array_split(np.random.default_rng(seed).permutation(len(ratings)), 3)
+    parts = []
+    for i, held_out in enumerate(thirds):
+        fit_rows = np.concatenate([t for j, t in enumerate(thirds) if j != i])
+        factors = Factors(ratings[fit_rows], rank, seed)
+        parts.append((ratings[held_out], prior(fit_rows, held_out), factors))
+    most_rated = np.argsort(-(ratings > 0).sum(axis=0), kind="stable")
+    candidates = askable(most_rated, title_group, unknown)
+    ranked = most_rated[:RANKED_MOVIES]
+    greedy = choose_questions(parts, candidates[:n_candidates], n_questions, ranked)
+    tuned = np.sort(most_rated[:TUNED_MOVIES])
+    val_ratings, val_prior, val_factors = parts[0]
+    blend = tune_interview(val_ratings, val_prior, val_factors, greedy, tuned) + tune_volunteered(
+        val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors, tuned
+    )
+    # Each rater's prior from the thirds it was held out of: what the regressions correct.
+    residual = np.empty(ratings.shape, dtype=np.float32)
+    for held_out, (_, base, _) in zip(thirds, parts, strict=True):
+        residual[held_out] = -base
+    residual += ratings >= POSITIVE_SCORE  # in place: a raters x movies array fewer at once
+    prefix = tune_prefix(ratings, residual, thirds, parts, greedy, blend[:4], ranked)
+    prefix_tables = fit_prefix_tables(ratings[:, greedy], residual, prefix[0])
+    regression = Regression(
+        ratings, first_cols, genres, np.sort(most_rated[:REGRESSION_MOVIES]), thirds
+    )
+    moments = regression.moments(residual)
+    del residual  # the regression's tuning holds the most at scale: not this as well
+    volunteered = regression.tune(moments, parts, blend[4:], tuned)
+    ((table, offsets),) = regression.fit(moments, [volunteered[0]])
+    del parts, val_ratings, val_prior, val_factors  # nor these during the last factor model
+    factors = Factors(ratings, rank, seed)
+    questions = np.concatenate([greedy, candidates[~np.isin(candidates, greedy)]])
+    return Interview(
+        means=factors.means, loads=factors.loads,
+        blend=blend, questions=questions, title_group=title_group, prefix=prefix,
+        prefix_tables=prefix_tables, seen_levels=seen_levels(ratings[:, greedy]),
+        volunteered=volunteered, volunteered_feature=regression.feature_of,
+        volunteered_columns=regression.targets, volunteered_table=table,
+        volunteered_offsets=offsets, volunteered_genres=genres,
+    )  # fmt: skip
