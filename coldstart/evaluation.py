@@ -20,12 +20,14 @@ bootstrap, raters pooled over the folds.
 
 import hashlib
 import time
+from dataclasses import astuple
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from tqdm import tqdm
 
+from coldstart.answers import Interview
 from coldstart.domain import DEMOGRAPHICS, FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE, K
 from coldstart.estimators import (
     COLD_START_ONLY,
@@ -244,17 +246,20 @@ def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, s
                 "bootstrap": f"paired per rater, {BOOTSTRAP_RESAMPLES} resamples, seed {seed}",
             },
             "protocols": protocols,
-            "learned": [
-                {
-                    "blend": est.scorer_.interview.blend,
-                    "prefix": est.scorer_.interview.prefix,
-                    "volunteered": est.scorer_.interview.volunteered,
-                    "questions": est.movie_ids_[est.scorer_.interview.questions[:CURVE_QUESTIONS]],
-                }
-                for est in estimators
-            ],
+            "learned": [_learned(est.scorer_.interview, est.movie_ids_) for est in estimators],
         }
     )
+
+
+def _learned(interview: Interview, movie_ids: np.ndarray) -> dict:
+    """A fold's learned settings, each as its fields' values in order (how the committed
+    report records them), and its first questions' movie ids."""
+    return {
+        "blend": [*astuple(interview.interview_blend), *astuple(interview.volunteered_blend)],
+        "prefix": astuple(interview.prefix.setting),
+        "volunteered": astuple(interview.volunteered.setting),
+        "questions": movie_ids[interview.questions[:CURVE_QUESTIONS]],
+    }
 
 
 def score_fold(estimator, test: pd.DataFrame, *, n_movies: int) -> dict:

@@ -13,11 +13,11 @@ from itertools import product
 
 import numpy as np
 
+from coldstart.answers import Blend, strength
 from coldstart.domain import FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE
 from coldstart.interview.factors import simulated, volunteered_posteriors
 from coldstart.interview.measure import Asked, low_and_first5, mean_ndcg
 from coldstart.interview.questions import GREEDY_RIDGE
-from coldstart.scoring import strength
 
 # Grids of the blends, tuned inside fit on the training raters.
 RIDGES = (GREEDY_RIDGE, 0.3, 1.0)  # the first is the greedy search's
@@ -30,41 +30,40 @@ VOLUNTEERED_SHRINKS = (0.0, 2.0, 5.0)
 OFFSETS = (0, 1, 2)
 
 
-def tune_interview(ratings, base, factors, questions, columns) -> tuple:
-    """(ridge, alpha, shrink, offset 0) with the best mean NDCG@10 after 5 and 10 questions,
-    ranking ``columns``."""
+def tune_interview(ratings, base, factors, questions, columns) -> Blend:
+    """The blend (offset 0) with the best mean NDCG@10 after 5 and 10 questions, ranking
+    ``columns``."""
     relevant = ratings >= POSITIVE_SCORE
     asked = {k: Asked(base, relevant, [questions[:k]] * len(base), columns) for k in INTERVIEW_KS}
     liked_loads = factors.load_liked[columns]
-    best, chosen = -np.inf, None
+    best, chosen = -np.inf, Blend(RIDGES[0], ALPHAS[0], SHRINKS[0])
     for ridge in RIDGES:
         shifts = {}
         for k in INTERVIEW_KS:
             cols = questions[:k]
             shifts[k] = simulated(cols, ratings[:, cols], factors, ridge) @ liked_loads.T
-        settings = list(product(ALPHAS, SHRINKS))
+        blends = [Blend(ridge, alpha, shrink) for alpha, shrink in product(ALPHAS, SHRINKS)]
         ndcgs = {
-            k: asked[k].ndcgs({alpha * strength(k, shrink, 0) for alpha, shrink in settings}, shift)
+            k: asked[k].ndcgs({blend.weight(k) for blend in blends}, shift)
             for k, shift in shifts.items()
         }
-        for alpha, shrink in settings:
-            value = np.mean([mean_ndcg(ndcgs[k][alpha * strength(k, shrink, 0)]) for k in asked])
+        for blend in blends:
+            value = np.mean([mean_ndcg(ndcgs[k][blend.weight(k)]) for k in asked])
             if value > best:
-                best, chosen = value, (ridge, alpha, shrink, 0.0)
+                best, chosen = value, blend
     return chosen
 
 
-def tune_volunteered(ratings, first_cols, base, factors, columns) -> tuple:
-    """(ridge, alpha, shrink, offset) for answers the person chose: the best first-5 lift
-    among settings whose lift is >= 0 by one standard error at every k (ranking
-    ``columns``)."""
+def tune_volunteered(ratings, first_cols, base, factors, columns) -> Blend:
+    """The blend for answers the person chose: the best first-5 lift among settings whose
+    lift is >= 0 by one standard error at every k (ranking ``columns``)."""
     relevant = ratings >= POSITIVE_SCORE
     given = {k: [cols[:k] for cols in first_cols] for k in FIRST_KS}
     asked = {k: Asked(base, relevant, given[k], columns) for k in FIRST_KS}
     liked_loads = factors.load_liked[columns]
     settings = list(product(ALPHAS, VOLUNTEERED_SHRINKS, OFFSETS))
     weights = {k: {a * strength(k, s, o) for a, s, o in settings} for k in FIRST_KS}
-    best_lift, chosen = 0.0, (1.0, 0.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
+    best_lift, chosen = 0.0, Blend(1.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
     for ridge in VOLUNTEERED_RIDGES:
         lifts = {}  # per rater, over the prior's own ranking (weight 0)
         for k in FIRST_KS:
@@ -73,9 +72,8 @@ def tune_volunteered(ratings, first_cols, base, factors, columns) -> tuple:
             for weight, ndcg in ndcgs.items():
                 lifts[k, weight] = ndcg - ndcgs[0.0]
         for alpha, shrink, offset in settings:
-            low, lift = low_and_first5(
-                {k: lifts[k, alpha * strength(k, shrink, offset)] for k in FIRST_KS}
-            )
+            blend = Blend(ridge, alpha, shrink, float(offset))
+            low, lift = low_and_first5({k: lifts[k, blend.weight(k)] for k in FIRST_KS})
             if low >= 0 and lift > best_lift:
-                best_lift, chosen = lift, (ridge, alpha, shrink, float(offset))
+                best_lift, chosen = lift, blend
     return chosen

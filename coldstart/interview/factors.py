@@ -1,9 +1,9 @@
 """The factor model. Each training rater is a binary vector over the catalogue in four blocks
-(scoring.RATING_BLOCKS): *seen* (rated at all), *liked* (rated >= 4), *loved* (5) and
+(answers.RATING_BLOCKS): *seen* (rated at all), *liked* (rated >= 4), *loved* (5) and
 *disliked* (1-2). A probabilistic-PCA model of those vectors (the top ``rank``
 eigenvectors of the raters' Gram matrix) says how the entries co-vary; an answer observes
 some entries, and the posterior of the latent factors predicts the liked block for every
-movie (scoring.observations). Any subset of answers is conditioned on exactly, redundant
+movie (answers.observations). Any subset of answers is conditioned on exactly, redundant
 questions are not counted twice, and the state is four movies x rank matrices rather than
 a movies x movies one. The loved and disliked blocks let an answer say how much, not only
 whether, a person liked a movie; they ranked better after interviews, and worse after
@@ -12,54 +12,50 @@ first ratings, which observe seen and liked only.
 
 import numpy as np
 
-from coldstart.scoring import (
+from coldstart.answers import (
     BLOCK_RATINGS,
-    LIKED_BLOCK,
     RATING_BLOCKS,
     SEEN_BLOCK,
     VOLUNTEERED_BLOCKS,
+    FactorModel,
 )
 
 
-class Factors:
-    """PPCA means and loadings of the RATING_BLOCKS (what scoring.observations reads):
-    ``means`` blocks x movies, ``loads`` blocks x movies x rank."""
-
-    def __init__(self, ratings: np.ndarray, rank: int, seed: int):
-        n_raters, n_blocks = len(ratings), len(BLOCK_RATINGS)
-        self.means = np.empty((n_blocks, ratings.shape[1]), dtype=np.float32)
-        # Raters are fewer than the blocks' columns, so the Gram matrix is the cheap side,
-        # summed block by block: the raters x (blocks x movies) matrix is never held at once.
-        gram = np.zeros((n_raters, n_raters), dtype=np.float32)
-        for block in range(n_blocks):
-            x = _block(ratings, block)
-            self.means[block] = x.mean(axis=0)
-            x -= self.means[block]
-            gram += x @ x.T
-        # Randomized subspace iteration finds its top eigenvectors faster than a full eigh.
-        basis = np.random.default_rng(seed).standard_normal((n_raters, rank + 16))
-        basis = basis.astype(np.float32)
-        for _ in range(4):
-            basis, _ = np.linalg.qr(gram @ basis)
-        _, small = np.linalg.eigh(basis.T @ gram @ basis)
-        vectors = basis @ small[:, ::-1][:, :rank]
-        # V s / sqrt(n): the PPCA loadings
-        self.loads = np.stack(
-            [self._centred(ratings, b).T @ vectors for b in range(n_blocks)]
-        ) / np.float32(np.sqrt(n_raters))
-
-    def _centred(self, ratings, block) -> np.ndarray:
+def fit_factors(ratings: np.ndarray, rank: int, seed: int) -> FactorModel:
+    """The PPCA means and loadings of the RATING_BLOCKS (what answers.observations reads)
+    for a dense raters x movies matrix of scores."""
+    n_raters, n_blocks = len(ratings), len(BLOCK_RATINGS)
+    means = np.empty((n_blocks, ratings.shape[1]), dtype=np.float32)
+    # Raters are fewer than the blocks' columns, so the Gram matrix is the cheap side,
+    # summed block by block: the raters x (blocks x movies) matrix is never held at once.
+    gram = np.zeros((n_raters, n_raters), dtype=np.float32)
+    for block in range(n_blocks):
         x = _block(ratings, block)
-        x -= self.means[block]  # in place: one raters x movies array at a time
-        return x
+        means[block] = x.mean(axis=0)
+        x -= means[block]
+        gram += x @ x.T
+    # Randomized subspace iteration finds its top eigenvectors faster than a full eigh.
+    basis = np.random.default_rng(seed).standard_normal((n_raters, rank + 16))
+    basis = basis.astype(np.float32)
+    for _ in range(4):
+        basis, _ = np.linalg.qr(gram @ basis)
+    _, small = np.linalg.eigh(basis.T @ gram @ basis)
+    vectors = basis @ small[:, ::-1][:, :rank]
+    # V s / sqrt(n): the PPCA loadings
+    loads = np.stack(
+        [_centred(ratings, b, means[b]).T @ vectors for b in range(n_blocks)]
+    ) / np.float32(np.sqrt(n_raters))
+    return FactorModel(means=means, loads=loads)
 
-    @property
-    def load_liked(self) -> np.ndarray:
-        return self.loads[LIKED_BLOCK]
+
+def _centred(ratings, block, mean) -> np.ndarray:
+    x = _block(ratings, block)
+    x -= mean  # in place: one raters x movies array at a time
+    return x
 
 
 def _block(ratings, block) -> np.ndarray:
-    """The block's entries (scoring.RATING_BLOCKS) of a raters x movies matrix, as float32.
+    """The block's entries (answers.RATING_BLOCKS) of a raters x movies matrix, as float32.
     By comparisons, not a RATING_BLOCKS lookup: indexing by the matrix would hold an index
     array of 8 bytes an entry, twice the block itself."""
     low, high = BLOCK_RATINGS[block]
@@ -85,7 +81,7 @@ def block_rows(factors, cols, n_blocks) -> np.ndarray:
 
 
 def posteriors(rows, values, ridge) -> np.ndarray:
-    """scoring.posterior for a stack of problems at once (... x observed x rank rows)."""
+    """answers.posterior for a stack of problems at once (... x observed x rank rows)."""
     rows_t = np.swapaxes(rows, -1, -2)
     gram = rows_t @ rows
     diagonal = np.arange(gram.shape[-1])
@@ -95,7 +91,7 @@ def posteriors(rows, values, ridge) -> np.ndarray:
 
 def volunteered_posteriors(given, ratings, factors, ridge) -> np.ndarray:
     """Each rater's posterior factors (raters x rank) from their own ratings of the
-    ``given`` movies (one list per rater; observed as scoring.observations observes
+    ``given`` movies (one list per rater; observed as answers.observations observes
     ratings), all solved at once: shorter lists are padded with rows and values of zero,
     which observe nothing."""
     lengths = np.array([len(cols) for cols in given])

@@ -4,13 +4,13 @@ refitted on every rater."""
 
 import numpy as np
 
+from coldstart.answers import Interview, PrefixRegressions
 from coldstart.domain import POSITIVE_SCORE
 from coldstart.interview.blends import tune_interview, tune_volunteered
-from coldstart.interview.factors import Factors
+from coldstart.interview.factors import fit_factors
 from coldstart.interview.prefix import fit_prefix_tables, seen_levels, tune_prefix
 from coldstart.interview.questions import askable, choose_questions
 from coldstart.interview.volunteered import REGRESSION_MOVIES, Regression
-from coldstart.scoring import Interview
 
 # The greedy search ranks only the most-rated movies (relevant counts stay complete):
 # the rest almost never reach a top 10, and it is what keeps fit within seconds.
@@ -31,42 +31,59 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, r
     ``fit_rows`` (raters x movies).
     """
     thirds = np.array_split(np.random.default_rng(seed).permutation(len(ratings)), 3)
-    parts = []
-    for i, held_out in enumerate(thirds):
-        fit_rows = np.concatenate([t for j, t in enumerate(thirds) if j != i])
-        factors = Factors(ratings[fit_rows], rank, seed)
-        parts.append((ratings[held_out], prior(fit_rows, held_out), factors))
+    parts = _held_out(ratings, thirds, prior, rank, seed)
     most_rated = np.argsort(-(ratings > 0).sum(axis=0), kind="stable")
     candidates = askable(most_rated, title_group, unknown)
     ranked = most_rated[:RANKED_MOVIES]
     greedy = choose_questions(parts, candidates[:n_candidates], n_questions, ranked)
     tuned = np.sort(most_rated[:TUNED_MOVIES])
     val_ratings, val_prior, val_factors = parts[0]
-    blend = tune_interview(val_ratings, val_prior, val_factors, greedy, tuned) + tune_volunteered(
+    interview_blend = tune_interview(val_ratings, val_prior, val_factors, greedy, tuned)
+    volunteered_blend = tune_volunteered(
         val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors, tuned
     )
-    # Each rater's prior from the thirds it was held out of: what the regressions correct.
-    residual = np.empty(ratings.shape, dtype=np.float32)
-    for held_out, (_, base, _) in zip(thirds, parts, strict=True):
-        residual[held_out] = -base
-    residual += ratings >= POSITIVE_SCORE  # in place: a raters x movies array fewer at once
-    prefix = tune_prefix(ratings, residual, thirds, parts, greedy, blend[:4], ranked)
-    prefix_tables = fit_prefix_tables(ratings[:, greedy], residual, prefix[0])
+    residual = _residual(ratings, thirds, parts)
+    setting = tune_prefix(ratings, residual, thirds, parts, greedy, interview_blend, ranked)
+    prefix = PrefixRegressions(
+        setting=setting,
+        tables=fit_prefix_tables(ratings[:, greedy], residual, setting.ridge),
+        seen_levels=seen_levels(ratings[:, greedy]),
+    )
     regression = Regression(
         ratings, first_cols, genres, np.sort(most_rated[:REGRESSION_MOVIES]), thirds
     )
     moments = regression.moments(residual)
     del residual  # the regression's tuning holds the most at scale: not this as well
-    volunteered = regression.tune(moments, parts, blend[4:], tuned)
-    ((table, offsets),) = regression.fit(moments, [volunteered[0]])
+    volunteered = regression.fitted(moments, parts, volunteered_blend, tuned)
     del parts, val_ratings, val_prior, val_factors  # nor these during the last factor model
-    factors = Factors(ratings, rank, seed)
     questions = np.concatenate([greedy, candidates[~np.isin(candidates, greedy)]])
     return Interview(
-        means=factors.means, loads=factors.loads,
-        blend=blend, questions=questions, title_group=title_group, prefix=prefix,
-        prefix_tables=prefix_tables, seen_levels=seen_levels(ratings[:, greedy]),
-        volunteered=volunteered, volunteered_feature=regression.feature_of,
-        volunteered_columns=regression.targets, volunteered_table=table,
-        volunteered_offsets=offsets, volunteered_genres=genres,
-    )  # fmt: skip
+        factors=fit_factors(ratings, rank, seed),
+        interview_blend=interview_blend,
+        volunteered_blend=volunteered_blend,
+        questions=questions.astype(np.int32),
+        title_group=np.asarray(title_group, dtype=np.int32),
+        prefix=prefix,
+        volunteered=volunteered,
+    )
+
+
+def _held_out(ratings, thirds, prior, rank, seed) -> list:
+    """Per third: its ratings, its demographic prior and the factor model, both fitted on
+    the other two thirds."""
+    parts = []
+    for i, held_out in enumerate(thirds):
+        fit_rows = np.concatenate([t for j, t in enumerate(thirds) if j != i])
+        factors = fit_factors(ratings[fit_rows], rank, seed)
+        parts.append((ratings[held_out], prior(fit_rows, held_out), factors))
+    return parts
+
+
+def _residual(ratings, thirds, parts) -> np.ndarray:
+    """What each rater liked minus their prior from the third they were held out of: what
+    the regressions correct."""
+    residual = np.empty(ratings.shape, dtype=np.float32)
+    for held_out, (_, base, _) in zip(thirds, parts, strict=True):
+        residual[held_out] = -base
+    residual += ratings >= POSITIVE_SCORE  # in place: a raters x movies array fewer at once
+    return residual

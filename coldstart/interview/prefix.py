@@ -11,10 +11,10 @@ questions and worse after 5, at several times the fitting time, so the list is k
 
 import numpy as np
 
+from coldstart.answers import N_LEVELS, RATING_LEVEL, PrefixMix, level_features
 from coldstart.domain import INTERVIEW_KS, POSITIVE_SCORE
 from coldstart.interview.factors import simulated
 from coldstart.interview.measure import mean_ndcg, ndcg_counted
-from coldstart.scoring import N_LEVELS, RATING_LEVEL, level_features, strength
 
 # Grids of the prefix regressions (see the module's docstring): their ridge, and the
 # share of the shift they take from the factor model.
@@ -47,14 +47,15 @@ def fit_prefix_tables(answers, residual, ridge) -> np.ndarray:
 def seen_levels(answers) -> np.ndarray:
     """Each question's level shares among the raters who rated it (questions x N_LEVELS)."""
     onehot = RATING_LEVEL[answers][..., None] == np.arange(N_LEVELS)
-    return onehot.sum(axis=0) / np.maximum((answers > 0).sum(axis=0), 1)[:, None]
+    shares = onehot.sum(axis=0) / np.maximum((answers > 0).sum(axis=0), 1)[:, None]
+    return shares.astype(np.float32)
 
 
-def tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> tuple:
-    """(ridge, mix) with the best mean NDCG@10 after 5 and 10 questions over all held-out
+def tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> PrefixMix:
+    """The setting with the best mean NDCG@10 after 5 and 10 questions over all held-out
     thirds, each third's regression fitted on the other two and mixed with the factor
-    model's shift under the interview blend (ranking the most-rated movies, as choose_questions)."""
-    factor_ridge, alpha, shrink, _ = blend
+    model's shift under the interview ``blend`` (ranking the most-rated movies, as
+    choose_questions does)."""
     local = np.full(ratings.shape[1], -1)
     local[ranked] = np.arange(len(ranked))
     values = {}
@@ -65,8 +66,8 @@ def tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> t
         ranked_relevant = np.nonzero(relevant[:, ranked])
         for k in INTERVIEW_KS:
             cols = questions[:k]
-            shift = simulated(cols, held_ratings[:, cols], factors, factor_ridge)
-            shift = alpha * strength(len(cols), shrink, 0) * (shift @ factors.load_liked[ranked].T)
+            shift = simulated(cols, held_ratings[:, cols], factors, blend.ridge)
+            shift = blend.weight(len(cols)) * (shift @ factors.load_liked[ranked].T)
             features = level_features(held_ratings[:, cols])
             asked = local[cols][local[cols] >= 0]
             n_left = relevant.sum(1) - relevant[:, cols].sum(1)
@@ -78,4 +79,5 @@ def tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> t
                     scores[:, asked] = -np.inf  # asked movies leave the ranking and the counts
                     ndcgs = ndcg_counted(scores, ranked_relevant, n_left)
                     values.setdefault((ridge, mix), []).append(ndcgs)
-    return max(values, key=lambda setting: mean_ndcg(np.concatenate(values[setting])))
+    best = max(values, key=lambda setting: mean_ndcg(np.concatenate(values[setting])))
+    return PrefixMix(*best)

@@ -1,7 +1,7 @@
 """The volunteered regression. Movies a person chose to rate are read by a regression too, made
 for them: each rated answer's (movie, level) one-hot, divided by the square root of the
 number of rated answers, and the genre flags of the liked (rated >= 4) and of the other rated
-answers, each summed over the number of rated answers (scoring.genre_shares: a taste shared
+answers, each summed over the number of rated answers (answers.genre_shares: a taste shared
 by movies too rarely given to be read one by one), regressed onto what the rater liked
 beyond their prior among the most-rated movies (the given movies left out), with one
 constant per number of answers.
@@ -19,10 +19,17 @@ from itertools import product
 
 import numpy as np
 
+from coldstart.answers import (
+    N_LEVELS,
+    RATING_LEVEL,
+    RegressionMix,
+    VolunteeredRegression,
+    genre_shares,
+    strength,
+)
 from coldstart.domain import FIRST_KS, POSITIVE_SCORE
 from coldstart.interview.factors import volunteered_posteriors
 from coldstart.interview.measure import Asked, low_and_first5
-from coldstart.scoring import N_LEVELS, RATING_LEVEL, genre_shares, strength
 
 # The volunteered regression's grids (see the module's docstring), the most-rated movies it
 # moves, and how many training raters' first ratings a (movie, level) needs to be read.
@@ -65,7 +72,7 @@ class Regression:
         self.thirds = thirds
 
     def features(self, rows, k) -> np.ndarray:
-        """What serving reads (scoring.Interview._add_volunteered) from each of ``rows``'
+        """What serving reads (answers.VolunteeredRegression.add_to) from each of ``rows``'
         first ``k`` ratings (rows x features), all at once: the (movie, level) pairs'
         one-hot over the square root of their number, then the genre shares."""
         m = np.minimum(self.n_given[rows], k)
@@ -123,12 +130,21 @@ class Regression:
         tables = [vectors @ (projected / (values + ridge)[:, None]) for ridge in ridges]
         return [(t.astype(np.float32), (y_means - x_means @ t).astype(np.float32)) for t in tables]
 
-    def tune(self, moments, parts, blend, columns) -> tuple:
-        """(ridge, mix, shrink) by the volunteered blend's rule, each third read by the
-        regression fitted on the other two, on top of the factor model's shift."""
+    def fitted(self, moments, parts, blend, columns) -> VolunteeredRegression:
+        """The regression over every rater, tuned as ``tune`` says (for serving)."""
+        setting = self.tune(moments, parts, blend, columns)
+        ((table, offsets),) = self.fit(moments, [setting.ridge])
+        return VolunteeredRegression(
+            setting=setting, feature_of=self.feature_of, columns=self.targets, table=table,
+            offsets=offsets, genres=self.genres,
+        )  # fmt: skip
+
+    def tune(self, moments, parts, blend, columns) -> RegressionMix:
+        """The setting chosen by the volunteered blend's rule, each third read by the
+        regression fitted on the other two, on top of the factor model's shift under the
+        volunteered ``blend``."""
         if not self.n_features:
-            return (REGRESSION_RIDGES[0], 0.0, 0.0)  # nothing common enough to read
-        factor_ridge, alpha, shrink, offset = blend
+            return RegressionMix(REGRESSION_RIDGES[0], 0.0, 0.0)  # nothing common enough to read
         settings = list(product(REGRESSION_MIXES, REGRESSION_SHRINKS))
         ranked = np.full(self.ratings.shape[1], -1)
         ranked[columns] = np.arange(len(columns))
@@ -140,8 +156,8 @@ class Regression:
             relevant = held_ratings >= POSITIVE_SCORE
             for k in FIRST_KS:
                 given = [self.given[row, : min(k, self.n_given[row])] for row in held_out]
-                factor = volunteered_posteriors(given, held_ratings, factors, factor_ridge)
-                factor = alpha * strength(k, shrink, offset) * (factor @ factors.load_liked.T)
+                factor = volunteered_posteriors(given, held_ratings, factors, blend.ridge)
+                factor = blend.weight(k) * (factor @ factors.load_liked.T)
                 asked = Asked(base, relevant, given, columns)
                 prior = asked.ndcgs({0.0, 1.0}, factor[:, columns])
                 moved = asked.moved(factor[:, columns])
@@ -157,16 +173,15 @@ class Regression:
         return _safest(lifts, settings)
 
 
-def _safest(lifts, settings) -> tuple:
-    """(ridge, mix, shrink) with the best first-5 lift among those >= 0 by one standard
-    error at every k; mix 0 (the factor model alone) if none is better."""
+def _safest(lifts, settings) -> RegressionMix:
+    """The setting with the best first-5 lift among those >= 0 by one standard error at
+    every k; mix 0 (the factor model alone) if none is better."""
     pooled = {key: np.concatenate(parts) for key, parts in lifts.items()}
     factor = low_and_first5({k: pooled["factor", k] for k in FIRST_KS})
-    chosen, best = (REGRESSION_RIDGES[0], 0.0, 0.0), max(factor[1], 0.0)
+    chosen, best = RegressionMix(REGRESSION_RIDGES[0], 0.0, 0.0), max(factor[1], 0.0)
     for ridge, (mix, shrink) in product(REGRESSION_RIDGES, settings):
-        low, lift = low_and_first5(
-            {k: pooled[ridge, k, mix * strength(k, shrink, 0)] for k in FIRST_KS}
-        )
+        setting = RegressionMix(ridge, mix, shrink)
+        low, lift = low_and_first5({k: pooled[ridge, k, setting.weight(k)] for k in FIRST_KS})
         if low >= 0 and lift > best:
-            best, chosen = lift, (ridge, mix, shrink)
+            best, chosen = lift, setting
     return chosen

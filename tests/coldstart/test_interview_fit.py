@@ -4,12 +4,7 @@ import numpy as np
 import pytest
 
 from coldstart import estimators, interview
-from coldstart.domain import POSITIVE_SCORE, K
-from coldstart.interview import questions, volunteered
-from coldstart.interview.factors import Factors, simulated, volunteered_posteriors
-from coldstart.interview.measure import Asked, ndcg_counted
-from coldstart.interview.volunteered import REGRESSION_MIN_COUNT, Regression
-from coldstart.scoring import (
+from coldstart.answers import (
     N_LEVELS,
     NOT_SEEN,
     RATED,
@@ -21,6 +16,11 @@ from coldstart.scoring import (
     posterior,
     volunteered_rows,
 )
+from coldstart.domain import POSITIVE_SCORE, K
+from coldstart.interview import questions, volunteered
+from coldstart.interview.factors import fit_factors, simulated, volunteered_posteriors
+from coldstart.interview.measure import Asked, ndcg_counted
+from coldstart.interview.volunteered import REGRESSION_MIN_COUNT, Regression
 from tests.coldstart.test_estimators import taste_groups
 
 
@@ -91,7 +91,7 @@ def test_ranking_only_the_columns_that_can_reach_a_top_10_changes_no_ndcg():
 def factors():
     rng = np.random.default_rng(1)
     ratings = (rng.random((60, 30)) < 0.4) * rng.integers(1, 6, (60, 30))
-    return ratings.astype(np.int8), Factors(ratings.astype(np.int8), rank=4, seed=0)
+    return ratings.astype(np.int8), fit_factors(ratings.astype(np.int8), rank=4, seed=0)
 
 
 def test_candidates_solved_at_once_match_one_list_at_a_time(factors):
@@ -121,7 +121,7 @@ def test_the_factor_model_summed_block_by_block_is_the_model_of_all_blocks_at_on
     group = np.arange(80) % 4  # four tastes: what a rater rates, and how, follows theirs
     tastes = rng.integers(0, 6, (4, 30))
     ratings = np.where(rng.random((80, 30)) < 0.9, tastes[group], 0).astype(np.int8)
-    model = Factors(ratings, rank=4, seed=0)
+    model = fit_factors(ratings, rank=4, seed=0)
     x = np.hstack([RATING_BLOCKS[ratings, b] for b in range(RATING_BLOCKS.shape[1])])
     x -= x.mean(axis=0)
     _, vectors = np.linalg.eigh(x @ x.T)
