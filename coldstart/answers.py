@@ -43,11 +43,15 @@ RATING_LEVEL = np.array([-1, 0, 0, 1, 2, 3])
 N_LEVELS = 4
 
 
+def level_onehot(ratings: np.ndarray) -> np.ndarray:
+    """Each rating's level (RATING_LEVEL) one-hot, none for "not seen" (... x N_LEVELS)."""
+    return RATING_LEVEL[ratings][..., None] == np.arange(N_LEVELS)
+
+
 def level_features(ratings: np.ndarray) -> np.ndarray:
     """Raters x (1 + N_LEVELS * questions): a constant, then each answer's level one-hot
     (ratings: raters x questions, 0 for "not seen")."""
-    onehot = RATING_LEVEL[ratings][..., None] == np.arange(N_LEVELS)
-    flat = onehot.reshape(len(ratings), -1).astype(np.float32)
+    flat = level_onehot(ratings).reshape(len(ratings), -1).astype(np.float32)
     return np.hstack([np.ones((len(ratings), 1), dtype=np.float32), flat])
 
 

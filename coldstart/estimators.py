@@ -14,12 +14,12 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from coldstart.domain import DEMOGRAPHICS, POSITIVE_SCORE, UNKNOWN_TITLE
+from coldstart.domain import DEMOGRAPHICS, FIRST_KS, POSITIVE_SCORE, UNKNOWN_TITLE
 from coldstart.interview import fit_interview
 from coldstart.scoring import DemographicScorer, FixedScores, InterviewScorer
 
 # What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
-FIRST_RATINGS = 10
+FIRST_RATINGS = max(FIRST_KS)
 # Raters the interview learns from, at most (ml-100k has 943): see _fit_interview.
 INTERVIEW_RATERS = 1000
 
@@ -128,7 +128,7 @@ class DemographicPopularity(_CatalogueRecommender):
     look-alikes who liked it before it moves. Gender ``O`` is absent from ml-100k: it
     weighs both genders equally instead of guessing one.
 
-    The interview (coldstart/interview.py) learns which ``n_questions`` movies to ask
+    The interview (coldstart/interview/) learns which ``n_questions`` movies to ask
     about, chosen among the ``n_candidates`` most-rated titles, and a rank-``rank`` factor
     model of how answers move the ranking; ``n_questions=0`` learns none of it. Its blends
     are tuned inside ``fit`` on the training raters; ``random_state`` splits them.

@@ -1,5 +1,5 @@
 """Ranking metrics, each defined once: the evaluation protocol (coldstart/evaluation.py)
-reports them, and the interview's fitting (coldstart/interview.py) tunes on NDCG."""
+reports them, and the interview's fitting (coldstart/interview/) tunes on NDCG."""
 
 import numpy as np
 

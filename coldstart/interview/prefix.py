@@ -11,7 +11,7 @@ questions and worse after 5, at several times the fitting time, so the list is k
 
 import numpy as np
 
-from coldstart.answers import N_LEVELS, RATING_LEVEL, PrefixMix, level_features
+from coldstart.answers import N_LEVELS, PrefixMix, level_features, level_onehot
 from coldstart.domain import INTERVIEW_KS, POSITIVE_SCORE
 from coldstart.interview.factors import simulated
 from coldstart.interview.measure import mean_ndcg, ndcg_counted
@@ -46,8 +46,7 @@ def fit_prefix_tables(answers, residual, ridge) -> np.ndarray:
 
 def seen_levels(answers) -> np.ndarray:
     """Each question's level shares among the raters who rated it (questions x N_LEVELS)."""
-    onehot = RATING_LEVEL[answers][..., None] == np.arange(N_LEVELS)
-    shares = onehot.sum(axis=0) / np.maximum((answers > 0).sum(axis=0), 1)[:, None]
+    shares = level_onehot(answers).sum(axis=0) / np.maximum((answers > 0).sum(axis=0), 1)[:, None]
     return shares.astype(np.float32)
 
 
