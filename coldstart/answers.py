@@ -4,8 +4,10 @@ model), its hyper-parameters as named settings, and the encodings of answers tha
 and serving share.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,7 +32,18 @@ SEEN_BLOCK, LIKED_BLOCK = 0, 1
 VOLUNTEERED_BLOCKS = 2
 
 
-def answer_kinds(answers) -> tuple[np.ndarray, np.ndarray]:
+class GivenAnswer(Protocol):
+    """What a person said about one movie (serving.Answer)."""
+
+    @property
+    def movie_id(self) -> int: ...
+    @property
+    def rating(self) -> int | None: ...
+    @property
+    def seen(self) -> bool: ...
+
+
+def answer_kinds(answers: Sequence[GivenAnswer]) -> tuple[np.ndarray, np.ndarray]:
     """Each answer's kind (RATED, NOT_SEEN, SEEN_ONLY) and rating (0 when there is none)."""
     kinds = [RATED if a.rating is not None else SEEN_ONLY if a.seen else NOT_SEEN for a in answers]
     ratings = [a.rating or 0 for a in answers]
@@ -55,7 +68,7 @@ def level_features(ratings: np.ndarray) -> np.ndarray:
     return np.hstack([np.ones((len(ratings), 1), dtype=np.float32), flat])
 
 
-def volunteered_rows(feature_of, cols, ratings) -> np.ndarray:
+def volunteered_rows(feature_of: np.ndarray, cols: np.ndarray, ratings: np.ndarray) -> np.ndarray:
     """The volunteered regression's rows read by rated answers (columns and their
     ratings): each answer's (movie, level) row of ``feature_of``, where it has one. Each row
     is weighted 1 / sqrt(number of rated answers)."""
@@ -63,7 +76,7 @@ def volunteered_rows(feature_of, cols, ratings) -> np.ndarray:
     return rows[rows >= 0]
 
 
-def genre_shares(genres, liked, given) -> np.ndarray:
+def genre_shares(genres: np.ndarray, liked: np.ndarray, given: np.ndarray) -> np.ndarray:
     """The volunteered regression's genre features of rated answers: the liked ones' genre
     flags (``genres``: ... x answers x genres) summed, then the others', each over the number
     of answers (``liked``: rated >= 4, ``given``: a real answer, not padding; ... x answers).
@@ -74,7 +87,9 @@ def genre_shares(genres, liked, given) -> np.ndarray:
     return np.concatenate([(genres * liked).sum(axis=-2), (genres * other).sum(axis=-2)], -1) / n
 
 
-def observations(model, cols, kinds, ratings, n_blocks: int):
+def observations(
+    model: "FactorModel", cols: np.ndarray, kinds: np.ndarray, ratings: np.ndarray, n_blocks: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The loadings' rows and centred values that answers observe in the first ``n_blocks``
     blocks: a rating observes each (RATING_BLOCKS); "not seen" observes 0 in each (it
     carries taste and says which movies cannot be relevant); "seen, no opinion" observes
@@ -87,7 +102,7 @@ def observations(model, cols, kinds, ratings, n_blocks: int):
     return loads[observed], (values - means)[observed]
 
 
-def posterior(rows, values, ridge: float) -> np.ndarray:
+def posterior(rows: np.ndarray, values: np.ndarray, ridge: float) -> np.ndarray:
     """The latent factors' posterior mean given the observed entries (a ridge solve)."""
     gram = rows.T @ rows
     # The diagonal, as a view (no index arrays); the ridge is added in float64, then
@@ -99,8 +114,8 @@ def posterior(rows, values, ridge: float) -> np.ndarray:
 def strength(m: int, shrink: float, offset: float) -> float:
     """How far m answers move the ranking: (m - offset) / (m - offset + shrink), >= 0, so
     that one answer cannot overturn the demographic prior."""
-    m = max(m - offset, 0)
-    return m / (m + shrink) if m else 0.0
+    left = max(m - offset, 0)
+    return left / (left + shrink) if left else 0.0
 
 
 @dataclass(frozen=True)
@@ -154,7 +169,9 @@ class FactorModel:
     def load_liked(self) -> np.ndarray:
         return self.loads[LIKED_BLOCK]
 
-    def liked(self, cols, kinds, ratings, n_blocks: int, ridge: float) -> np.ndarray:
+    def liked(
+        self, cols: np.ndarray, kinds: np.ndarray, ratings: np.ndarray, n_blocks: int, ridge: float
+    ) -> np.ndarray:
         """The liked block predicted from answers observed in the first ``n_blocks``."""
         rows, values = observations(self, cols, kinds, ratings, n_blocks)
         factors = posterior(rows, values, ridge).astype(np.float32)
@@ -172,13 +189,15 @@ class PrefixRegressions:
     tables: np.ndarray
     seen_levels: np.ndarray
 
-    def mixed(self, factor_shift, at, kinds, ratings) -> np.ndarray:
+    def mixed(
+        self, factor_shift: np.ndarray, at: np.ndarray, kinds: np.ndarray, ratings: np.ndarray
+    ) -> np.ndarray:
         """The factor model's shift mixed with this regression's (``at``: each answer's
         question)."""
         mix = np.float32(self.setting.mix)
         return (1 - mix) * factor_shift + mix * self._shift(at, kinds, ratings)
 
-    def _shift(self, at, kinds, ratings) -> np.ndarray:
+    def _shift(self, at: np.ndarray, kinds: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         m = len(at)
         by_question = np.zeros(m, dtype=np.int8)
         by_question[at] = ratings
@@ -203,7 +222,7 @@ class VolunteeredRegression:
     offsets: np.ndarray
     genres: np.ndarray
 
-    def add_to(self, shift, cols, ratings) -> None:
+    def add_to(self, shift: np.ndarray, cols: np.ndarray, ratings: np.ndarray) -> None:
         """Add the regression's shift for these rated answers to ``shift``."""
         weight = self.setting.weight(len(cols))
         if weight:
@@ -242,7 +261,7 @@ class Interview:
         rank[self.questions] = np.arange(len(self.questions))
         return rank
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if key != "question_rank"}
 
     def _answers_first_questions(self, cols: np.ndarray) -> bool:

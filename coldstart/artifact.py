@@ -15,6 +15,7 @@ import tempfile
 import warnings
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import joblib
 
@@ -50,11 +51,11 @@ def _signing_key(key: str) -> bytes:
     return hashlib.sha256(b"recsite-artifact:" + key.encode()).digest()
 
 
-def _signature(payload: bytes, key: str) -> bytes:
+def _signature(payload: bytes | memoryview, key: str) -> bytes:
     return hmac.new(_signing_key(key), payload, hashlib.sha256).hexdigest().encode()
 
 
-def save_artifact(artifact: dict, path: Path, *, key: str) -> int:
+def save_artifact(artifact: dict[str, Any], path: Path, *, key: str) -> int:
     """Write the artifact atomically; returns its size in bytes."""
     buffer = io.BytesIO()
     joblib.dump(artifact, buffer, compress=3)
@@ -75,7 +76,7 @@ def save_artifact(artifact: dict, path: Path, *, key: str) -> int:
     return path.stat().st_size
 
 
-def load_artifact(path: Path, *, key: str) -> dict:
+def load_artifact(path: Path, *, key: str) -> dict[str, Any]:
     """Verify, then unpickle; refuses anything not signed with ``key``."""
     path = Path(path)
     try:

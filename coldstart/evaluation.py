@@ -20,10 +20,13 @@ bootstrap, raters pooled over the folds.
 
 import hashlib
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import astuple
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from tqdm import tqdm
 
@@ -33,6 +36,7 @@ from coldstart.estimators import (
     COLD_START_ONLY,
     DEFAULT_ALGORITHM,
     PARAM_GRIDS,
+    CatalogueRecommender,
     make_estimator,
 )
 from coldstart.metrics import (
@@ -73,7 +77,9 @@ def data_fingerprint(frame: pd.DataFrame) -> str:
 # The protocol.
 
 
-def rank_raters(estimator, ratings: pd.DataFrame, k: int = CURVE_K) -> dict:
+def rank_raters(
+    estimator: CatalogueRecommender, ratings: pd.DataFrame, k: int = CURVE_K
+) -> dict[str, np.ndarray]:
     """Rank for every rater of ``ratings`` from demographics alone; their top-k movie ids,
     hits and number of relevant movies."""
     people = ratings.drop_duplicates("rater_id")
@@ -91,7 +97,7 @@ def rank_raters(estimator, ratings: pd.DataFrame, k: int = CURVE_K) -> dict:
     }
 
 
-def ndcg_scorer(estimator, X, y=None) -> float:
+def ndcg_scorer(estimator: CatalogueRecommender, X: pd.DataFrame, y: object = None) -> float:
     """NDCG@10 of the raters in X, known only by demographics: the inner search's score."""
     ranked = rank_raters(estimator, X, K)
     rankable = ranked["n_relevant"] > 0
@@ -100,7 +106,9 @@ def ndcg_scorer(estimator, X, y=None) -> float:
     return float(ndcg_at_k(ranked["hits"][rankable], ranked["n_relevant"][rankable], K).mean())
 
 
-def tuned_params(name: str, train: pd.DataFrame, *, seed: int = SEED) -> tuple[dict, float]:
+def tuned_params(
+    name: str, train: pd.DataFrame, *, seed: int = SEED
+) -> tuple[dict[str, Any], float]:
     """The parameters of ``name`` with its PARAM_GRIDS entry chosen by an inner split over
     the train raters (its defaults when it has no grid), and the seconds the search took."""
     estimator = make_estimator(name)
@@ -118,7 +126,9 @@ def tuned_params(name: str, train: pd.DataFrame, *, seed: int = SEED) -> tuple[d
     return _plain(estimator.get_params()), time.perf_counter() - started
 
 
-def fit_tuned(name: str, train: pd.DataFrame, *, seed: int = SEED):
+def fit_tuned(
+    name: str, train: pd.DataFrame, *, seed: int = SEED
+) -> tuple[CatalogueRecommender, dict[str, Any], float, float]:
     """Fit ``name`` on ``train`` with its tuned_params; returns the estimator, the chosen
     params and timings."""
     params, tune_seconds = tuned_params(name, train, seed=seed)
@@ -128,18 +138,22 @@ def fit_tuned(name: str, train: pd.DataFrame, *, seed: int = SEED):
     return estimator, params, time.perf_counter() - started, tune_seconds
 
 
-def request_milliseconds(estimator, ratings: pd.DataFrame, n: int = TIMED_REQUESTS) -> float:
+def request_milliseconds(
+    estimator: CatalogueRecommender, ratings: pd.DataFrame, n: int = TIMED_REQUESTS
+) -> float:
     """Median time to rank the catalogue for one person, as a request would."""
     people = ratings.drop_duplicates("rater_id")[DEMOGRAPHICS].head(n)
     timings = []
-    for profile in people.to_dict("records"):
+    for profile in cast(list[dict[str, Any]], people.to_dict("records")):
         started = time.perf_counter()
         top_k(estimator.score_profiles([profile]), K)
         timings.append(time.perf_counter() - started)
     return float(np.median(timings) * 1000)
 
 
-def evaluate_fold(name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: int, n_movies: int):
+def evaluate_fold(
+    name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: int, n_movies: int
+) -> tuple[dict[str, Any], CatalogueRecommender]:
     """The fold's cold-start figures, and the fitted estimator (for answer_protocols)."""
     estimator, params, fit_seconds, tune_seconds = fit_tuned(name, train, seed=seed)
     return {
@@ -151,18 +165,23 @@ def evaluate_fold(name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: i
     }, estimator
 
 
-def learns_from_answers(estimator) -> bool:
+def learns_from_answers(estimator: CatalogueRecommender) -> bool:
     return hasattr(estimator.scorer_, "next_questions")
 
 
-def _as_answer(movie_id, score) -> Answer:
+def _as_answer(movie_id: int, score: int | None) -> Answer:
     """A simulated person's answer: their rating if they rated the movie, else not seen."""
     if score:
         return Answer(movie_id=int(movie_id), rating=int(score), seen=True)
     return Answer(movie_id=int(movie_id), rating=None, seen=False)
 
 
-def _answered_ndcg(estimator, profile, answers, liked_ids) -> tuple[float, float] | None:
+def _answered_ndcg(
+    estimator: CatalogueRecommender,
+    profile: dict[str, Any],
+    answers: Sequence[Answer],
+    liked_ids: np.ndarray,
+) -> tuple[float, float] | None:
     """(NDCG@10 with the answers, demographic-only NDCG@10), the answered movies out of
     both rankings and the relevant set; None when nothing relevant is left."""
     answered = {answer.movie_id for answer in answers}
@@ -177,22 +196,25 @@ def _answered_ndcg(estimator, profile, answers, liked_ids) -> tuple[float, float
     prior[columns] = -np.inf
     rows = np.vstack([estimator.scorer_.score(profile, answers), prior])
     hits = np.isin(estimator.movie_ids_[top_k(rows, K)], relevant)
-    return tuple(ndcg_at_k(hits, [len(relevant)] * 2, K).tolist())
+    model, demographic_only = ndcg_at_k(hits, [len(relevant)] * 2, K).tolist()
+    return model, demographic_only
 
 
-def answer_protocols(estimator, test: pd.DataFrame) -> dict[str, np.ndarray]:
+def answer_protocols(estimator: CatalogueRecommender, test: pd.DataFrame) -> dict[str, np.ndarray]:
     """Per test rater, (model, demographic-only) NDCG@10 for each protocol: "interview-k"
     for k = 1..CURVE_QUESTIONS (INTERVIEW_KS are the reported ones) and "first-k" for
     FIRST_KS; each an array of raters x 2 (raters with nothing relevant left skipped)."""
     scorer = estimator.scorer_
-    pairs = {f"interview-{k}": [] for k in range(1, CURVE_QUESTIONS + 1)}
+    pairs: dict[str, list[tuple[float, float] | None]] = {
+        f"interview-{k}": [] for k in range(1, CURVE_QUESTIONS + 1)
+    }
     pairs |= {f"first-{k}": [] for k in FIRST_KS}
     ordered = test.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
     for _, mine in ordered.groupby("rater_id", sort=True):
-        profile = mine.iloc[0][DEMOGRAPHICS].to_dict()
+        profile = cast(dict[str, Any], mine.iloc[0][DEMOGRAPHICS].to_dict())
         scores = dict(zip(mine["movie_id"].tolist(), mine["score"].tolist(), strict=True))
         liked_ids = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
-        answers = []
+        answers: list[Answer] = []
         for k in range(1, CURVE_QUESTIONS + 1):
             asked = scorer.next_questions(profile, answers, 1)  # exactly as the API
             if not len(asked):
@@ -208,7 +230,7 @@ def answer_protocols(estimator, test: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def bootstrap_ci(values, *, seed: int = SEED) -> list[float]:
+def bootstrap_ci(values: ArrayLike, *, seed: int = SEED) -> list[float]:
     """95 % percentile interval of the mean of ``values`` (one per rater), resampled."""
     values = np.asarray(values, dtype=np.float64)
     rng = np.random.default_rng(seed)
@@ -216,11 +238,13 @@ def bootstrap_ci(values, *, seed: int = SEED) -> list[float]:
     return np.quantile(means, [0.025, 0.975]).tolist()
 
 
-def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, seed: int) -> dict:
+def summarise_answers(
+    folds: list[dict[str, np.ndarray]], estimators: list[CatalogueRecommender], *, seed: int
+) -> dict[str, Any]:
     """Fold means of each protocol, its lift over the demographic-only ranking with a
     paired bootstrap CI (raters pooled over folds), the NDCG curve over 0..CURVE_QUESTIONS
     questions, and what each fold's model learned (its blends and first questions)."""
-    protocols = {}
+    protocols: dict[str, dict[str, Any]] = {}
     for key in folds[0]:
         pooled = np.vstack([fold[key] for fold in folds])
         if not all(len(fold[key]) for fold in folds):
@@ -251,7 +275,7 @@ def summarise_answers(folds: list[dict[str, np.ndarray]], estimators: list, *, s
     )
 
 
-def _learned(interview: Interview, movie_ids: np.ndarray) -> dict:
+def _learned(interview: Interview, movie_ids: np.ndarray) -> dict[str, Any]:
     """A fold's learned settings, each as its fields' values in order (how the committed
     report records them), and its first questions' movie ids."""
     return {
@@ -262,7 +286,9 @@ def _learned(interview: Interview, movie_ids: np.ndarray) -> dict:
     }
 
 
-def score_fold(estimator, test: pd.DataFrame, *, n_movies: int) -> dict:
+def score_fold(
+    estimator: CatalogueRecommender, test: pd.DataFrame, *, n_movies: int
+) -> dict[str, Any]:
     """The ranking metrics of a fitted estimator on one fold's test raters."""
     ranked = rank_raters(estimator, test, CURVE_K)
     rankable = ranked["n_relevant"] > 0
@@ -286,7 +312,9 @@ def score_fold(estimator, test: pd.DataFrame, *, n_movies: int) -> dict:
     }
 
 
-def rater_folds(frame: pd.DataFrame, *, seed: int = SEED):
+def rater_folds(
+    frame: pd.DataFrame, *, seed: int = SEED
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Yield (train, test) rating frames of the protocol's folds over raters."""
     raters = np.unique(frame["rater_id"].to_numpy())
     if len(raters) < N_FOLDS:
@@ -305,12 +333,12 @@ SUMMARISED = [*RANKING_METRICS, "coverage", "fit_seconds", "tune_seconds", "requ
 
 def evaluate_algorithms(
     frame: pd.DataFrame, algorithms: list[str], *, seed: int = SEED, progress: bool | None = None
-) -> dict:
+) -> dict[str, Any]:
     """Run the protocol for each algorithm on a ratings frame (recommender.selectors.rating_frame
     reads one from the database)."""
     folds = list(rater_folds(frame, seed=seed))
     n_movies = frame["movie_id"].nunique()
-    report = {
+    report: dict[str, Any] = {
         "protocol": {
             "folds": N_FOLDS,
             "seed": seed,
@@ -353,7 +381,7 @@ def evaluate_algorithms(
     return report
 
 
-def _summarise(runs: list[dict]) -> dict:
+def _summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     table = pd.DataFrame([{m: run[m] for m in SUMMARISED} for run in runs])
     curves = {c: np.mean([run["curves"][c] for run in runs], axis=0) for c in ("ndcg", "recall")}
     return _plain(
@@ -368,7 +396,7 @@ def _summarise(runs: list[dict]) -> dict:
     )
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """numpy scalars and arrays as JSON-ready Python values, floats rounded to 6 places."""
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}

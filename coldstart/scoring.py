@@ -11,9 +11,12 @@ The default's scorer also folds in a person's answers about movies (``score``) a
 which movies to ask about next (``next_questions``): see answers.Interview.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
+
 import numpy as np
 
-from coldstart.answers import Interview, answer_kinds
+from coldstart.answers import GivenAnswer, Interview, answer_kinds
 from coldstart.domain import DEMOGRAPHICS, OCCUPATIONS
 
 # (age, gender) pairs whose share of a profile's sum a scorer keeps: every pair the API
@@ -21,28 +24,34 @@ from coldstart.domain import DEMOGRAPHICS, OCCUPATIONS
 AGE_GENDER_KEPT = 512
 _OCCUPATION_CODES = {name: code for code, name in enumerate(OCCUPATIONS)}
 
+if TYPE_CHECKING:
+    import pandas as pd
+# A frame with the demographic columns, or one mapping per profile (what a request has).
+Profiles: TypeAlias = "pd.DataFrame | Iterable[Mapping[str, Any]]"
 
-def occupation_codes(values) -> np.ndarray:
+
+def occupation_codes(values: Iterable[str]) -> np.ndarray:
     """Occupations as small integers; an unknown one is -1 and matches nobody."""
     return np.array([_OCCUPATION_CODES.get(value, -1) for value in values], dtype=np.int8)
 
 
-def profile_columns(profiles) -> dict[str, np.ndarray]:
+def profile_columns(profiles: Profiles) -> dict[str, np.ndarray]:
     """One array per demographic field. A frame is read by column (without importing
     pandas); dicts are what a request has, and cheaper than building a frame for one."""
     if hasattr(profiles, "columns"):
-        return {name: profiles[name].to_numpy() for name in DEMOGRAPHICS}
-    profiles = list(profiles)
-    return {name: np.array([profile[name] for profile in profiles]) for name in DEMOGRAPHICS}
+        frame = cast("pd.DataFrame", profiles)
+        return {name: frame[name].to_numpy() for name in DEMOGRAPHICS}
+    rows = list(profiles)
+    return {name: np.array([profile[name] for profile in rows]) for name in DEMOGRAPHICS}
 
 
 class FixedScores:
     """The same scores for everyone: the popularity baselines."""
 
-    def __init__(self, scores):
+    def __init__(self, scores: np.ndarray) -> None:
         self.scores = np.asarray(scores, dtype=np.float32)
 
-    def score_profiles(self, profiles):
+    def score_profiles(self, profiles: Profiles) -> np.ndarray:
         return np.tile(self.scores, (len(profile_columns(profiles)["age"]), 1))
 
 
@@ -62,24 +71,24 @@ class DemographicScorer:
     def __init__(
         self,
         *,
-        rater_age,
-        rater_gender,
-        rater_occupation,
-        liked_raters,
-        liked_movies,
+        rater_age: np.ndarray,
+        rater_gender: np.ndarray,
+        rater_occupation: np.ndarray,
+        liked_raters: np.ndarray,
+        liked_movies: np.ndarray,
         n_movies: int,
         age_bandwidth: float,
         gender_weight: float,
         occupation_weight: float,
         contrast: float,
-    ):
+    ) -> None:
         raters = np.rec.fromarrays(
             [
                 occupation_codes(rater_occupation),
                 np.asarray(rater_gender).astype("U1"),
                 np.asarray(rater_age, dtype=np.float32),
             ],
-            names=["occupation", "gender", "age"],
+            dtype=[("occupation", np.int8), ("gender", "U1"), ("age", np.float32)],
         )
         cells, cell_of_rater = np.unique(raters, return_inverse=True)  # by occupation first
         self.cell_counts = _counts(cell_of_rater, len(cells), liked_raters, liked_movies, n_movies)
@@ -99,14 +108,16 @@ class DemographicScorer:
         self.occupation_weight = occupation_weight
         self.contrast = contrast
 
-    def _weights(self, age, gender, row_age, row_gender) -> np.ndarray:
+    def _weights(
+        self, age: np.float32, gender: str, row_age: np.ndarray, row_gender: np.ndarray
+    ) -> np.ndarray:
         """Similarity of a profile to rows of counts: a Gaussian kernel on age times a
         weight for a different gender; ``O`` counts as either gender."""
         weights = np.exp(-0.5 * ((age - row_age) / self.age_bandwidth) ** 2)
         same_gender = (gender == row_gender) | (gender == "O")
         return (weights * np.where(same_gender, 1.0, self.gender_weight)).astype(np.float32)
 
-    def score_profiles(self, profiles):
+    def score_profiles(self, profiles: Profiles) -> np.ndarray:
         columns = profile_columns(profiles)
         age = columns["age"].astype(np.float32)
         gender = columns["gender"].astype("U1")
@@ -115,12 +126,12 @@ class DemographicScorer:
             [self._score(*profile) for profile in zip(age, gender, occupation, strict=True)]
         )
 
-    def score_profile(self, profile) -> np.ndarray:
+    def score_profile(self, profile: Mapping[str, Any]) -> np.ndarray:
         """``score_profiles([profile])[0]``, without building columns for one profile."""
         occupation = _OCCUPATION_CODES.get(profile["occupation"], -1)
         return self._score(np.float32(profile["age"]), str(profile["gender"])[:1], occupation)
 
-    def _score(self, age, gender, occupation) -> np.ndarray:
+    def _score(self, age: np.float32, gender: str, occupation: int) -> np.ndarray:
         """One profile's scores. Profiles are summed one at a time, so that a profile's
         scores do not depend on the batch it came in (a matrix product's rounding does)."""
         sums, cell_weights = self._by_age_gender(age, gender)
@@ -130,7 +141,7 @@ class DemographicScorer:
         local = sums[:-1] / sums[-1]
         return self.global_share + self.contrast * (local - self.global_share)
 
-    def _by_age_gender(self, age, gender) -> tuple[np.ndarray, np.ndarray]:
+    def _by_age_gender(self, age: np.float32, gender: str) -> tuple[np.ndarray, np.ndarray]:
         """What a profile's sum takes from its age and gender alone, kept per pair (most of
         a profile's cost, paid once for its 21 occupations; read-only, never pickled): the
         sum over every (gender, age) group weighted by ``ow``, and each cell's weight as a
@@ -148,11 +159,17 @@ class DemographicScorer:
                 kept[age, gender] = entry
         return entry
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {key: value for key, value in self.__dict__.items() if key != "_kept"}
 
 
-def _counts(cell_of_rater, n_cells, liked_raters, liked_movies, n_movies) -> np.ndarray:
+def _counts(
+    cell_of_rater: np.ndarray,
+    n_cells: int,
+    liked_raters: np.ndarray,
+    liked_movies: np.ndarray,
+    n_movies: int,
+) -> np.ndarray:
     """Positive ratings per cell (rows) and movie (columns), then the cell's raters."""
     liked_cells = cell_of_rater[np.asarray(liked_raters, dtype=np.intp)]
     counts = np.zeros((n_cells, n_movies + 1), dtype=np.float32)
@@ -168,19 +185,21 @@ class InterviewScorer(DemographicScorer):
     learns from answers and changes nothing for a person who gives none.
     """
 
-    def __init__(self, *, movie_ids, interview: Interview, **demographic):
+    def __init__(self, *, movie_ids: np.ndarray, interview: Interview, **demographic: Any) -> None:
         super().__init__(**demographic)
         self.movie_ids = np.asarray(movie_ids, dtype=np.int64)
         self.interview = interview
 
-    def answered_columns(self, answers) -> tuple[np.ndarray, list]:
+    def answered_columns(
+        self, answers: Sequence[GivenAnswer]
+    ) -> tuple[np.ndarray, list[GivenAnswer]]:
         """Catalogue columns of the answers this model knows, and those answers."""
         ids = np.array([answer.movie_id for answer in answers], dtype=np.int64)
         cols = np.minimum(np.searchsorted(self.movie_ids, ids), len(self.movie_ids) - 1)
         known = self.movie_ids[cols] == ids
         return cols[known], [a for a, k in zip(answers, known.tolist(), strict=True) if k]
 
-    def score(self, profile, answers=()) -> np.ndarray:
+    def score(self, profile: Mapping[str, Any], answers: Sequence[GivenAnswer] = ()) -> np.ndarray:
         """Scores over the catalogue for one profile and its answers; answered movies score
         -inf, so they are never recommended."""
         scores = self.score_profile(profile)
@@ -193,7 +212,9 @@ class InterviewScorer(DemographicScorer):
             scores[cols] = -np.inf
         return scores
 
-    def next_questions(self, profile, answers=(), n: int = 5) -> np.ndarray:
+    def next_questions(
+        self, profile: Mapping[str, Any], answers: Sequence[GivenAnswer] = (), n: int = 5
+    ) -> np.ndarray:
         """Movie ids to ask about next, best first: a fixed list chosen at fit time, so
         ``profile`` does not change it (an adaptive choice measured no better)."""
         cols, _ = self.answered_columns(answers) if answers else (np.zeros(0, np.intp), [])

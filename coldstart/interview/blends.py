@@ -9,11 +9,12 @@ Both are tuned on the first third with the factor model fitted on the other two;
 factor model is then refitted on every rater.
 """
 
+from collections.abc import Sequence
 from itertools import product
 
 import numpy as np
 
-from coldstart.answers import Blend, strength
+from coldstart.answers import Blend, FactorModel, strength
 from coldstart.domain import FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE
 from coldstart.interview.factors import simulated, volunteered_posteriors
 from coldstart.interview.measure import Asked, low_and_first5, mean_ndcg
@@ -30,7 +31,13 @@ VOLUNTEERED_SHRINKS = (0.0, 2.0, 5.0)
 OFFSETS = (0, 1, 2)
 
 
-def tune_interview(ratings, base, factors, questions, columns) -> Blend:
+def tune_interview(
+    ratings: np.ndarray,
+    base: np.ndarray,
+    factors: FactorModel,
+    questions: np.ndarray,
+    columns: np.ndarray,
+) -> Blend:
     """The blend (offset 0) with the best mean NDCG@10 after 5 and 10 questions, ranking
     ``columns``."""
     relevant = ratings >= POSITIVE_SCORE
@@ -38,7 +45,7 @@ def tune_interview(ratings, base, factors, questions, columns) -> Blend:
     liked_loads = factors.load_liked[columns]
     best, chosen = -np.inf, Blend(RIDGES[0], ALPHAS[0], SHRINKS[0])
     for ridge in RIDGES:
-        shifts = {}
+        shifts: dict[int, np.ndarray] = {}
         for k in INTERVIEW_KS:
             cols = questions[:k]
             shifts[k] = simulated(cols, ratings[:, cols], factors, ridge) @ liked_loads.T
@@ -48,13 +55,19 @@ def tune_interview(ratings, base, factors, questions, columns) -> Blend:
             for k, shift in shifts.items()
         }
         for blend in blends:
-            value = np.mean([mean_ndcg(ndcgs[k][blend.weight(k)]) for k in asked])
+            value = float(np.mean([mean_ndcg(ndcgs[k][blend.weight(k)]) for k in asked]))
             if value > best:
                 best, chosen = value, blend
     return chosen
 
 
-def tune_volunteered(ratings, first_cols, base, factors, columns) -> Blend:
+def tune_volunteered(
+    ratings: np.ndarray,
+    first_cols: Sequence[np.ndarray],
+    base: np.ndarray,
+    factors: FactorModel,
+    columns: np.ndarray,
+) -> Blend:
     """The blend for answers the person chose: the best first-5 lift among settings whose
     lift is >= 0 by one standard error at every k (ranking ``columns``)."""
     relevant = ratings >= POSITIVE_SCORE
@@ -65,7 +78,8 @@ def tune_volunteered(ratings, first_cols, base, factors, columns) -> Blend:
     weights = {k: {a * strength(k, s, o) for a, s, o in settings} for k in FIRST_KS}
     best_lift, chosen = 0.0, Blend(1.0, 0.0, 0.0)  # alpha 0: the prior's own ranking
     for ridge in VOLUNTEERED_RIDGES:
-        lifts = {}  # per rater, over the prior's own ranking (weight 0)
+        # per rater, over the prior's own ranking (weight 0)
+        lifts: dict[tuple[int, float], np.ndarray] = {}
         for k in FIRST_KS:
             shift = volunteered_posteriors(given[k], ratings, factors, ridge) @ liked_loads.T
             ndcgs = asked[k].ndcgs(weights[k] | {0.0}, shift)

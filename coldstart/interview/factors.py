@@ -10,6 +10,8 @@ whether, a person liked a movie; they ranked better after interviews, and worse 
 first ratings, which observe seen and liked only.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from coldstart.answers import (
@@ -19,6 +21,10 @@ from coldstart.answers import (
     VOLUNTEERED_BLOCKS,
     FactorModel,
 )
+
+# A held-out third of the training raters: their ratings, their demographic prior and the
+# factor model, both fitted on the other two thirds.
+HeldOut = tuple[np.ndarray, np.ndarray, FactorModel]
 
 
 def fit_factors(ratings: np.ndarray, rank: int, seed: int) -> FactorModel:
@@ -48,13 +54,13 @@ def fit_factors(ratings: np.ndarray, rank: int, seed: int) -> FactorModel:
     return FactorModel(means=means, loads=loads)
 
 
-def _centred(ratings, block, mean) -> np.ndarray:
+def _centred(ratings: np.ndarray, block: int, mean: np.ndarray) -> np.ndarray:
     x = _block(ratings, block)
     x -= mean  # in place: one raters x movies array at a time
     return x
 
 
-def _block(ratings, block) -> np.ndarray:
+def _block(ratings: np.ndarray, block: int) -> np.ndarray:
     """The block's entries (answers.RATING_BLOCKS) of a raters x movies matrix, as float32.
     By comparisons, not a RATING_BLOCKS lookup: indexing by the matrix would hold an index
     array of 8 bytes an entry, twice the block itself."""
@@ -62,7 +68,9 @@ def _block(ratings, block) -> np.ndarray:
     return ((ratings >= low) & (ratings <= high)).astype(np.float32)
 
 
-def simulated(cols, ratings, factors, ridge) -> np.ndarray:
+def simulated(
+    cols: np.ndarray, ratings: np.ndarray, factors: FactorModel, ridge: float
+) -> np.ndarray:
     """Posterior factors of many raters asked the same movies (raters x rank): each
     answers with their rating, else "not seen". ``cols`` may hold several lists of movies
     (lists x movies; ``ratings``: raters x lists x movies), solved at once (lists x raters
@@ -73,14 +81,14 @@ def simulated(cols, ratings, factors, ridge) -> np.ndarray:
     return np.swapaxes(posteriors(rows, np.moveaxis(values, 0, -1), ridge), -1, -2)
 
 
-def block_rows(factors, cols, n_blocks) -> np.ndarray:
+def block_rows(factors: FactorModel, cols: np.ndarray, n_blocks: int) -> np.ndarray:
     """The loadings' rows of ``cols`` (... x movies) in the first ``n_blocks`` blocks, block
     by block (... x n_blocks * movies x rank)."""
     rows = np.moveaxis(factors.loads[:n_blocks, cols], 0, -3)
     return rows.reshape(*cols.shape[:-1], -1, rows.shape[-1])
 
 
-def posteriors(rows, values, ridge) -> np.ndarray:
+def posteriors(rows: np.ndarray, values: np.ndarray, ridge: float) -> np.ndarray:
     """answers.posterior for a stack of problems at once (... x observed x rank rows)."""
     rows_t = np.swapaxes(rows, -1, -2)
     gram = rows_t @ rows
@@ -89,7 +97,9 @@ def posteriors(rows, values, ridge) -> np.ndarray:
     return np.linalg.solve(gram, rows_t @ values)
 
 
-def volunteered_posteriors(given, ratings, factors, ridge) -> np.ndarray:
+def volunteered_posteriors(
+    given: Sequence[np.ndarray], ratings: np.ndarray, factors: FactorModel, ridge: float
+) -> np.ndarray:
     """Each rater's posterior factors (raters x rank) from their own ratings of the
     ``given`` movies (one list per rater; observed as answers.observations observes
     ratings), all solved at once: shorter lists are padded with rows and values of zero,
@@ -100,8 +110,8 @@ def volunteered_posteriors(given, ratings, factors, ridge) -> np.ndarray:
     cols[padded] = np.concatenate(given)
     observed = np.tile(padded, VOLUNTEERED_BLOCKS)
     rows = block_rows(factors, cols, VOLUNTEERED_BLOCKS) * observed[..., None]
-    given = ratings[np.arange(len(cols))[:, None], cols]
-    values = np.moveaxis(RATING_BLOCKS[given, :VOLUNTEERED_BLOCKS], -1, 0)
+    answers = ratings[np.arange(len(cols))[:, None], cols]
+    values = np.moveaxis(RATING_BLOCKS[answers, :VOLUNTEERED_BLOCKS], -1, 0)
     values[SEEN_BLOCK] = 1  # a given movie is seen, as serving observes a rated answer
     values -= factors.means[:VOLUNTEERED_BLOCKS, cols]
     values = np.moveaxis(values, 0, 1).reshape(len(cols), -1) * observed

@@ -2,12 +2,14 @@
 raters (each part's module says what it is and how it is tuned), then the factor model
 refitted on every rater."""
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 
 from coldstart.answers import Interview, PrefixRegressions
 from coldstart.domain import POSITIVE_SCORE
 from coldstart.interview.blends import tune_interview, tune_volunteered
-from coldstart.interview.factors import fit_factors
+from coldstart.interview.factors import HeldOut, fit_factors
 from coldstart.interview.prefix import fit_prefix_tables, seen_levels, tune_prefix
 from coldstart.interview.questions import askable, choose_questions
 from coldstart.interview.volunteered import REGRESSION_MOVIES, Regression
@@ -18,10 +20,24 @@ RANKED_MOVIES = 150
 # The blends' tuning ranks at most this many of the most-rated movies (ml-100k's 1,682 are
 # all ranked), so that its cost stops growing with a larger catalogue.
 TUNED_MOVIES = 2000
+# prior(fit_rows, rows): the demographic scores of ``rows`` from a prior fitted on
+# ``fit_rows`` (raters x movies).
+Prior = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, rank,
-                  n_questions, n_candidates, seed) -> Interview:  # fmt: skip
+def fit_interview(
+    ratings: np.ndarray,
+    first_cols: Sequence[np.ndarray],
+    title_group: np.ndarray,
+    unknown: np.ndarray,
+    prior: Prior,
+    genres: np.ndarray,
+    *,
+    rank: int,
+    n_questions: int,
+    n_candidates: int,
+    seed: int,
+) -> Interview:
     """The interview state for a dense raters x movies matrix of scores (0: not rated).
 
     ``first_cols``: each rater's first ten rated columns in time order; ``title_group``:
@@ -68,7 +84,9 @@ def fit_interview(ratings, first_cols, title_group, unknown, prior, genres, *, r
     )
 
 
-def _held_out(ratings, thirds, prior, rank, seed) -> list:
+def _held_out(
+    ratings: np.ndarray, thirds: Sequence[np.ndarray], prior: Prior, rank: int, seed: int
+) -> list[HeldOut]:
     """Per third: its ratings, its demographic prior and the factor model, both fitted on
     the other two thirds."""
     parts = []
@@ -79,7 +97,9 @@ def _held_out(ratings, thirds, prior, rank, seed) -> list:
     return parts
 
 
-def _residual(ratings, thirds, parts) -> np.ndarray:
+def _residual(
+    ratings: np.ndarray, thirds: Sequence[np.ndarray], parts: Sequence[HeldOut]
+) -> np.ndarray:
     """What each rater liked minus their prior from the third they were held out of: what
     the regressions correct."""
     residual = np.empty(ratings.shape, dtype=np.float32)

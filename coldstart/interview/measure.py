@@ -2,6 +2,7 @@
 answers, with the answered movies out of the ranking and of the relevant set, as the
 evaluation counts it."""
 
+from collections.abc import Mapping, Sequence
 from copy import copy
 
 import numpy as np
@@ -13,7 +14,9 @@ from coldstart.metrics import ndcg_at_k
 LIKELY = 8 * K
 
 
-def ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
+def ndcg_counted(
+    scores: np.ndarray, relevant: tuple[np.ndarray, ...], n_relevant: np.ndarray
+) -> np.ndarray:
     """NDCG@10 per row of ``scores``' columns (NaN where nothing is relevant; ties to the
     lower column), out of each row's ``n_relevant`` (which may count relevant movies
     outside these columns: they are misses). ``relevant``: the (rows, columns) of the
@@ -40,7 +43,7 @@ def ndcg_counted(scores, relevant, n_relevant) -> np.ndarray:
     return np.where(n_relevant > 0, ndcg_at_k(hits, np.clip(n_relevant, 1, K), K), np.nan)
 
 
-def mean_ndcg(values) -> float:
+def mean_ndcg(values: np.ndarray) -> float:
     """Mean over the raters with something relevant (0 if none: no reason to prefer)."""
     values = values[~np.isnan(values)]
     return float(values.mean()) if len(values) else 0.0
@@ -51,7 +54,13 @@ class Asked:
     for the many blends scored on the same answers; only ``columns`` are ranked (the
     relevant movies outside them count as misses)."""
 
-    def __init__(self, base, relevant, asked, columns):
+    def __init__(
+        self,
+        base: np.ndarray,
+        relevant: np.ndarray,
+        asked: Sequence[np.ndarray],
+        columns: np.ndarray,
+    ) -> None:
         rows = np.repeat(np.arange(len(asked)), [len(cols) for cols in asked])
         cols = np.concatenate([np.asarray(c, dtype=np.intp) for c in asked]) if asked else rows
         base, relevant = base.copy(), relevant.copy()
@@ -61,14 +70,14 @@ class Asked:
         self.base, self.relevant = base[:, columns], relevant[:, columns]
         self.likely = _likely(self.base)
 
-    def moved(self, shift) -> "Asked":
+    def moved(self, shift: np.ndarray) -> "Asked":
         """The same answers over the prior moved by ``shift`` (rows x the ranked columns)."""
         moved = copy(self)
         moved.base = self.base + shift
         moved.likely = _likely(moved.base)
         return moved
 
-    def ndcgs(self, weights, shift) -> dict:
+    def ndcgs(self, weights: set[float], shift: np.ndarray) -> dict[float, np.ndarray]:
         """NDCG@10 per row of the prior moved by ``weight * shift``, for each of ``weights``
         (>= 0). Only the columns that may reach a row's top K under one of them are ranked:
         most of the catalogue scores below a lower bound of every row's K-th best, whatever
@@ -78,7 +87,7 @@ class Asked:
         relevant = np.nonzero(self.relevant[:, columns])
         return {w: ndcg_counted(base + w * shift, relevant, self.n_relevant) for w in weights}
 
-    def _reachable(self, weights, shift) -> np.ndarray:
+    def _reachable(self, weights: set[float], shift: np.ndarray) -> np.ndarray:
         """The columns that may enter some row's top K at one of ``weights``. A row's K-th
         best is at least the least, over the weights, of the K-th best among its LIKELY
         columns; a column whose best score over the weights (at the lowest or the highest:
@@ -94,13 +103,13 @@ class Asked:
         return np.flatnonzero((high >= bound[:, None]).any(axis=0))
 
 
-def _likely(base) -> np.ndarray:
+def _likely(base: np.ndarray) -> np.ndarray:
     """The LIKELY columns with the best mean score (what Asked._reachable bounds with)."""
     typical = np.where(np.isfinite(base), base, 0.0).mean(axis=0)
     return np.argsort(-typical, kind="stable")[:LIKELY]
 
 
-def low_and_first5(lifts) -> tuple:
+def low_and_first5(lifts: Mapping[int, np.ndarray]) -> tuple[float, float]:
     """Per-rater lifts by k (NaN: nothing relevant) to the least over k of (mean lift - its
     standard error), which must be >= 0 for a setting to be safe (not just on average), and
     the first-5 mean lift; (-inf, 0) when nobody is left to measure a lift on."""

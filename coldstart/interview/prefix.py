@@ -9,11 +9,13 @@ either alone; questions chosen greedily with the mix instead ranked better after
 questions and worse after 5, at several times the fitting time, so the list is kept.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from coldstart.answers import N_LEVELS, PrefixMix, level_features, level_onehot
+from coldstart.answers import N_LEVELS, Blend, PrefixMix, level_features, level_onehot
 from coldstart.domain import INTERVIEW_KS, POSITIVE_SCORE
-from coldstart.interview.factors import simulated
+from coldstart.interview.factors import HeldOut, simulated
 from coldstart.interview.measure import mean_ndcg, ndcg_counted
 
 # Grids of the prefix regressions (see the module's docstring): their ridge, and the
@@ -22,7 +24,7 @@ PREFIX_RIDGES = (3.0, 10.0, 30.0)
 MIXES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
-def _prefix_table(answers, residual, ridge) -> np.ndarray:
+def _prefix_table(answers: np.ndarray, residual: np.ndarray, ridge: float) -> np.ndarray:
     """Ridge regression of ``residual`` (raters x movies) on the answers' level_features
     (answers: raters x questions, 0 for "not seen"); the constant is not penalised."""
     features = level_features(answers).astype(np.float64)
@@ -35,7 +37,7 @@ def _prefix_table(answers, residual, ridge) -> np.ndarray:
     return np.linalg.solve(gram, cross.astype(np.float64)).astype(np.float32)
 
 
-def fit_prefix_tables(answers, residual, ridge) -> np.ndarray:
+def fit_prefix_tables(answers: np.ndarray, residual: np.ndarray, ridge: float) -> np.ndarray:
     """One table per prefix of the list (questions x features x movies, zero-padded)."""
     n = answers.shape[1]
     tables = np.zeros((n, 1 + N_LEVELS * n, residual.shape[1]), dtype=np.float32)
@@ -44,20 +46,28 @@ def fit_prefix_tables(answers, residual, ridge) -> np.ndarray:
     return tables
 
 
-def seen_levels(answers) -> np.ndarray:
+def seen_levels(answers: np.ndarray) -> np.ndarray:
     """Each question's level shares among the raters who rated it (questions x N_LEVELS)."""
     shares = level_onehot(answers).sum(axis=0) / np.maximum((answers > 0).sum(axis=0), 1)[:, None]
     return shares.astype(np.float32)
 
 
-def tune_prefix(ratings, residual, thirds, parts, questions, blend, ranked) -> PrefixMix:
+def tune_prefix(
+    ratings: np.ndarray,
+    residual: np.ndarray,
+    thirds: Sequence[np.ndarray],
+    parts: Sequence[HeldOut],
+    questions: np.ndarray,
+    blend: Blend,
+    ranked: np.ndarray,
+) -> PrefixMix:
     """The setting with the best mean NDCG@10 after 5 and 10 questions over all held-out
     thirds, each third's regression fitted on the other two and mixed with the factor
     model's shift under the interview ``blend`` (ranking the most-rated movies, as
     choose_questions does)."""
     local = np.full(ratings.shape[1], -1)
     local[ranked] = np.arange(len(ranked))
-    values = {}
+    values: dict[tuple[float, float], list[np.ndarray]] = {}
     for held_out, (held_ratings, base, factors) in zip(thirds, parts, strict=True):
         fit_rows = np.setdiff1d(np.arange(len(ratings)), held_out)
         fit_ratings, fit_residual = ratings[fit_rows], residual[fit_rows][:, ranked]

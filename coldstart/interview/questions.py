@@ -12,18 +12,23 @@ same for every profile.
 After the list, movies follow by popularity.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from coldstart.answers import FactorModel
 from coldstart.domain import INTERVIEW_KS, POSITIVE_SCORE
-from coldstart.interview.factors import simulated
+from coldstart.interview.factors import HeldOut, simulated
 from coldstart.interview.measure import mean_ndcg, ndcg_counted
 
 # The ridge of the greedy search's posteriors (its blend: alpha 1, no shrink), also the
 # first of the interview blend's grid (blends.RIDGES).
 GREEDY_RIDGE = 0.1
+# What _candidates_ndcg reads of a held-out third after ``local`` and ``pool``.
+_Third = tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray, np.ndarray, FactorModel]
 
 
-def askable(most_rated, title_group, unknown) -> np.ndarray:
+def askable(most_rated: np.ndarray, title_group: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     """Every column, most rated first, one per title (its most rated id), never ``unknown``
     (``most_rated``: every column, most rated first)."""
     order = most_rated[~np.isin(most_rated, unknown)]
@@ -31,7 +36,9 @@ def askable(most_rated, title_group, unknown) -> np.ndarray:
     return order[np.sort(first)]
 
 
-def choose_questions(parts, candidates, n_questions, ranked) -> np.ndarray:
+def choose_questions(
+    parts: Sequence[HeldOut], candidates: np.ndarray, n_questions: int, ranked: np.ndarray
+) -> np.ndarray:
     """Add, n_questions times, the candidate whose simulated answers give the best mean
     NDCG@10 over every held-out rater (ridge and alpha: the grids' first and 1); then
     revise the list once (_revised)."""
@@ -43,7 +50,7 @@ def choose_questions(parts, candidates, n_questions, ranked) -> np.ndarray:
     return _revised(chosen, pool, local, prepared)
 
 
-def _prepared(parts, ranked) -> tuple:
+def _prepared(parts: Sequence[HeldOut], ranked: np.ndarray) -> tuple[np.ndarray, list[_Third]]:
     """Each ranked column's place among ``ranked`` (-1: not ranked), and what
     _candidates_ndcg reads of each held-out third."""
     local = np.full(parts[0][0].shape[1], -1)
@@ -56,7 +63,9 @@ def _prepared(parts, ranked) -> tuple:
     return local, prepared
 
 
-def _revised(chosen, pool, local, prepared) -> np.ndarray:
+def _revised(
+    chosen: np.ndarray, pool: np.ndarray, local: np.ndarray, prepared: list[_Third]
+) -> np.ndarray:
     """One pass over the list: each question in turn is replaced by the candidate that
     most raises the mean NDCG@10 after 5 (when it is among the first 5) and after all the
     questions, if any does. Greedy picks each question for the list so far only; answers
@@ -73,15 +82,26 @@ def _revised(chosen, pool, local, prepared) -> np.ndarray:
     return chosen
 
 
-def _values(chosen, pool, local, prepared) -> np.ndarray:
+def _values(
+    chosen: np.ndarray, pool: np.ndarray, local: np.ndarray, prepared: list[_Third]
+) -> np.ndarray:
     """Mean NDCG@10 over every held-out rater after the ``chosen`` questions and each
     candidate of ``pool``."""
     per_third = [_candidates_ndcg(chosen, pool, local, *part) for part in prepared]
     return np.array([mean_ndcg(np.concatenate(rows)) for rows in zip(*per_third, strict=True)])
 
 
-def _candidates_ndcg(chosen, pool, local, ratings, n_relevant, ranked_relevant, base,
-                     liked_loads, factors) -> np.ndarray:  # fmt: skip
+def _candidates_ndcg(
+    chosen: np.ndarray,
+    pool: np.ndarray,
+    local: np.ndarray,
+    ratings: np.ndarray,
+    n_relevant: np.ndarray,
+    ranked_relevant: tuple[np.ndarray, ...],
+    base: np.ndarray,
+    liked_loads: np.ndarray,
+    factors: FactorModel,
+) -> np.ndarray:
     """NDCG@10 of each held-out rater (pool x raters) after the ``chosen`` questions and
     each candidate of ``pool``, all candidates at once."""
     cols = np.column_stack([np.broadcast_to(chosen, (len(pool), len(chosen))), pool])

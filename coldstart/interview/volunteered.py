@@ -15,6 +15,7 @@ first-5 lift among settings whose lift is >= 0 by one standard error at every k 
 the factor model alone, is always allowed).
 """
 
+from collections.abc import Sequence
 from itertools import product
 
 import numpy as np
@@ -22,13 +23,14 @@ import numpy as np
 from coldstart.answers import (
     N_LEVELS,
     RATING_LEVEL,
+    Blend,
     RegressionMix,
     VolunteeredRegression,
     genre_shares,
     strength,
 )
 from coldstart.domain import FIRST_KS, POSITIVE_SCORE
-from coldstart.interview.factors import volunteered_posteriors
+from coldstart.interview.factors import HeldOut, volunteered_posteriors
 from coldstart.interview.measure import Asked, low_and_first5
 
 # The volunteered regression's grids (see the module's docstring), the most-rated movies it
@@ -41,6 +43,9 @@ REGRESSION_MIN_COUNT = 3
 # It reads at most this many pairs, the most found (ml-100k's first ratings have 651 common
 # ones, all read): its fit's memory and time grow with the square of this number.
 REGRESSION_FEATURES = 700
+# A third's sums (Regression.moments): per k its raters, sum of features and sum of
+# targets; over every k the features' Gram and features x targets.
+_Moments = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 class Regression:
@@ -49,7 +54,14 @@ class Regression:
     the sums it is fitted from, kept per third so that each third's fit and the final one
     add them up."""
 
-    def __init__(self, ratings, first_cols, genres, targets, thirds):
+    def __init__(
+        self,
+        ratings: np.ndarray,
+        first_cols: Sequence[np.ndarray],
+        genres: np.ndarray,
+        targets: np.ndarray,
+        thirds: Sequence[np.ndarray],
+    ) -> None:
         self.ratings, self.genres = ratings, np.asarray(genres, dtype=np.float32)
         n_raters, n_movies = ratings.shape
         ks = max(FIRST_KS)
@@ -71,7 +83,7 @@ class Regression:
         self.targets = targets  # the columns it moves
         self.thirds = thirds
 
-    def features(self, rows, k) -> np.ndarray:
+    def features(self, rows: np.ndarray, k: int) -> np.ndarray:
         """What serving reads (answers.VolunteeredRegression.add_to) from each of ``rows``'
         first ``k`` ratings (rows x features), all at once: the (movie, level) pairs'
         one-hot over the square root of their number, then the genre shares."""
@@ -86,7 +98,7 @@ class Regression:
         liked = self.ratings[rows[:, None], cols] >= POSITIVE_SCORE
         return np.hstack([pairs[:, :-1], genre_shares(self.genres[cols], liked, given)])
 
-    def moments(self, residual) -> list:
+    def moments(self, residual: np.ndarray) -> list[_Moments]:
         """Per third: each k's (raters, sum of features, sum of targets), and over every k
         the features' Gram and features x targets; targets are ``residual`` on the moved
         movies with the given movies left out (they leave what is predicted). Sums over k,
@@ -115,11 +127,13 @@ class Regression:
                          gram.astype(np.float32), cross.astype(np.float32)))  # fmt: skip
         return sums
 
-    def fit(self, moments, ridges) -> list:
+    def fit(
+        self, moments: Sequence[_Moments], ridges: Sequence[float]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """(table, offsets) per ridge from the summed ``moments`` of some thirds: table
         (features x moved movies), offsets (one row per number of answers, 1 to 10)."""
         n, x_sum, y_sum, gram, cross = (
-            sum(part[i].astype(np.float64) for part in moments) for i in range(5)
+            sum((part[i].astype(np.float64) for part in moments), np.zeros(())) for i in range(5)
         )
         # One constant per k: centre each k's rows; the constant is then its means.
         x_means, y_means = x_sum / n[:, None], y_sum / n[:, None]
@@ -130,7 +144,13 @@ class Regression:
         tables = [vectors @ (projected / (values + ridge)[:, None]) for ridge in ridges]
         return [(t.astype(np.float32), (y_means - x_means @ t).astype(np.float32)) for t in tables]
 
-    def fitted(self, moments, parts, blend, columns) -> VolunteeredRegression:
+    def fitted(
+        self,
+        moments: Sequence[_Moments],
+        parts: Sequence[HeldOut],
+        blend: Blend,
+        columns: np.ndarray,
+    ) -> VolunteeredRegression:
         """The regression over every rater, tuned as ``tune`` says (for serving)."""
         setting = self.tune(moments, parts, blend, columns)
         ((table, offsets),) = self.fit(moments, [setting.ridge])
@@ -139,7 +159,13 @@ class Regression:
             offsets=offsets, genres=self.genres,
         )  # fmt: skip
 
-    def tune(self, moments, parts, blend, columns) -> RegressionMix:
+    def tune(
+        self,
+        moments: Sequence[_Moments],
+        parts: Sequence[HeldOut],
+        blend: Blend,
+        columns: np.ndarray,
+    ) -> RegressionMix:
         """The setting chosen by the volunteered blend's rule, each third read by the
         regression fitted on the other two, on top of the factor model's shift under the
         volunteered ``blend``."""
@@ -149,7 +175,7 @@ class Regression:
         ranked = np.full(self.ratings.shape[1], -1)
         ranked[columns] = np.arange(len(columns))
         moved_ranked = ranked[self.targets] >= 0  # the moved movies among the ranked ones
-        lifts = {}
+        lifts: dict[tuple[object, ...], list[np.ndarray]] = {}
         for i, (held_ratings, base, factors) in enumerate(parts):
             held_out = self.thirds[i]
             fitted = self.fit([m for j, m in enumerate(moments) if j != i], REGRESSION_RIDGES)
@@ -173,7 +199,9 @@ class Regression:
         return _safest(lifts, settings)
 
 
-def _safest(lifts, settings) -> RegressionMix:
+def _safest(
+    lifts: dict[tuple[object, ...], list[np.ndarray]], settings: Sequence[tuple[float, float]]
+) -> RegressionMix:
     """The setting with the best first-5 lift among those >= 0 by one standard error at
     every k; mix 0 (the factor model alone) if none is better."""
     pooled = {key: np.concatenate(parts) for key, parts in lifts.items()}
