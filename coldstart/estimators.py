@@ -8,64 +8,69 @@ Fitting leaves that ranking in ``scorer_`` (coldstart/scoring.py), which is what
 artifact stores and serving uses, without scikit-learn.
 """
 
+from collections.abc import Callable
+from typing import Any, Self
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from coldstart.domain import DEMOGRAPHICS, POSITIVE_SCORE, UNKNOWN_TITLE
+from coldstart.answers import Interview
+from coldstart.domain import DEMOGRAPHICS, FIRST_KS, POSITIVE_SCORE, UNKNOWN_TITLE
 from coldstart.interview import fit_interview
-from coldstart.scoring import DemographicScorer, FixedScores, InterviewScorer
+from coldstart.scoring import DemographicScorer, FixedScores, InterviewScorer, Profiles
 
 # What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
-FIRST_RATINGS = 10
+FIRST_RATINGS = max(FIRST_KS)
 # Raters the interview learns from, at most (ml-100k has 943): see _fit_interview.
 INTERVIEW_RATERS = 1000
 
 
-class _CatalogueRecommender(BaseEstimator):
+class CatalogueRecommender(BaseEstimator):  # type: ignore[misc]  # scikit-learn: untyped
     """Shared plumbing: the movie index and per-row prediction from catalogue scores."""
 
-    def _index_movies(self, X):
+    def _index_movies(self, X: pd.DataFrame) -> np.ndarray:
         self.movie_ids_ = np.unique(X["movie_id"].to_numpy(np.int64))
         return np.searchsorted(self.movie_ids_, X["movie_id"].to_numpy())
 
-    def score_profiles(self, profiles):
+    def score_profiles(self, profiles: Profiles) -> np.ndarray:
         check_is_fitted(self)
         return self.scorer_.score_profiles(profiles)
 
-    def predict(self, X):
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Score of each (profile, movie) row of X, for scikit-learn compatibility."""
         scores = self.score_profiles(X)
         columns = np.searchsorted(self.movie_ids_, X["movie_id"].to_numpy())
         return scores[np.arange(len(X)), columns]
 
 
-class PopularityRecommender(_CatalogueRecommender):
+class PopularityRecommender(CatalogueRecommender):
     """Ranks by how many ratings of at least ``min_score`` a movie has; ignores demographics."""
 
-    def __init__(self, min_score=1):
+    def __init__(self, min_score: int = 1) -> None:
         self.min_score = min_score
 
-    def fit(self, X, y):
+    def fit(self, X: pd.DataFrame, y: ArrayLike) -> Self:
         columns = self._index_movies(X)
         liked = np.asarray(y) >= self.min_score
         self.scorer_ = FixedScores(np.bincount(columns[liked], minlength=len(self.movie_ids_)))
         return self
 
 
-class DampedMeanRecommender(_CatalogueRecommender):
+class DampedMeanRecommender(CatalogueRecommender):
     """Ranks by mean rating shrunk towards the global mean by ``damping`` pseudo-ratings.
 
     The default is what evaluate_model's inner search chose: a weak damping lifts movies
     that a handful of people rated 5.
     """
 
-    def __init__(self, damping=1000.0):
+    def __init__(self, damping: float = 1000.0) -> None:
         self.damping = damping
 
-    def fit(self, X, y):
+    def fit(self, X: pd.DataFrame, y: ArrayLike) -> Self:
         columns = self._index_movies(X)
         y = np.asarray(y, dtype=np.float64)
         counts = np.bincount(columns, minlength=len(self.movie_ids_))
@@ -74,18 +79,20 @@ class DampedMeanRecommender(_CatalogueRecommender):
         return self
 
 
-class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
+class SeedRandomForest(CatalogueRecommender, RegressorMixin):  # type: ignore[misc]
     """The prototype's model: one-hot age/gender/occupation/movie → predicted rating."""
 
-    def __init__(self, n_estimators=10, random_state=0, n_jobs=None):
+    def __init__(
+        self, n_estimators: int = 10, random_state: int = 0, n_jobs: int | None = None
+    ) -> None:
         self.n_estimators = n_estimators
         self.random_state = random_state
         self.n_jobs = n_jobs
 
-    def _features(self, X):
+    def _features(self, X: pd.DataFrame) -> pd.DataFrame:
         return X[[*DEMOGRAPHICS, "movie_id"]].astype(str)
 
-    def fit(self, X, y):
+    def fit(self, X: pd.DataFrame, y: ArrayLike) -> Self:
         # Imported here: they are a large share of every training run's start-up, and only
         # this model uses them.
         from sklearn.ensemble import RandomForestRegressor
@@ -99,11 +106,11 @@ class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
         self.scorer_ = self  # it ranks with scikit-learn: serving it imports scikit-learn
         return self
 
-    def predict(self, X):
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self)
         return self.forest_.predict(self.encoder_.transform(self._features(X)))
 
-    def score_profiles(self, profiles):
+    def score_profiles(self, profiles: Profiles) -> np.ndarray:
         check_is_fitted(self)
         if not isinstance(profiles, pd.DataFrame):
             profiles = pd.DataFrame(list(profiles))
@@ -114,7 +121,7 @@ class SeedRandomForest(_CatalogueRecommender, RegressorMixin):
         return self.predict(rows).reshape(len(frame), n_movies)
 
 
-class DemographicPopularity(_CatalogueRecommender):
+class DemographicPopularity(CatalogueRecommender):
     """Popularity of positive ratings among raters who resemble the new person, moved by
     their answers about a few movies when they give some.
 
@@ -128,7 +135,7 @@ class DemographicPopularity(_CatalogueRecommender):
     look-alikes who liked it before it moves. Gender ``O`` is absent from ml-100k: it
     weighs both genders equally instead of guessing one.
 
-    The interview (coldstart/interview.py) learns which ``n_questions`` movies to ask
+    The interview (coldstart/interview/) learns which ``n_questions`` movies to ask
     about, chosen among the ``n_candidates`` most-rated titles, and a rank-``rank`` factor
     model of how answers move the ranking; ``n_questions=0`` learns none of it. Its blends
     are tuned inside ``fit`` on the training raters; ``random_state`` splits them.
@@ -141,15 +148,15 @@ class DemographicPopularity(_CatalogueRecommender):
 
     def __init__(
         self,
-        age_bandwidth=8.0,
-        gender_weight=0.1,
-        occupation_weight=0.2,
-        contrast=1.0,
-        n_questions=10,
-        n_candidates=50,
-        rank=32,
-        random_state=0,
-    ):
+        age_bandwidth: float = 8.0,
+        gender_weight: float = 0.1,
+        occupation_weight: float = 0.2,
+        contrast: float = 1.0,
+        n_questions: int = 10,
+        n_candidates: int = 50,
+        rank: int = 32,
+        random_state: int = 0,
+    ) -> None:
         self.age_bandwidth = age_bandwidth
         self.gender_weight = gender_weight
         self.occupation_weight = occupation_weight
@@ -159,15 +166,15 @@ class DemographicPopularity(_CatalogueRecommender):
         self.rank = rank
         self.random_state = random_state
 
-    def _demographic(self):
+    def _demographic(self) -> dict[str, float]:
         return {name: getattr(self, name) for name in DEMOGRAPHIC_PARAMS}
 
-    def fit(self, X, y):
+    def fit(self, X: pd.DataFrame, y: ArrayLike) -> Self:
         columns = self._index_movies(X)
         _, rater_rows = np.unique(X["rater_id"].to_numpy(), return_inverse=True)
         people = X.iloc[np.unique(rater_rows, return_index=True)[1]][DEMOGRAPHICS]
         liked = np.asarray(y) >= POSITIVE_SCORE
-        demographic = {
+        demographic: dict[str, Any] = {
             "rater_age": people["age"].to_numpy(),
             "rater_gender": people["gender"].to_numpy(),
             "rater_occupation": people["occupation"].to_numpy(),
@@ -188,7 +195,14 @@ class DemographicPopularity(_CatalogueRecommender):
         )
         return self
 
-    def _fit_interview(self, X, y, columns, rater_rows, people):
+    def _fit_interview(
+        self,
+        X: pd.DataFrame,
+        y: ArrayLike,
+        columns: np.ndarray,
+        rater_rows: np.ndarray,
+        people: pd.DataFrame,
+    ) -> Interview:
         firsts = np.unique(columns, return_index=True)[1]  # a rating of each movie, by id
         titles = X["title"].iloc[firsts].to_numpy() if "title" in X else self.movie_ids_.astype(str)
         title_group = pd.factorize(titles)[0]
@@ -204,7 +218,7 @@ class DemographicPopularity(_CatalogueRecommender):
         ratings = np.zeros((len(people), len(self.movie_ids_)), dtype=np.int8)
         ratings[rater_rows, columns] = np.asarray(y)
 
-        def prior(fit_rows, rows):
+        def prior(fit_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
             """Demographic scores of ``rows`` by a prior fitted on ``fit_rows`` only."""
             raters, movies = np.nonzero(ratings[fit_rows] >= POSITIVE_SCORE)
             scorer = DemographicScorer(
@@ -227,7 +241,7 @@ class DemographicPopularity(_CatalogueRecommender):
 DEMOGRAPHIC_PARAMS = ("age_bandwidth", "gender_weight", "occupation_weight", "contrast")
 
 
-def movie_genres(X, firsts) -> np.ndarray:
+def movie_genres(X: pd.DataFrame, firsts: np.ndarray) -> np.ndarray:
     """Each movie's genre flags (movies x genres by name) from the ``genres`` column of
     ratings ("|"-joined names, as selectors.rating_frame gives them) at ``firsts``, one
     rating's row of each movie; no genres without that column."""
@@ -239,7 +253,9 @@ def movie_genres(X, firsts) -> np.ndarray:
     return flags.drop(columns="", errors="ignore").to_numpy(dtype=np.float32)
 
 
-def first_ratings(X, columns, rater_rows, k: int = FIRST_RATINGS) -> list[np.ndarray]:
+def first_ratings(
+    X: pd.DataFrame, columns: np.ndarray, rater_rows: np.ndarray, k: int = FIRST_RATINGS
+) -> list[np.ndarray]:
     """Each rater's first ``k`` rated columns, in time order and ties by movie."""
     ordered = pd.DataFrame(
         {"row": rater_rows, "at": X["rated_at"].to_numpy(), "col": columns}
@@ -249,7 +265,7 @@ def first_ratings(X, columns, rater_rows, k: int = FIRST_RATINGS) -> list[np.nda
     return np.split(firsts["col"].to_numpy(), np.cumsum(counts)[:-1])
 
 
-ALGORITHMS = {
+ALGORITHMS: dict[str, Callable[[], CatalogueRecommender]] = {
     "demographic-popularity": DemographicPopularity,
     "popularity": PopularityRecommender,
     "positive-popularity": lambda: PopularityRecommender(min_score=POSITIVE_SCORE),
@@ -275,6 +291,6 @@ PARAM_GRIDS = {
 COLD_START_ONLY = {"demographic-popularity": {"n_questions": 0}}
 
 
-def make_estimator(name: str):
+def make_estimator(name: str) -> CatalogueRecommender:
     """A fresh, unfitted estimator for an algorithm name (see ALGORITHMS)."""
     return ALGORITHMS[name]()

@@ -7,12 +7,19 @@ files (a download, a zip, a folder) is the web app's (movies/ml100k.py).
 
 import re
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
 
 from coldstart.domain import GENDER_CODES, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
+
+# As parsed, by id: a genre's (name,); a movie's (title, release date, video release date,
+# IMDb URL, year); a rater's (age, gender, occupation, zip code).
+Genre = tuple[str]
+Movie = tuple[str, date | None, date | None, str, int | None]
+Rater = tuple[int, str, str, str]
 
 # Characters kept as they are in an IMDb URL: the reserved ones, and "%" of escapes already there.
 URL_SAFE = ":/?#[]@!$&'()*+,;=%~"
@@ -28,7 +35,7 @@ class DataFormatError(LoadError):
     """A line of a data file is malformed; the message names the file, line and problem."""
 
 
-def _lines(text: str, file: str, sep: str, nfields: int):
+def _lines(text: str, file: str, sep: str, nfields: int) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number, fields) for each non-blank line with the right field count.
 
     Split on "\\n" only: str.splitlines() would also split at latin-1 byte 0x85.
@@ -80,8 +87,8 @@ def _date(value: str, what: str, number: int) -> date | None:
 # model instances are built later, and only for rows that need writing.
 
 
-def parse_genres(text: str) -> dict[int, tuple]:
-    genres: dict[int, tuple] = {}
+def parse_genres(text: str) -> dict[int, Genre]:
+    genres: dict[int, Genre] = {}
     for number, (name, index) in _lines(text, "u.genre", "|", 2):
         genre_id = _int(index, "genre index", "u.genre", number)
         if genre_id in genres:
@@ -92,9 +99,11 @@ def parse_genres(text: str) -> dict[int, tuple]:
     return genres
 
 
-def parse_movies(text: str, genres: dict[int, tuple]):
+def parse_movies(
+    text: str, genres: dict[int, Genre]
+) -> tuple[dict[int, Movie], set[tuple[int, int]]]:
     """Return movies by id and the set of (movie id, genre id) links from the flags."""
-    movies: dict[int, tuple] = {}
+    movies: dict[int, Movie] = {}
     links: set[tuple[int, int]] = set()
     for number, fields in _lines(text, "u.item", "|", 5 + len(genres)):
         movie_id = _id(fields[0], "movie id", "u.item", number)
@@ -134,11 +143,11 @@ def movie_year(title: str, release_date: date | None) -> int | None:
     return release_date.year if release_date else None
 
 
-def parse_raters(text: str) -> dict[int, tuple]:
-    raters: dict[int, tuple] = {}
-    for number, (id_, age, gender, occupation, zip_code) in _lines(text, "u.user", "|", 5):
+def parse_raters(text: str) -> dict[int, Rater]:
+    raters: dict[int, Rater] = {}
+    for number, (id_, age_text, gender, occupation, zip_code) in _lines(text, "u.user", "|", 5):
         rater_id = _id(id_, "user id", "u.user", number)
-        age = _int(age, "age", "u.user", number)
+        age = _int(age_text, "age", "u.user", number)
         problem = None
         if rater_id in raters:
             problem = f"user {rater_id} is repeated"
@@ -177,7 +186,7 @@ TIMESTAMP_RANGE = (
 )
 
 
-def parse_ratings(text: str, movies: dict, raters: dict) -> Ratings:
+def parse_ratings(text: str, movies: dict[int, Movie], raters: dict[int, Rater]) -> Ratings:
     """Read u.data into columns and check them all at once with numpy.
 
     Only when that check fails is the file read again line by line, to name the first
@@ -210,7 +219,7 @@ def _rating_columns(text: str) -> Ratings | None:
     return Ratings(*values.reshape(-1, 4).T)
 
 
-def _all_valid(ratings: Ratings, movies: dict, raters: dict) -> bool:
+def _all_valid(ratings: Ratings, movies: dict[int, Movie], raters: dict[int, Rater]) -> bool:
     """Every score in range, every rater and movie known, every (rater, movie) once."""
     rater_ids = np.sort(np.fromiter(raters, dtype=np.int64, count=len(raters)))
     movie_ids = np.sort(np.fromiter(movies, dtype=np.int64, count=len(movies)))
@@ -231,9 +240,11 @@ def _all_valid(ratings: Ratings, movies: dict, raters: dict) -> bool:
     return not (pairs[1:] == pairs[:-1]).any()
 
 
-def _parse_ratings_by_line(text: str, movies: dict, raters: dict) -> Ratings:
+def _parse_ratings_by_line(
+    text: str, movies: dict[int, Movie], raters: dict[int, Rater]
+) -> Ratings:
     """The slow reading: raises DataFormatError naming the first bad line, if any."""
-    columns: tuple[list, ...] = ([], [], [], [])
+    columns: tuple[list[int], ...] = ([], [], [], [])
     first_line: dict[tuple[int, int], int] = {}
     for number, fields in _lines(text, "u.data", "\t", 4):
         rater_id, movie_id, score, timestamp = (

@@ -5,6 +5,7 @@ Python loop over the catalogue on the hot path. NumPy only: the web app loads th
 import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class Answer:
     seen: bool  # False: has not seen it; True with rating None: seen, no opinion
 
 
-def _row(profile: Profile) -> dict:
+def _row(profile: Profile) -> dict[str, Any]:
     """A profile as the scorers take it."""
     return {"age": profile.age, "gender": profile.gender, "occupation": profile.occupation}
 
@@ -60,7 +61,7 @@ class Recommender:
     """An artifact ready to serve: metadata in arrays and per-movie dicts built at load,
     so that a request costs one scoring (or a cache hit) and a top-k selection."""
 
-    def __init__(self, artifact: dict):
+    def __init__(self, artifact: dict[str, Any]) -> None:
         self.artifact = artifact
         self.scorer = artifact["scorer"]
         catalogue = artifact["catalogue"]
@@ -73,7 +74,7 @@ class Recommender:
         self.column_of = {movie_id: index for index, movie_id in enumerate(self._ids)}
         self._years, self._genres = list(catalogue["years"]), list(genres)
         # Titles ml-100k lists under two ids are served once, and the placeholder never.
-        first_of_title = {}
+        first_of_title: dict[str, int] = {}
         for index, title in enumerate(titles):
             first_of_title.setdefault(title, index)
         self.title_group = np.fromiter(map(first_of_title.__getitem__, titles), np.int64)
@@ -115,7 +116,8 @@ class Recommender:
     def _first_of_each_title(self, candidates: np.ndarray, limit: int) -> list[int]:
         """The first ``limit`` of ``candidates`` whose title is not already in: a loop over a
         few dozen candidates costs less than np.unique's sort."""
-        best, titles = [], set()
+        best: list[int] = []
+        titles: set[int] = set()
         for index, title in zip(
             candidates.tolist(), self.title_group[candidates].tolist(), strict=True
         ):
@@ -149,7 +151,7 @@ class Recommender:
                 self._top[profile] = self._rank(scores, self.servable, MAX_RECS)
         return len(self._top)
 
-    def allowed(self, *, genres: Collection[str] = (), exclude: Collection[int] = ()):
+    def allowed(self, *, genres: Collection[str] = (), exclude: Collection[int] = ()) -> np.ndarray:
         """Servable movies having any of ``genres`` (all if none), minus every id sharing a
         title with an excluded one. Unknown genres match nothing; unknown ids are ignored."""
         allowed = self.servable.copy()
@@ -173,7 +175,7 @@ class Recommender:
         genres: Collection[str] = (),
         exclude: Collection[int] = (),
         answers: Sequence[Answer] = (),
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         """Best first. Without filters or answers the profile's cached top list answers;
         otherwise the profile is scored afresh, so a cached list never hides a filtered-in
         movie. Answered movies, and every id sharing their title, are never recommended."""
@@ -192,7 +194,9 @@ class Recommender:
             )
         ]
 
-    def questions(self, profile: Profile, answers: Sequence[Answer], n: int) -> list[dict]:
+    def questions(
+        self, profile: Profile, answers: Sequence[Answer], n: int
+    ) -> list[dict[str, Any]]:
         """The ``n`` movies to ask the person about next, given their answers so far: never
         one answered, never the placeholder, never two ids of one title. A model without
         an interview asks about its own best guesses for the profile."""
@@ -204,7 +208,7 @@ class Recommender:
             indices = self._rank(self.scores(profile), allowed, n).indices.tolist()
         return [self._movie(index) for index in indices]
 
-    def _movie(self, index: int) -> dict:
+    def _movie(self, index: int) -> dict[str, Any]:
         return {
             "id": self._ids[index],
             "title": self._titles[index],

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from coldstart.answer_protocols import CURVE_QUESTIONS
 from coldstart.domain import FIRST_KS, INTERVIEW_KS
-from coldstart.evaluation import CURVE_K, CURVE_QUESTIONS, RANKING_METRICS
+from coldstart.evaluation import CURVE_K, RANKING_METRICS
 
 QUALITY_REPORT = Path(__file__).with_name("quality_ml100k.json")
 

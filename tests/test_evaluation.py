@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
+from coldstart.answer_protocols import answer_protocols, summarise_answers
 from coldstart.estimators import (
     COLD_START_ONLY,
     DEFAULT_ALGORITHM,
@@ -16,12 +17,10 @@ from coldstart.estimators import (
     make_estimator,
 )
 from coldstart.evaluation import (
-    answer_protocols,
     data_fingerprint,
     evaluate_algorithms,
     rater_folds,
     score_fold,
-    summarise_answers,
     tuned_params,
 )
 from movies.services import movies_load

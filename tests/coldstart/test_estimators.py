@@ -9,6 +9,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from coldstart import estimators
+from coldstart.answers import level_features
 from coldstart.estimators import (
     DEFAULT_ALGORITHM,
     DemographicPopularity,
@@ -16,7 +17,6 @@ from coldstart.estimators import (
     movie_genres,
 )
 from coldstart.interview import fit_interview
-from coldstart.scoring import level_features
 from coldstart.serving import Answer
 
 PROFILES = [
@@ -186,7 +186,7 @@ def test_seen_without_an_opinion_of_a_movie_all_its_raters_rated_alike_counts_as
     np.testing.assert_allclose(seen, rated, atol=1e-6)
     # Not vacuous where the answer carries no signal: what the regression reads for it is a 3.
     three = level_features(np.array([[3]]))[0, 1:]
-    np.testing.assert_array_equal(scorer.interview.seen_levels[every.index(amy)], three)
+    np.testing.assert_array_equal(scorer.interview.prefix.seen_levels[every.index(amy)], three)
 
 
 def test_questions_never_repeat_an_answered_title_nor_ask_about_the_placeholder(interviewer):

@@ -4,17 +4,7 @@ import numpy as np
 import pytest
 
 from coldstart import estimators, interview
-from coldstart.domain import POSITIVE_SCORE, K
-from coldstart.interview import (
-    REGRESSION_MIN_COUNT,
-    Factors,
-    _Asked,
-    _ndcg_counted,
-    _Regression,
-    _simulated,
-    _volunteered,
-)
-from coldstart.scoring import (
+from coldstart.answers import (
     N_LEVELS,
     NOT_SEEN,
     RATED,
@@ -26,6 +16,11 @@ from coldstart.scoring import (
     posterior,
     volunteered_rows,
 )
+from coldstart.domain import POSITIVE_SCORE, K
+from coldstart.interview import questions, volunteered
+from coldstart.interview.factors import fit_factors, simulated, volunteered_posteriors
+from coldstart.interview.measure import Asked, ndcg_counted
+from coldstart.interview.volunteered import REGRESSION_MIN_COUNT, Regression
 from tests.coldstart.test_estimators import taste_groups
 
 
@@ -53,7 +48,7 @@ def test_ndcg_without_sorting_equals_a_full_sort_with_ties_to_the_lower_column(n
     relevant = rng.random(scores.shape) < 0.2
     # relevant movies outside these columns count as misses
     n_relevant = relevant.sum(axis=1) + rng.integers(0, 3, len(scores))
-    got = _ndcg_counted(scores, np.nonzero(relevant), n_relevant)
+    got = ndcg_counted(scores, np.nonzero(relevant), n_relevant)
     np.testing.assert_array_equal(got, reference_ndcg(scores, relevant, n_relevant))
 
 
@@ -64,9 +59,9 @@ def test_ranking_some_columns_counts_the_relevant_movies_elsewhere_as_misses():
     asked = [rng.choice(40, 3, replace=False) for _ in range(50)]
     columns = np.sort(rng.choice(40, 25, replace=False))
     outside = np.setdiff1d(np.arange(40), columns)
-    everything = _Asked(np.where(np.isin(np.arange(40), outside), -np.inf, base), relevant,
+    everything = Asked(np.where(np.isin(np.arange(40), outside), -np.inf, base), relevant,
                         asked, np.arange(40))  # fmt: skip
-    some = _Asked(base, relevant, asked, columns)
+    some = Asked(base, relevant, asked, columns)
     np.testing.assert_array_equal(
         some.ndcgs({0.5}, shift[:, columns])[0.5], everything.ndcgs({0.5}, shift)[0.5]
     )
@@ -81,7 +76,7 @@ def test_ranking_only_the_columns_that_can_reach_a_top_10_changes_no_ndcg():
     relevant = rng.random(base.shape) < 0.1
     asked = [rng.choice(n_cols, 5, replace=False) for _ in range(n_rows)]
     weights = {0.0, 0.5, 1.0, 2.0}
-    prepared = _Asked(base, relevant, asked, np.arange(n_cols))
+    prepared = Asked(base, relevant, asked, np.arange(n_cols))
     got = prepared.ndcgs(weights, shift)
     assert len(prepared._reachable(weights, shift)) < n_cols / 2  # most are left out
     rows = np.repeat(np.arange(n_rows), 5)
@@ -96,22 +91,22 @@ def test_ranking_only_the_columns_that_can_reach_a_top_10_changes_no_ndcg():
 def factors():
     rng = np.random.default_rng(1)
     ratings = (rng.random((60, 30)) < 0.4) * rng.integers(1, 6, (60, 30))
-    return ratings.astype(np.int8), Factors(ratings.astype(np.int8), rank=4, seed=0)
+    return ratings.astype(np.int8), fit_factors(ratings.astype(np.int8), rank=4, seed=0)
 
 
 def test_candidates_solved_at_once_match_one_list_at_a_time(factors):
     ratings, model = factors
     lists = np.array([[3, 7, 0], [3, 7, 12], [3, 7, 25]])
-    at_once = _simulated(lists, ratings[:, lists], model, 0.3)
+    at_once = simulated(lists, ratings[:, lists], model, 0.3)
     for cols, solved in zip(lists, at_once, strict=True):
-        np.testing.assert_allclose(solved, _simulated(cols, ratings[:, cols], model, 0.3),
+        np.testing.assert_allclose(solved, simulated(cols, ratings[:, cols], model, 0.3),
                                    rtol=1e-4, atol=1e-6)  # fmt: skip
 
 
 def test_simulated_interviews_solved_at_once_match_what_serving_observes(factors):
     ratings, model = factors
     cols = np.array([2, 11, 5, 17])
-    at_once = _simulated(cols, ratings[:, cols], model, 0.3)
+    at_once = simulated(cols, ratings[:, cols], model, 0.3)
     for row in range(0, len(ratings), 7):
         answers = ratings[row, cols]
         kinds = np.where(answers > 0, RATED, NOT_SEEN).astype(np.int8)
@@ -126,7 +121,7 @@ def test_the_factor_model_summed_block_by_block_is_the_model_of_all_blocks_at_on
     group = np.arange(80) % 4  # four tastes: what a rater rates, and how, follows theirs
     tastes = rng.integers(0, 6, (4, 30))
     ratings = np.where(rng.random((80, 30)) < 0.9, tastes[group], 0).astype(np.int8)
-    model = Factors(ratings, rank=4, seed=0)
+    model = fit_factors(ratings, rank=4, seed=0)
     x = np.hstack([RATING_BLOCKS[ratings, b] for b in range(RATING_BLOCKS.shape[1])])
     x -= x.mean(axis=0)
     _, vectors = np.linalg.eigh(x @ x.T)
@@ -143,15 +138,15 @@ def test_revising_the_greedy_list_raises_what_it_weighs(factors, monkeypatch):
     base = (ratings >= POSITIVE_SCORE).mean(axis=0) + np.zeros(ratings.shape, np.float32)
     parts = [(ratings[:30], base[:30], model), (ratings[30:], base[30:], model)]
     ranked, candidates = np.arange(ratings.shape[1]), np.arange(14)
-    local, prepared = interview._prepared(parts, ranked)
+    local, prepared = questions._prepared(parts, ranked)
 
     def weighed(cols):
-        after = [interview._values(c[:-1], c[-1:], local, prepared)[0] for c in (cols[:5], cols)]
+        after = [questions._values(c[:-1], c[-1:], local, prepared)[0] for c in (cols[:5], cols)]
         return sum(after)
 
-    revised = interview._greedy(parts, candidates, 8, ranked)
-    monkeypatch.setattr(interview, "_revised", lambda chosen, *args: chosen)
-    greedy = interview._greedy(parts, candidates, 8, ranked)
+    revised = questions.choose_questions(parts, candidates, 8, ranked)
+    monkeypatch.setattr(questions, "_revised", lambda chosen, *args: chosen)
+    greedy = questions.choose_questions(parts, candidates, 8, ranked)
     assert len(set(revised.tolist())) == 8 and set(revised) <= set(candidates)
     assert not np.array_equal(revised, greedy)  # on these ratings it replaces a question
     assert weighed(revised) > weighed(greedy)
@@ -160,7 +155,7 @@ def test_revising_the_greedy_list_raises_what_it_weighs(factors, monkeypatch):
 def test_volunteered_answers_solved_at_once_match_what_serving_observes(factors):
     ratings, model = factors
     given = [np.array([1, 4, 9]), np.array([], dtype=np.intp), np.array([2]), np.arange(10)]
-    at_once = _volunteered(given, ratings, model, 1.0)
+    at_once = volunteered_posteriors(given, ratings, model, 1.0)
     for row, cols in enumerate(given):
         kinds = np.full(len(cols), RATED, np.int8)
         observed = observations(model, cols, kinds, ratings[row, cols], VOLUNTEERED_BLOCKS)
@@ -204,7 +199,7 @@ def fitted_regression(ratings, first_cols, ridge=1.0, genres=None):
     """The regression over every rater (one third), its table and offsets."""
     movies = np.arange(ratings.shape[1])  # every movie moved
     genres = no_genres(ratings) if genres is None else genres
-    regression = _Regression(ratings, first_cols, genres, movies, [np.arange(len(ratings))])
+    regression = Regression(ratings, first_cols, genres, movies, [np.arange(len(ratings))])
     residual = (ratings >= POSITIVE_SCORE) - (ratings >= POSITIVE_SCORE).mean(axis=0)
     ((table, offsets),) = regression.fit(regression.moments(residual), [ridge])
     return regression, table, offsets
@@ -252,7 +247,7 @@ def test_first_ratings_read_at_once_match_what_serving_reads(factors, k):
     rng = np.random.default_rng(2)
     first_cols = [rng.permutation(np.flatnonzero(row))[: rng.integers(0, 12)] for row in ratings]
     genres = rng.random((ratings.shape[1], 3)) < 0.4
-    regression = _Regression(ratings, first_cols, genres, np.arange(ratings.shape[1]), [])
+    regression = Regression(ratings, first_cols, genres, np.arange(ratings.shape[1]), [])
     assert regression.n_pairs > 5 and regression.n_features == regression.n_pairs + 6
     at_once = regression.features(np.arange(len(ratings)), k)
     for row, cols in enumerate(first_cols):
@@ -274,8 +269,8 @@ def test_the_moments_of_thirds_add_up_to_one_fit_over_all_raters():
     thirds = np.array_split(rng.permutation(len(ratings)), 3)
     movies = np.arange(ratings.shape[1])
     genres = rng.random((len(movies), 2)) < 0.5
-    in_thirds = _Regression(ratings, first_cols, genres, movies, thirds)
-    whole = _Regression(ratings, first_cols, genres, movies, [np.arange(len(ratings))])
+    in_thirds = Regression(ratings, first_cols, genres, movies, thirds)
+    whole = Regression(ratings, first_cols, genres, movies, [np.arange(len(ratings))])
     ((table, offsets),) = in_thirds.fit(in_thirds.moments(residual), [3.0])
     ((one_table, one_offsets),) = whole.fit(whole.moments(residual), [3.0])
     np.testing.assert_allclose(table, one_table, rtol=1e-4, atol=1e-5)
@@ -283,7 +278,7 @@ def test_the_moments_of_thirds_add_up_to_one_fit_over_all_raters():
 
 
 def test_the_regression_reads_at_most_its_number_of_pairs_the_most_found(monkeypatch):
-    monkeypatch.setattr(interview, "REGRESSION_FEATURES", 2)
+    monkeypatch.setattr(volunteered, "REGRESSION_FEATURES", 2)
     ratings, first_cols = first_rating_groups()  # movie 1 at 3: 60; 0 at 5 and 0 at 1: 30
     regression, _, _ = fitted_regression(ratings, first_cols)
     read = np.flatnonzero(regression.feature_of >= 0)

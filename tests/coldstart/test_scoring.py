@@ -7,17 +7,23 @@ import pickle
 import numpy as np
 import pytest
 
-from coldstart.domain import OCCUPATIONS, POSITIVE_SCORE
-from coldstart.scoring import (
+from coldstart.answers import (
     N_LEVELS,
     NOT_SEEN,
     RATED,
     SEEN_ONLY,
     VOLUNTEERED_BLOCKS,
-    DemographicScorer,
+    Blend,
+    FactorModel,
     Interview,
+    PrefixMix,
+    PrefixRegressions,
+    RegressionMix,
+    VolunteeredRegression,
     observations,
 )
+from coldstart.domain import OCCUPATIONS, POSITIVE_SCORE
+from coldstart.scoring import DemographicScorer
 
 PARAMS = {"age_bandwidth": 8.0, "gender_weight": 0.1, "occupation_weight": 0.2, "contrast": 1.5}
 TOP = 100  # what serving keeps per profile
@@ -160,18 +166,36 @@ def small_interview(seed=0, *, movies=12, rank=3, mix=0.0) -> Interview:
     n = len(QUESTIONS)
     feature_of = np.full(movies * N_LEVELS, -1)
     feature_of[[7 * N_LEVELS + 3, 3 * N_LEVELS + 0, 11 * N_LEVELS + 2]] = [0, 1, 2]
+    factors = FactorModel(
+        means=float32(rng.random((4, movies)) / 2),
+        loads=float32(rng.normal(size=(4, movies, rank))),
+    )
+    prefix = PrefixRegressions(
+        setting=PrefixMix(ridge=1.0, mix=0.5),
+        tables=float32(rng.normal(size=(n, 1 + N_LEVELS * n, movies))),
+        seen_levels=float32(rng.dirichlet(np.ones(N_LEVELS), size=n)),
+    )
+    volunteered = VolunteeredRegression(
+        setting=RegressionMix(ridge=1.0, mix=mix, shrink=2.0),
+        feature_of=feature_of.astype(np.int32),
+        columns=np.array(VOLUNTEERED_COLUMNS),
+        table=float32(rng.normal(size=(3 + 2 * N_GENRES, 4))),  # 3 pairs, then genres
+        offsets=float32(rng.normal(size=(2, 4))),
+        genres=float32(rng.random((movies, N_GENRES)) < 0.5),
+    )
     return Interview(
-        means=rng.random((4, movies)) / 2, loads=rng.normal(size=(4, movies, rank)),
-        blend=[0.5, 1.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0], questions=QUESTIONS,
-        title_group=np.arange(movies), prefix=[1.0, 0.5],
-        prefix_tables=rng.normal(size=(n, 1 + N_LEVELS * n, movies)),
-        seen_levels=rng.dirichlet(np.ones(N_LEVELS), size=n),
-        volunteered=[1.0, mix, 2.0], volunteered_feature=feature_of,
-        volunteered_columns=VOLUNTEERED_COLUMNS,
-        volunteered_table=rng.normal(size=(3 + 2 * N_GENRES, 4)),  # 3 pairs, then genres
-        volunteered_offsets=rng.normal(size=(2, 4)),
-        volunteered_genres=rng.random((movies, N_GENRES)) < 0.5,
-    )  # fmt: skip
+        factors=factors,
+        interview_blend=Blend(ridge=0.5, alpha=1.0, shrink=1.0),
+        volunteered_blend=Blend(ridge=1.0, alpha=0.0, shrink=1.0),
+        questions=np.array(QUESTIONS, dtype=np.int32),
+        title_group=np.arange(movies, dtype=np.int32),
+        prefix=prefix,
+        volunteered=volunteered,
+    )
+
+
+def float32(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
 
 
 def shift(interview, answers: dict) -> np.ndarray:
@@ -208,13 +232,13 @@ def test_rated_answers_to_other_movies_are_also_read_by_the_volunteered_regressi
     interview = small_interview(mix=1.5)
     moved = shift(interview, {7: 5, 3: 1, 4: 0, 6: 4})
     pairs = np.array([1, 1, 0]) / np.sqrt(3)  # three rated answers, two read
-    genres = interview.volunteered_genres
+    genres = interview.volunteered.genres
     liked, other = genres[7] + genres[6], genres[3]  # every rated answer's genres count
     features = np.concatenate([pairs, liked / 3, other / 3])
     weight = 1.5 * 3 / (3 + 2.0)
     expected = np.zeros(12)
-    expected[VOLUNTEERED_COLUMNS] = weight * (features @ interview.volunteered_table
-                                              + interview.volunteered_offsets[-1])  # fmt: skip
+    expected[VOLUNTEERED_COLUMNS] = weight * (features @ interview.volunteered.table
+                                              + interview.volunteered.offsets[-1])  # fmt: skip
     np.testing.assert_allclose(moved, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -234,7 +258,7 @@ def test_each_kind_of_answer_observes_its_blocks_seen_liked_loved_disliked():
     cols = np.array([3, 4, 5, 6, 7])
     kinds = np.array([RATED, RATED, RATED, NOT_SEEN, SEEN_ONLY], np.int8)
     ratings = np.array([5, 4, 2, 0, 0], np.int8)
-    rows, values = observations(interview, cols, kinds, ratings, 4)
+    rows, values = observations(interview.factors, cols, kinds, ratings, 4)
     observed = {  # column: its blocks' values (seen, liked, loved, disliked; None: unobserved)
         3: [1, 1, 1, 0],
         4: [1, 1, 0, 0],
@@ -246,8 +270,8 @@ def test_each_kind_of_answer_observes_its_blocks_seen_liked_loved_disliked():
     for block in range(4):  # block by block
         for col, says in observed.items():
             if says[block] is not None:
-                expected_rows.append(interview.loads[block, col])
-                expected_values.append(says[block] - interview.means[block, col])
+                expected_rows.append(interview.factors.loads[block, col])
+                expected_values.append(says[block] - interview.factors.means[block, col])
     np.testing.assert_allclose(rows, expected_rows)
     np.testing.assert_allclose(values, expected_values, rtol=1e-6)
 
@@ -255,9 +279,9 @@ def test_each_kind_of_answer_observes_its_blocks_seen_liked_loved_disliked():
 def test_answers_the_person_chose_observe_only_seen_and_liked():
     interview = small_interview()
     cols, kinds = np.array([3, 5]), np.array([RATED, RATED], np.int8)
-    rows, values = observations(interview, cols, kinds, np.array([5, 2], np.int8), 4)
+    rows, values = observations(interview.factors, cols, kinds, np.array([5, 2], np.int8), 4)
     fewer_rows, fewer_values = observations(
-        interview, cols, kinds, np.array([5, 2], np.int8), VOLUNTEERED_BLOCKS
+        interview.factors, cols, kinds, np.array([5, 2], np.int8), VOLUNTEERED_BLOCKS
     )
     assert VOLUNTEERED_BLOCKS == 2
     np.testing.assert_array_equal(fewer_rows, rows[:4])  # seen and liked of both answers

@@ -1,0 +1,148 @@
+"""A model that learns from answers (the default) measured with answers, on the folds of the
+evaluation (coldstart/evaluation.py), by ``answer_protocols``: an interview of k questions
+picked by the model's own ``next_questions``, one at a time exactly as the API would, each
+answered with the test rater's real rating, else "not seen"; and the rater's first k ratings
+in time order (ties by movie id) as answers. Each against the demographic-only ranking on
+the same raters and relevant sets: the answered movies leave the ranking and the relevant
+set, and raters with nothing relevant left are skipped. Confidence intervals are a paired
+per-rater bootstrap, raters pooled over the folds.
+"""
+
+from collections.abc import Sequence
+from dataclasses import astuple
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from coldstart.answers import Interview
+from coldstart.domain import DEMOGRAPHICS, FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE, K
+from coldstart.estimators import CatalogueRecommender
+from coldstart.metrics import ndcg_at_k, top_k
+from coldstart.plain import plain
+from coldstart.serving import Answer
+
+CURVE_QUESTIONS = max(INTERVIEW_KS)  # the NDCG curve runs over 0..CURVE_QUESTIONS questions
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def learns_from_answers(estimator: CatalogueRecommender) -> bool:
+    return hasattr(estimator.scorer_, "next_questions")
+
+
+def _as_answer(movie_id: int, score: int | None) -> Answer:
+    """A simulated person's answer: their rating if they rated the movie, else not seen."""
+    if score:
+        return Answer(movie_id=int(movie_id), rating=int(score), seen=True)
+    return Answer(movie_id=int(movie_id), rating=None, seen=False)
+
+
+def _answered_ndcg(
+    estimator: CatalogueRecommender,
+    profile: dict[str, Any],
+    answers: Sequence[Answer],
+    liked_ids: np.ndarray,
+) -> tuple[float, float] | None:
+    """(NDCG@10 with the answers, demographic-only NDCG@10), the answered movies out of
+    both rankings and the relevant set; None when nothing relevant is left."""
+    answered = {answer.movie_id for answer in answers}
+    relevant = np.setdiff1d(liked_ids, list(answered))
+    if not len(relevant):
+        return None
+    # A given movie that no train rater rated is unknown to the model: nothing to mask.
+    ids = estimator.movie_ids_
+    columns = np.searchsorted(ids, list(answered)).clip(max=len(ids) - 1)
+    columns = columns[np.isin(ids[columns], list(answered))]
+    prior = estimator.scorer_.score_profiles([profile])[0].astype(np.float64)
+    prior[columns] = -np.inf
+    rows = np.vstack([estimator.scorer_.score(profile, answers), prior])
+    hits = np.isin(estimator.movie_ids_[top_k(rows, K)], relevant)
+    model, demographic_only = ndcg_at_k(hits, [len(relevant)] * 2, K).tolist()
+    return model, demographic_only
+
+
+def answer_protocols(estimator: CatalogueRecommender, test: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per test rater, (model, demographic-only) NDCG@10 for each protocol: "interview-k"
+    for k = 1..CURVE_QUESTIONS (INTERVIEW_KS are the reported ones) and "first-k" for
+    FIRST_KS; each an array of raters x 2 (raters with nothing relevant left skipped)."""
+    scorer = estimator.scorer_
+    pairs: dict[str, list[tuple[float, float] | None]] = {
+        f"interview-{k}": [] for k in range(1, CURVE_QUESTIONS + 1)
+    }
+    pairs |= {f"first-{k}": [] for k in FIRST_KS}
+    ordered = test.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
+    for _, mine in ordered.groupby("rater_id", sort=True):
+        profile = cast(dict[str, Any], mine.iloc[0][DEMOGRAPHICS].to_dict())
+        scores = dict(zip(mine["movie_id"].tolist(), mine["score"].tolist(), strict=True))
+        liked_ids = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
+        answers: list[Answer] = []
+        for k in range(1, CURVE_QUESTIONS + 1):
+            asked = scorer.next_questions(profile, answers, 1)  # exactly as the API
+            if not len(asked):
+                break  # a catalogue this small has no more to ask about
+            answers.append(_as_answer(asked[0], scores.get(int(asked[0]))))
+            pairs[f"interview-{k}"].append(_answered_ndcg(estimator, profile, answers, liked_ids))
+        for k in FIRST_KS:
+            given = [_as_answer(m, s) for m, s in list(scores.items())[:k]]
+            pairs[f"first-{k}"].append(_answered_ndcg(estimator, profile, given, liked_ids))
+    return {
+        key: np.array([pair for pair in values if pair is not None]).reshape(-1, 2)
+        for key, values in pairs.items()
+    }
+
+
+def bootstrap_ci(values: ArrayLike, *, seed: int) -> list[float]:
+    """95 % percentile interval of the mean of ``values`` (one per rater), resampled."""
+    values = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))].mean(1)
+    return np.quantile(means, [0.025, 0.975]).tolist()
+
+
+def summarise_answers(
+    folds: list[dict[str, np.ndarray]], estimators: list[CatalogueRecommender], *, seed: int
+) -> dict[str, Any]:
+    """Fold means of each protocol, its lift over the demographic-only ranking with a
+    paired bootstrap CI (raters pooled over folds), the NDCG curve over 0..CURVE_QUESTIONS
+    questions, and what each fold's model learned (its blends and first questions)."""
+    protocols: dict[str, dict[str, Any]] = {}
+    for key in folds[0]:
+        pooled = np.vstack([fold[key] for fold in folds])
+        if not all(len(fold[key]) for fold in folds):
+            protocols[key] = {"raters": len(pooled)}  # a fold with nobody to measure
+            continue
+        model = [fold[key][:, 0].mean() for fold in folds]
+        prior = [fold[key][:, 1].mean() for fold in folds]
+        protocols[key] = {
+            "model": np.mean(model),
+            "demographic_only": np.mean(prior),
+            "lift": np.mean(model) - np.mean(prior),
+            "lift_ci95": bootstrap_ci(pooled[:, 0] - pooled[:, 1], seed=seed),
+            "model_ci95": bootstrap_ci(pooled[:, 0], seed=seed),
+            "folds_model": model,
+            "folds_demographic_only": prior,
+            "raters": len(pooled),
+        }
+    return plain(
+        {
+            "protocol": {
+                "interview_k": list(INTERVIEW_KS),
+                "first_k": list(FIRST_KS),
+                "bootstrap": f"paired per rater, {BOOTSTRAP_RESAMPLES} resamples, seed {seed}",
+            },
+            "protocols": protocols,
+            "learned": [_learned(est.scorer_.interview, est.movie_ids_) for est in estimators],
+        }
+    )
+
+
+def _learned(interview: Interview, movie_ids: np.ndarray) -> dict[str, Any]:
+    """A fold's learned settings, each as its fields' values in order (how the committed
+    report records them), and its first questions' movie ids."""
+    return {
+        "blend": [*astuple(interview.interview_blend), *astuple(interview.volunteered_blend)],
+        "prefix": astuple(interview.prefix.setting),
+        "volunteered": astuple(interview.volunteered.setting),
+        "questions": movie_ids[interview.questions[:CURVE_QUESTIONS]],
+    }

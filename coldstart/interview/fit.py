@@ -1,0 +1,109 @@
+"""``fit_interview``: the interview's parts fitted in order on three thirds of the training
+raters (each part's module says what it is and how it is tuned), then the factor model
+refitted on every rater."""
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from coldstart.answers import Interview, PrefixRegressions
+from coldstart.domain import POSITIVE_SCORE
+from coldstart.interview.blends import tune_interview, tune_volunteered
+from coldstart.interview.factors import HeldOut, fit_factors
+from coldstart.interview.prefix import fit_prefix_tables, seen_levels, tune_prefix
+from coldstart.interview.questions import askable, choose_questions
+from coldstart.interview.volunteered import REGRESSION_MOVIES, Regression
+
+# The greedy search ranks only the most-rated movies (relevant counts stay complete):
+# the rest almost never reach a top 10, and it is what keeps fit within seconds.
+RANKED_MOVIES = 150
+# The blends' tuning ranks at most this many of the most-rated movies (ml-100k's 1,682 are
+# all ranked), so that its cost stops growing with a larger catalogue.
+TUNED_MOVIES = 2000
+# prior(fit_rows, rows): the demographic scores of ``rows`` from a prior fitted on
+# ``fit_rows`` (raters x movies).
+Prior = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def fit_interview(
+    ratings: np.ndarray,
+    first_cols: Sequence[np.ndarray],
+    title_group: np.ndarray,
+    unknown: np.ndarray,
+    prior: Prior,
+    genres: np.ndarray,
+    *,
+    rank: int,
+    n_questions: int,
+    n_candidates: int,
+    seed: int,
+) -> Interview:
+    """The interview state for a dense raters x movies matrix of scores (0: not rated).
+
+    ``first_cols``: each rater's first ten rated columns in time order; ``title_group``:
+    equal values for one title; ``unknown``: columns never to ask about; ``genres``: each
+    column's genre flags (movies x genres, possibly none);
+    ``prior(fit_rows, rows)``: the demographic scores of ``rows`` from a prior fitted on
+    ``fit_rows`` (raters x movies).
+    """
+    thirds = np.array_split(np.random.default_rng(seed).permutation(len(ratings)), 3)
+    parts = _held_out(ratings, thirds, prior, rank, seed)
+    most_rated = np.argsort(-(ratings > 0).sum(axis=0), kind="stable")
+    candidates = askable(most_rated, title_group, unknown)
+    ranked = most_rated[:RANKED_MOVIES]
+    greedy = choose_questions(parts, candidates[:n_candidates], n_questions, ranked)
+    tuned = np.sort(most_rated[:TUNED_MOVIES])
+    val_ratings, val_prior, val_factors = parts[0]
+    interview_blend = tune_interview(val_ratings, val_prior, val_factors, greedy, tuned)
+    volunteered_blend = tune_volunteered(
+        val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors, tuned
+    )
+    residual = _residual(ratings, thirds, parts)
+    setting = tune_prefix(ratings, residual, thirds, parts, greedy, interview_blend, ranked)
+    prefix = PrefixRegressions(
+        setting=setting,
+        tables=fit_prefix_tables(ratings[:, greedy], residual, setting.ridge),
+        seen_levels=seen_levels(ratings[:, greedy]),
+    )
+    regression = Regression(
+        ratings, first_cols, genres, np.sort(most_rated[:REGRESSION_MOVIES]), thirds
+    )
+    moments = regression.moments(residual)
+    del residual  # the regression's tuning holds the most at scale: not this as well
+    volunteered = regression.fitted(moments, parts, volunteered_blend, tuned)
+    del parts, val_ratings, val_prior, val_factors  # nor these during the last factor model
+    questions = np.concatenate([greedy, candidates[~np.isin(candidates, greedy)]])
+    return Interview(
+        factors=fit_factors(ratings, rank, seed),
+        interview_blend=interview_blend,
+        volunteered_blend=volunteered_blend,
+        questions=questions.astype(np.int32),
+        title_group=np.asarray(title_group, dtype=np.int32),
+        prefix=prefix,
+        volunteered=volunteered,
+    )
+
+
+def _held_out(
+    ratings: np.ndarray, thirds: Sequence[np.ndarray], prior: Prior, rank: int, seed: int
+) -> list[HeldOut]:
+    """Per third: its ratings, its demographic prior and the factor model, both fitted on
+    the other two thirds."""
+    parts = []
+    for i, held_out in enumerate(thirds):
+        fit_rows = np.concatenate([t for j, t in enumerate(thirds) if j != i])
+        factors = fit_factors(ratings[fit_rows], rank, seed)
+        parts.append((ratings[held_out], prior(fit_rows, held_out), factors))
+    return parts
+
+
+def _residual(
+    ratings: np.ndarray, thirds: Sequence[np.ndarray], parts: Sequence[HeldOut]
+) -> np.ndarray:
+    """What each rater liked minus their prior from the third they were held out of: what
+    the regressions correct."""
+    residual = np.empty(ratings.shape, dtype=np.float32)
+    for held_out, (_, base, _) in zip(thirds, parts, strict=True):
+        residual[held_out] = -base
+    residual += ratings >= POSITIVE_SCORE  # in place: a raters x movies array fewer at once
+    return residual
