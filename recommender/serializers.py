@@ -14,15 +14,13 @@ from common.validation import (
     integer_field,
     string_field,
 )
-from movies.models import Movie
+from movies.models import MAX_MOVIE_ID, Movie
 from recommender import request_ids
-from recommender.serving import served_genres, served_recommender
+from recommender.serving import MAX_ANSWERS, served_genres, served_recommender
 
 DEFAULT_RECS = 10
 MAX_GENRES = 50
 MAX_EXCLUDE = 2000
-MAX_MOVIE_ID = 2**31 - 1  # PositiveIntegerField's bound on every database
-MAX_ANSWERS = 50
 DEFAULT_QUESTIONS = 5
 MAX_QUESTIONS = 20
 ANSWER_KEYS = ("movie_id", "rating", "seen")
