@@ -7,7 +7,6 @@ from rest_framework.views import APIView
 
 from coldstart.serving import Profile
 from common.schema import NOT_AUTHENTICATED, error_response
-from common.throttles import RateThrottle
 from movies.services import feedback_record
 from recommender import request_ids
 from recommender.selectors import model_card
@@ -21,6 +20,7 @@ from recommender.serializers import (
     RecommendOutputSerializer,
 )
 from recommender.serving import get_recommender
+from recsite.access.limits import RateThrottle
 
 NO_MODEL = error_response("No trained model is available")
 # One instance of each serves every request: building a serializer deep-copies all of its

@@ -20,25 +20,14 @@ from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import Throttled
 
 from coldstart.serving import Answer, Profile
-from common.session_password import password_fingerprint, password_matches
-from common.throttles import password_attempt
 from recommender.forms import AnswerForm, PasswordForm, ProfileForm
 from recommender.serving import MAX_ANSWERS, ModelUnavailable, get_recommender
+from recsite.access.login import session_password_accepted
+from recsite.access.password import password_fingerprint
 
 SESSION_KEY = "try"
 QUESTIONS_PER_ROUND = 5
 SHOWN = 10  # recommendations
-
-
-def session_password_accepted(request, candidate: str) -> bool:
-    """/api/login's check for the page: the same limits count (per client, and failed
-    logins of all clients together) and the same constant-time comparison. Raises
-    Throttled."""
-    with password_attempt(request, scope="login", login="api") as wrong:
-        if password_matches(candidate):
-            return True
-        wrong()
-        return False
 
 
 def _state(request) -> dict | None:
