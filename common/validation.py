@@ -84,15 +84,14 @@ def string_field(name: str, **kwargs) -> StrictCharField:
 
 
 class StrictSerializer(serializers.Serializer):
-    """Input serializer that refuses non-objects and unknown keys alongside field errors.
-
-    A body of plain values (a JSON integer within an integer field's validators, a string
-    among a choice field's choices, a value its field's ``plain_value`` takes) is taken
-    without DRF's machinery, which costs more than the checks themselves; anything else goes
-    through DRF, which words every problem. Both read the same fields: the rules exist once.
-    """
+    """Input serializer that refuses non-objects and unknown keys alongside field errors."""
 
     def run_validation(self, data=serializers.empty):
+        """A body of plain values (a JSON integer within an integer field's validators, a
+        string among a choice field's choices, a value its field's ``plain_value`` takes)
+        is taken without DRF's machinery, which costs more than the checks themselves;
+        anything else goes through DRF, which words every problem. Both read the same
+        fields: the rules exist once."""
         if not isinstance(data, Mapping):
             raise ValidationError(
                 {"non_field_errors": [ErrorDetail(NOT_AN_OBJECT, code="not_an_object")]}

@@ -287,6 +287,8 @@ class InterviewOutputSerializer(serializers.Serializer):
 
 
 class FeedbackInputSerializer(ProfileSerializer):
+    """Who the person is, the movie, and what they thought of it or chose."""
+
     request_id = string_field(
         "request_id",
         required=False,
