@@ -155,7 +155,7 @@ def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
     random genres and excluded ids (scored afresh each time)."""
     from coldstart.serving import all_profiles
     from recommender.apis import RecommendApi
-    from recsite.auth import issue_access_token
+    from recsite.access.tokens import issue_access_token
 
     view, token, rng = RecommendApi.as_view(), str(issue_access_token()), random.Random(seed)
     recommender = serve_model(model_path)
@@ -181,7 +181,7 @@ def measure_answers(model_path: Path, *, n: int, seed: int) -> dict:
     answers. The profiles are ranked already (as after start-up)."""
     from coldstart.serving import all_profiles
     from recommender.apis import InterviewApi, RecommendApi
-    from recsite.auth import issue_access_token
+    from recsite.access.tokens import issue_access_token
 
     token, rng = str(issue_access_token()), random.Random(seed)
     recommender = serve_model(model_path)
@@ -291,7 +291,7 @@ def measure_http(models: dict, workdir: Path, args) -> dict:
     """GET / and recommend on one server; seed-rf on a fresh server for each run, as just
     after a deploy: it has ranked what it could at start-up and scores the rest on request
     (left running, it would fill its cache and end up as fast as any model)."""
-    from recsite.auth import issue_access_token
+    from recsite.access.tokens import issue_access_token
 
     token = str(issue_access_token())
     rounds, seed_memory = [], {}

@@ -1,4 +1,5 @@
-"""The one table of the shared parts: the recent hits of each rate limit (common.throttles)."""
+"""The one table of the shared parts: the recent hits of each rate limit
+(recsite.access.limits)."""
 
 from django.db import models
 

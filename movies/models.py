@@ -14,6 +14,8 @@ from coldstart.domain import (
     OCCUPATIONS,
 )
 
+MAX_MOVIE_ID = 2**31 - 1  # PositiveIntegerField's bound on every database
+
 
 class Genre(models.Model):
     """A genre; the primary key is the ml-100k genre index (0-18, the flag's position)."""

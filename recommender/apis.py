@@ -7,7 +7,6 @@ from rest_framework.views import APIView
 
 from coldstart.serving import Profile
 from common.schema import NOT_AUTHENTICATED, error_response
-from common.throttles import RateThrottle
 from movies.services import feedback_record
 from recommender import request_ids
 from recommender.selectors import model_card
@@ -19,12 +18,15 @@ from recommender.serializers import (
     ModelCardSerializer,
     RecommendInputSerializer,
     RecommendOutputSerializer,
-    interview_input,
-    recommend_input,
 )
 from recommender.serving import get_recommender
+from recsite.access.limits import RateThrottle
 
 NO_MODEL = error_response("No trained model is available")
+# One instance of each serves every request: building a serializer deep-copies all of its
+# fields, which costs more than ranking; validation itself keeps no state on it.
+RECOMMEND_INPUT = RecommendInputSerializer()
+INTERVIEW_INPUT = InterviewInputSerializer()
 
 
 def signed_request_id(request, profile: Profile) -> str:
@@ -47,7 +49,7 @@ class RecommendApi(APIView):
         },
     )
     def post(self, request):
-        data = recommend_input(request.data)
+        data = RECOMMEND_INPUT.run_validation(request.data)
         recommender = get_recommender()
         profile = Profile(age=data["age"], gender=data["gender"], occupation=data["occupation"])
         items = recommender.recommend(
@@ -88,7 +90,7 @@ class InterviewApi(APIView):
         },
     )
     def post(self, request):
-        data = interview_input(request.data)
+        data = INTERVIEW_INPUT.run_validation(request.data)
         profile = Profile(age=data["age"], gender=data["gender"], occupation=data["occupation"])
         questions = get_recommender().questions(profile, data.get("answers", ()), data["n"])
         return Response({"questions": questions, "request_id": signed_request_id(request, profile)})

@@ -4,40 +4,30 @@ a time, and show the recommendations, with a way to answer more.
 
 The state lives in Django's session: the fingerprint of the session password it was
 unlocked with (so that changing SESSION_PASSWORD locks every page again, as it retires
-every token), the profile, and the answers in the API's form. Each form posts to its own
+every token), the profile, and the answers. Plain Django forms read the input into
+coldstart's Profile and Answer; no API serializer is involved. Each form posts to its own
 URL and redirects back to /try/ (post/redirect/get); bad input re-renders the form with
 its errors and status 400.
 """
 
+import dataclasses
 import hmac
 import math
 
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
-from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.exceptions import Throttled
 
 from coldstart.serving import Answer, Profile
-from common.session_password import password_fingerprint, password_matches
-from common.throttles import password_attempt
 from recommender.forms import AnswerForm, PasswordForm, ProfileForm
-from recommender.serializers import MAX_ANSWERS, answers_from
-from recommender.serving import ModelUnavailable, get_recommender
+from recommender.serving import MAX_ANSWERS, ModelUnavailable, get_recommender
+from recsite.access.login import session_password_accepted
+from recsite.access.password import password_fingerprint
 
 SESSION_KEY = "try"
 QUESTIONS_PER_ROUND = 5
 SHOWN = 10  # recommendations
-
-
-def session_password_accepted(request, candidate: str) -> bool:
-    """/api/login's check for the page: the same limits count (per client, and failed
-    logins of all clients together) and the same constant-time comparison. Raises
-    Throttled."""
-    with password_attempt(request, scope="login", login="api") as wrong:
-        if password_matches(candidate):
-            return True
-        wrong()
-        return False
 
 
 def _state(request) -> dict | None:
@@ -133,7 +123,8 @@ def set_profile(request):
     if not form.is_valid():
         return _page(request, "profile", {"form": form}, status=400)
     round_ = {"round_start": 0, "round_end": QUESTIONS_PER_ROUND}
-    _save(request, {**state, "profile": form.cleaned_data, "answers": [], **round_})
+    profile = dataclasses.asdict(form.profile())
+    _save(request, {**state, "profile": profile, "answers": [], **round_})
     return redirect("try")
 
 
@@ -143,36 +134,24 @@ def answer(request):
     state = _state(request)
     if state is None or "profile" not in state:
         return redirect("try")
-    form = AnswerForm(request.POST)
-    if form.is_valid():
-        given = [_as_api_answer(answer) for answer in state["answers"]]
-        try:
-            answers = answers_from([*given, form.as_api_answer()])
-        except ValidationError as exc:
-            form.add_error(None, _first_message(exc))
-        else:
-            _save(request, {**state, "answers": [_stored(answer) for answer in answers]})
-            return redirect("try")
-    return _interview(request, state, form, status=400)
-
-
-def _as_api_answer(stored: list) -> dict:
-    movie_id, rating, seen = stored
-    if rating is None:
-        return {"movie_id": movie_id, "seen": seen}
-    return {"movie_id": movie_id, "rating": rating}
+    try:
+        recommender = get_recommender()
+    except ModelUnavailable:
+        return _interview(request, state)  # which says so
+    form = AnswerForm(
+        request.POST,
+        answered={answer.movie_id for answer in _answers(state)},
+        catalogue=recommender.column_of,
+    )
+    if not form.is_valid():
+        return _interview(request, state, form, status=400)
+    _save(request, {**state, "answers": [*state["answers"], _stored(form.as_answer())]})
+    return redirect("try")
 
 
 def _stored(answer: Answer) -> list:
     """An answer as the session's JSON holds it."""
     return [answer.movie_id, answer.rating, answer.seen]
-
-
-def _first_message(exc: ValidationError) -> str:
-    detail = exc.detail
-    while isinstance(detail, dict | list):
-        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
-    return str(detail)
 
 
 @never_cache

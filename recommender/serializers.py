@@ -5,6 +5,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 from coldstart.domain import GENDER_CODES, MAX_AGE, MAX_SCORE, MIN_AGE, MIN_SCORE, OCCUPATIONS
 from coldstart.serving import MAX_RECS, Answer
 from common.validation import (
+    NOT_PLAIN,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
@@ -13,15 +14,13 @@ from common.validation import (
     integer_field,
     string_field,
 )
-from movies.models import Movie
+from movies.models import MAX_MOVIE_ID, Movie
 from recommender import request_ids
-from recommender.serving import served_genres, served_recommender
+from recommender.serving import MAX_ANSWERS, served_genres, served_recommender
 
 DEFAULT_RECS = 10
 MAX_GENRES = 50
 MAX_EXCLUDE = 2000
-MAX_MOVIE_ID = 2**31 - 1  # PositiveIntegerField's bound on every database
-MAX_ANSWERS = 50
 DEFAULT_QUESTIONS = 5
 MAX_QUESTIONS = 20
 ANSWER_KEYS = ("movie_id", "rating", "seen")
@@ -178,13 +177,25 @@ class AnswersField(serializers.ListField):
     def to_internal_value(self, data):
         return answers_from(data)
 
+    def plain_value(self, data):
+        """The answers when all are good (StrictSerializer's quick path), else NOT_PLAIN."""
+        try:
+            return answers_from(data)
+        except ValidationError:
+            return NOT_PLAIN
 
-class RecommendInputSerializer(StrictSerializer):
-    """Who the recommendations are for (age, gender, occupation), how many, and filters."""
+
+class ProfileSerializer(StrictSerializer):
+    """Who the person is, as coldstart.domain bounds it: every input names them."""
 
     age = integer_field("age", MIN_AGE, MAX_AGE)
     gender = choice_field("gender", GENDER_CODES)
     occupation = choice_field("occupation", OCCUPATIONS)
+
+
+class RecommendInputSerializer(ProfileSerializer):
+    """Who the recommendations are for (age, gender, occupation), how many, and filters."""
+
     max_recs = integer_field("max_recs", 1, MAX_RECS, required=False, default=DEFAULT_RECS)
     genres = _list_field(
         "genres",
@@ -237,68 +248,11 @@ class RecommendInputSerializer(StrictSerializer):
         return value
 
 
-class InterviewInputSerializer(StrictSerializer):
+class InterviewInputSerializer(ProfileSerializer):
     """Who is being asked, what they answered so far, and how many questions to ask next."""
 
-    age = integer_field("age", MIN_AGE, MAX_AGE)
-    gender = choice_field("gender", GENDER_CODES)
-    occupation = choice_field("occupation", OCCUPATIONS)
     answers = AnswersField(help_text="The answers so far; those movies are not asked again.")
     n = integer_field("n", 1, MAX_QUESTIONS, required=False, default=DEFAULT_QUESTIONS)
-
-
-# One instance of each serves every request: building a serializer deep-copies all of its
-# fields, which costs more than ranking; validation itself keeps no state on it.
-_RECOMMEND_INPUT = RecommendInputSerializer()
-_INTERVIEW_INPUT = InterviewInputSerializer()
-_PROFILE_KEYS = ("age", "gender", "occupation")
-_GENDERS = frozenset(GENDER_CODES)
-_OCCUPATIONS = frozenset(OCCUPATIONS)
-
-
-def _plainly_valid(data, count: str, default: int, most: int) -> dict | None:
-    """The body's values when it holds only plainly valid demographics, ``count`` and
-    answers; None for anything else (the serializer then decides and words the errors)."""
-    if type(data) is not dict or not data.keys() <= {*_PROFILE_KEYS, count, "answers"}:
-        return None
-    age, gender = data.get("age"), data.get("gender")
-    occupation, wanted = data.get("occupation"), data.get(count, default)
-    if not (
-        type(age) is int
-        and MIN_AGE <= age <= MAX_AGE
-        and type(gender) is str
-        and gender in _GENDERS
-        and type(occupation) is str
-        and occupation in _OCCUPATIONS
-        and type(wanted) is int
-        and 1 <= wanted <= most
-    ):
-        return None
-    values = {"age": age, "gender": gender, "occupation": occupation, count: wanted}
-    if "answers" in data:
-        try:
-            values["answers"] = answers_from(data["answers"])
-        except ValidationError:
-            return None
-    return values
-
-
-def recommend_input(data) -> dict:
-    """The request's validated fields, or a ValidationError listing every problem.
-
-    The usual request (demographics, maybe max_recs and answers, each plainly valid) is
-    checked here directly: DRF's field machinery is most of the view's own time. Anything
-    else goes to the serializer, which has the final word and words the errors; the tests
-    check that both agree on every profile.
-    """
-    values = _plainly_valid(data, "max_recs", DEFAULT_RECS, MAX_RECS)
-    return _RECOMMEND_INPUT.run_validation(data) if values is None else values
-
-
-def interview_input(data) -> dict:
-    """As recommend_input, for /api/interview."""
-    values = _plainly_valid(data, "n", DEFAULT_QUESTIONS, MAX_QUESTIONS)
-    return _INTERVIEW_INPUT.run_validation(data) if values is None else values
 
 
 class RecommendedMovieSerializer(serializers.Serializer):
@@ -332,15 +286,14 @@ class InterviewOutputSerializer(serializers.Serializer):
     request_id = serializers.CharField()
 
 
-class FeedbackInputSerializer(StrictSerializer):
+class FeedbackInputSerializer(ProfileSerializer):
+    """Who the person is, the movie, and what they thought of it or chose."""
+
     request_id = string_field(
         "request_id",
         required=False,
         validators=[MaxLengthValidator(request_ids.MAX_LENGTH, request_ids.NOT_OURS)],
     )
-    age = integer_field("age", MIN_AGE, MAX_AGE)
-    gender = choice_field("gender", GENDER_CODES)
-    occupation = choice_field("occupation", OCCUPATIONS)
     movie_id = StrictIntegerField(
         error_messages={
             "required": "Missing parameter: 'movie_id'",
@@ -358,6 +311,11 @@ class FeedbackInputSerializer(StrictSerializer):
             "null": "The parameter 'chose' must be true or false",
         },
     )
+
+    def get_fields(self):
+        """``request_id`` first, where the API has always listed it."""
+        fields = super().get_fields()
+        return {"request_id": fields.pop("request_id"), **fields}
 
     def validate_movie_id(self, value):
         if not (0 < value <= MAX_MOVIE_ID and Movie.objects.filter(pk=value).exists()):

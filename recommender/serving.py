@@ -15,6 +15,8 @@ from recommender.model_file import load_artifact
 
 logger = logging.getLogger("recsite.model")
 
+# The answers one request may carry: /api/recommend's, /api/interview's, the /try/ page's.
+MAX_ANSWERS = 50
 # Enough for the default model (docs/performance.md); a slow model ranks what it can in it.
 WARM_UP_SECONDS = 5.0
 

@@ -8,7 +8,7 @@ from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerial
 
 
 class SessionTokenScheme(SimpleJWTScheme):
-    target_class = "recsite.auth.SessionTokenAuthentication"
+    target_class = "recsite.access.tokens.SessionTokenAuthentication"
     name = "bearerAuth"
 
 

@@ -148,7 +148,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # Proxies whose X-Forwarded-For names the client (addresses or CIDR networks). Requests from
-# any other address are identified by their socket address alone (common.throttles.client_ip).
+# any other address are identified by their socket address alone (recsite.access.clients).
 try:
     TRUSTED_PROXIES = tuple(
         ipaddress.ip_network(proxy, strict=False)
@@ -160,7 +160,7 @@ except ValueError as error:
     ) from None
 
 # Per-client limits count an IPv6 client by its network of this many bits: one subscriber
-# commonly holds a whole /64 (common.throttles.client_key).
+# commonly holds a whole /64 (recsite.access.clients.client_key).
 IPV6_CLIENT_PREFIX = env.int("IPV6_CLIENT_PREFIX", default=64)
 if not 32 <= IPV6_CLIENT_PREFIX <= 128:
     raise ImproperlyConfigured("IPV6_CLIENT_PREFIX must be a prefix length from 32 to 128.")
@@ -198,7 +198,7 @@ if not MODEL_SIGNING_KEY.strip():
 
 # --- API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["recsite.auth.SessionTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["recsite.access.tokens.SessionTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": ["recsite.parsers.JSONParser"],
     # JSON first: clients that send no Accept header, or */*, get JSON; browsers get HTML.
@@ -207,7 +207,7 @@ REST_FRAMEWORK = {
         "recsite.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "recsite.exceptions.api_exception_handler",
-    # Per client (common.throttles.client_ip) unless named otherwise.
+    # Per client (recsite.access.clients.client_ip) unless named otherwise.
     "DEFAULT_THROTTLE_RATES": {
         "login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),
         "admin_login": env.str("LOGIN_THROTTLE_RATE", default="10/min"),

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from recsite.access.login import LoginApi, throttle_admin_login
 from recsite.health import LivenessApi, ReadinessApi
-from recsite.login import LoginApi, throttle_admin_login
 from recsite.views import HomeApi, ProtectedApi
 
 urlpatterns = [
@@ -22,7 +22,7 @@ urlpatterns = [
         ),
         name="docs",
     ),
-    # Ahead of the admin's own URLs: its login view, throttled (recsite.login).
+    # Ahead of the admin's own URLs: its login view, throttled (recsite.access.login).
     path("admin/login/", throttle_admin_login(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", LivenessApi.as_view(), name="healthz"),

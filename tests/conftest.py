@@ -105,7 +105,7 @@ def api():
     """An API client holding a valid access token, as a logged-in client would."""
     from rest_framework.test import APIClient
 
-    from recsite.auth import issue_access_token
+    from recsite.access.tokens import issue_access_token
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_access_token()}")

@@ -10,8 +10,8 @@ from jwt.utils import base64url_encode
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from recsite import auth
-from recsite.auth import issue_access_token
+from recsite.access import tokens
+from recsite.access.tokens import issue_access_token
 
 PASSWORD = "test-password"
 
@@ -186,10 +186,10 @@ def test_a_token_used_before_does_not_vouch_for_a_copy_with_a_later_expiry(clien
 
 
 def test_remembered_tokens_stay_bounded(client, monkeypatch):
-    monkeypatch.setattr(auth, "VERIFIED_TOKENS_MAX", 3)
+    monkeypatch.setattr(tokens, "VERIFIED_TOKENS_MAX", 3)
     for _ in range(10):
         assert bearer(client, str(issue_access_token())).get("/protected").status_code == 200
-        assert len(auth._verified) <= 3
+        assert len(tokens._verified) <= 3
 
 
 def test_authenticated_request_runs_no_query(db, client, django_assert_num_queries):

@@ -17,7 +17,7 @@ from ops.live import (
     raw_request,
     serving,
 )
-from recsite.auth import issue_access_token
+from recsite.access.tokens import issue_access_token
 
 WRONG = {"session_password": "wrong"}
 FEEDBACK = {"age": 30, "gender": "F", "occupation": "writer", "movie_id": 1, "rating": 4}

@@ -19,7 +19,6 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from coldstart.artifact import FORMAT_VERSION, MAGIC, OLD_MAGIC, ArtifactError
-from common.throttles import forget_process_counts
 from ops.live import (
     ROOT,
     STARTUP_SECONDS,
@@ -34,7 +33,8 @@ from ops.live import (
 )
 from recommender.model_file import load_artifact, save_artifact
 from recommender.services import model_train
-from recsite.auth import issue_access_token
+from recsite.access.limits import forget_process_counts
+from recsite.access.tokens import issue_access_token
 from recsite.views import HomeApi
 
 VALID = {"age": 30, "gender": "M", "occupation": "programmer"}

@@ -15,7 +15,7 @@ from movies.models import Feedback
 from movies.services import feedback_record
 from recommender import request_ids
 from recommender.selectors import feedback_rating_frame
-from recsite.auth import issue_access_token
+from recsite.access.tokens import issue_access_token
 
 STUDENT = {"age": 19, "gender": "F", "occupation": "student"}
 RETIRED = {"age": 65, "gender": "M", "occupation": "retired"}

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from coldstart.ml100k import movie_year
 from movies.models import Movie
 from movies.services import movies_load
-from recsite.auth import issue_access_token
+from recsite.access.tokens import issue_access_token
 from tests.mlfixtures import ITEM_LINES, MOVIES, item_line, write_ml100k
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from coldstart.domain import GENDER_CODES, MAX_AGE, MIN_AGE, OCCUPATIONS
 from common.models import RecentHits
 from recommender.serializers import InterviewInputSerializer, RecommendInputSerializer
 from recommender.serving import served_genres, served_recommender
+from recsite.access.login import LoginSerializer
 from recsite.exceptions import error_body
-from recsite.login import LoginSerializer
 from tests.mlfixtures import GENRES, MOVIES
 
 PASSWORD = "test-password"

@@ -36,7 +36,7 @@ from ops.live import (
     sqlite_url,
 )
 from recommender.model_file import load_artifact, save_artifact
-from recsite.auth import issue_access_token
+from recsite.access.tokens import issue_access_token
 from recsite.views import HomeApi
 
 PASSWORD = "test-password"

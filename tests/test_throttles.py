@@ -10,8 +10,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
-from common.throttles import Limit, client_ip
 from ops.live import copy_sqlite, current_secrets, production_env, serving, sqlite_url
+from recsite.access.clients import client_ip
+from recsite.access.limits import Limit
 
 PASSWORD = "test-password"
 LOOPBACK = (ip_network("127.0.0.1/32"),)

@@ -3,7 +3,7 @@
 There are no per-person accounts: one shared session password buys an access token,
 and tokens are checked from their signature and claims alone. A token also carries a
 fingerprint of the password it was issued for, so changing SESSION_PASSWORD retires
-every token issued before. Login attempts are throttled (common.throttles).
+every token issued before. Login attempts are limited (recsite.access.limits).
 
 Decoding a token and checking its signature is a large share of a recommendation's time
 in the server (docs/performance.md), so each process remembers the tokens it has verified
@@ -18,7 +18,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from common.session_password import password_fingerprint
+from recsite.access.password import password_fingerprint
 
 SESSION_SUBJECT = "session"
 PASSWORD_CLAIM = "pwd"

@@ -1,5 +1,6 @@
-"""POST /api/login: the session password in, an access token out; and the throttles of
-every form that takes a password (this one and the admin's login)."""
+"""The logins: the session password checked under the login limits (for /api/login and
+/try/), POST /api/login (the session password in, an access token out), and the admin's
+login view, throttled alike."""
 
 import functools
 import math
@@ -11,11 +12,22 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from common.schema import error_response
-from common.session_password import password_matches
-from common.throttles import password_attempt
 from common.validation import StrictSerializer, string_field
-from recsite.auth import issue_access_token, token_lifetime_seconds
+from recsite.access.limits import password_attempt
+from recsite.access.password import password_matches
+from recsite.access.tokens import issue_access_token, token_lifetime_seconds
 from recsite.exceptions import json_error
+
+
+def session_password_accepted(request, candidate: str) -> bool:
+    """Whether ``candidate`` is the session password, as /api/login and /try/ check it: the
+    login limits count first (per client, and failed logins of all clients together), then
+    the constant-time comparison. Raises Throttled. Read the request's body before."""
+    with password_attempt(request, scope="login", login="api") as wrong:
+        if password_matches(candidate):
+            return True
+        wrong()
+        return False
 
 
 def throttle_admin_login(login_view):
@@ -81,10 +93,8 @@ class LoginApi(GenericAPIView):
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with password_attempt(request, scope="login", login="api") as wrong:
-            if not password_matches(serializer.validated_data["session_password"]):
-                wrong()
-                raise InvalidPassword()
+        if not session_password_accepted(request, serializer.validated_data["session_password"]):
+            raise InvalidPassword()
         token = issue_access_token()
         return Response(
             {

@@ -1,5 +1,5 @@
-"""Request limits whose counts every worker and replica share, taken atomically, keyed by a
-client address that only a declared proxy can vouch for. Shared by the apps; imports neither.
+"""Request limits whose counts every worker and replica share, taken atomically, per client
+(recsite.access.clients) unless a limit says otherwise.
 
 A limit is N hits per period per key (a client, a token, or one login form's failures). Its
 recent hits live in one database row; taking a hit locks that row (SELECT ... FOR UPDATE on
@@ -9,20 +9,19 @@ burst lets through exactly N, whatever the number of workers and replicas.
 
 import contextlib
 import hashlib
-import ipaddress
 import logging
 import math
 import random
 import threading
 import time
 
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from common.models import RecentHits
+from recsite.access.clients import client_key
 
 logger = logging.getLogger("recsite.throttles")
 
@@ -30,46 +29,6 @@ logger = logging.getLogger("recsite.throttles")
 # database cache culls), so that many one-time clients do not grow the table for ever.
 CULL_EVERY = 500
 KEY_LENGTH = RecentHits._meta.get_field("key").max_length
-
-
-def client_ip(request) -> str:
-    """The client's address: the socket's, unless the socket is a proxy the operator
-    declared (TRUSTED_PROXIES). Then it is the nearest X-Forwarded-For address that is not
-    such a proxy: the one that proxy saw, since proxies append and clients can only prepend.
-    From anyone else X-Forwarded-For, X-Real-IP and Forwarded change nothing."""
-    remote = request.META.get("REMOTE_ADDR", "")
-    if not _is_trusted_proxy(remote):
-        return remote
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    hops = [address.strip() for address in forwarded if address.strip()]
-    for address in reversed(hops):
-        if not _is_trusted_proxy(address):
-            return address
-    return hops[0] if hops else remote
-
-
-def client_key(request) -> str:
-    """Whom a per-client limit counts: the client's address, or for IPv6 its network of
-    IPV6_CLIENT_PREFIX bits (one subscriber commonly holds a whole /64, so counting full
-    addresses would give one person millions of clients)."""
-    address = client_ip(request)
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if ip.version == 4:
-        return address
-    if ip.ipv4_mapped:  # ::ffff:a.b.c.d is an IPv4 client
-        return str(ip.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{ip}/{settings.IPV6_CLIENT_PREFIX}", strict=False))
-
-
-def _is_trusted_proxy(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in settings.TRUSTED_PROXIES)
 
 
 class Limit:
