@@ -2,7 +2,7 @@
 taken at their word, unknown keys refused, every problem reported at once."""
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
@@ -56,7 +56,7 @@ def integer_field(name: str, low: int, high: int, **kwargs) -> StrictIntegerFiel
     )
 
 
-def choice_field(name: str, choices: list[str], **kwargs) -> serializers.ChoiceField:
+def choice_field(name: str, choices: Sequence[str], **kwargs) -> serializers.ChoiceField:
     listed = ", ".join(f"'{c}'" for c in choices)
     must_be = f"The parameter '{name}' must be one of the following: {listed}"
     return serializers.ChoiceField(
@@ -157,6 +157,7 @@ def _plain_reader(field):
     validators; None for a field without plain values (DRF always checks it)."""
     if getattr(field, "plain_value", None) is not None:
         return field.plain_value
+    kind: type
     if isinstance(field, StrictIntegerField):
         kind, convert = int, None
     elif isinstance(field, serializers.ChoiceField) and not field.allow_blank:

@@ -110,7 +110,7 @@ class GenreAdmin(admin.ModelAdmin):
         return genre.movie_count
 
 
-class SummarisesRatings:
+class SummarisesRatings(admin.ModelAdmin):
     """Staff's writes that change ratings also update the summary stored on their movies
     (Movie.rating_count), in the same transaction."""
 
@@ -128,7 +128,7 @@ class SummarisesRatings:
 
 
 @admin.register(Rater)
-class RaterAdmin(SummarisesRatings, admin.ModelAdmin):
+class RaterAdmin(SummarisesRatings):
     list_display = ("id", "age", "gender", "occupation", "zip_code")
     list_filter = ("gender", "occupation")
     search_fields = ("=id", "zip_code")
@@ -139,7 +139,7 @@ class RaterAdmin(SummarisesRatings, admin.ModelAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(SummarisesRatings, admin.ModelAdmin):
+class RatingAdmin(SummarisesRatings):
     """Paged by id without a full count, so the 100,000 rows are never read at once."""
 
     list_display = ("id", "rater", "movie", "score", "rated_at")

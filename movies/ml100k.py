@@ -68,7 +68,7 @@ def _read_zip(path: Path) -> dict[str, str]:
     """Read the files from the archive, at its root or in one folder such as `ml-100k/`."""
     try:
         with zipfile.ZipFile(path) as archive:
-            by_name = {}
+            by_name: dict[str, zipfile.ZipInfo] = {}
             for member in sorted(archive.infolist(), key=lambda m: m.filename.count("/")):
                 by_name.setdefault(PurePosixPath(member.filename).name, member)
             missing = [name for name in FILES if name not in by_name]

@@ -85,7 +85,7 @@ class _TimedHTTPConnection(http.client.HTTPConnection):
         # HTTPS shakes hands on this socket next (see below): with the time left too.
         self.sock.settimeout(self.deadline.timeout())
 
-    def response_class(self, sock, *args, **kwargs) -> _TimedResponse:
+    def response_class(self, sock, *args, **kwargs) -> _TimedResponse:  # type: ignore[override]
         """What http.client reads every response with, a proxy's tunnel reply included."""
         return _TimedResponse(sock, *args, deadline=self.deadline, **kwargs)
 

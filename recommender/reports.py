@@ -64,9 +64,10 @@ def plot_answers(report: dict, path) -> None:
     protocols = report["answers"]["protocols"]
     counts = np.arange(CURVE_QUESTIONS + 1)
     cold = report["algorithms"][report["default_algorithm"]]["mean"]["ndcg"]
-    model = [cold] + [protocols[f"interview-{k}"].get("model") for k in counts[1:]]
-    prior = [cold] + [protocols[f"interview-{k}"].get("demographic_only") for k in counts[1:]]
-    model, prior = (np.array(line, dtype=float) for line in (model, prior))  # None: a gap
+    model, prior = (
+        np.array([cold] + [protocols[f"interview-{k}"].get(key) for k in counts[1:]], dtype=float)
+        for key in ("model", "demographic_only")
+    )  # None: a gap
     figure = Figure(figsize=(6.5, 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.subplots()

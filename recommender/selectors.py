@@ -81,12 +81,13 @@ def rating_frame() -> "pd.DataFrame":
     movie_ids = np.array([movie_id for movie_id, _ in movies], dtype=np.int64)
     genres = _joined_genres()
     at = np.searchsorted(movie_ids, ratings[:, 1])
-    for column, values in (
+    for column, labels in (
         ("title", [title for _, title in movies]),
         ("genres", [genres.get(movie_id, "") for movie_id, _ in movies]),
     ):
-        codes, names = pd.factorize(np.array(values, dtype=object))
-        frame[column] = pd.Categorical.from_codes(codes[at], names)  # one code per rating
+        codes, names = pd.factorize(np.array(labels, dtype=object))
+        # one code per rating; pandas-stubs type the categories as an Index, not this array
+        frame[column] = pd.Categorical.from_codes(codes[at], names)  # type: ignore[call-overload]
     return frame
 
 
@@ -97,7 +98,7 @@ def _joined_genres() -> dict:
 
 def _genre_names() -> dict:
     """Each movie's genre names, sorted (movies without any are absent)."""
-    genres = {}
+    genres: dict[int, list[str]] = {}
     for movie_id, name in Movie.genres.through.objects.values_list("movie_id", "genre__name"):
         genres.setdefault(movie_id, []).append(name)
     return {movie_id: sorted(names) for movie_id, names in genres.items()}

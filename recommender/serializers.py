@@ -103,7 +103,8 @@ def answers_from(data) -> list[Answer]:
     if len(data) > MAX_ANSWERS:
         message = f"The parameter 'answers' must hold at most {MAX_ANSWERS} answers"
         raise ValidationError(ErrorDetail(message, "max_length"))
-    answers, problems, first_at = [], {}, {}
+    answers, problems = [], {}
+    first_at: dict[object, int] = {}  # by movie_id, valid or not
     for index, item in enumerate(data):
         answer = _answer(item)
         movie_id = item.get("movie_id") if type(item) is dict else None

@@ -36,7 +36,7 @@ def get_recommender() -> Recommender:
     path = settings.ML_MODEL_PATH
     try:
         stat = os.stat(path)
-        key = (path, stat.st_mtime_ns, stat.st_size)
+        key: tuple[object, ...] = (path, stat.st_mtime_ns, stat.st_size)
     except OSError:
         key = (path, None, None)
     if _loaded["key"] != key:

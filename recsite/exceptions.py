@@ -55,7 +55,8 @@ def _flatten(detail, prefix=""):
 
 def error_body(exc) -> dict:
     if isinstance(exc, ValidationError):
-        errors, first = {}, None
+        errors: dict[str, list[str]] = {}
+        first = None
         for field, detail in _flatten(exc.detail):
             errors.setdefault(field, []).append(str(detail))
             first = first or detail

@@ -15,7 +15,7 @@ import hmac
 from rest_framework_simplejwt import settings as jwt_settings
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.tokens import AccessToken
+from rest_framework_simplejwt.tokens import AccessToken, Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from recsite.access.password import password_fingerprint
@@ -26,7 +26,7 @@ PASSWORD_CLAIM = "pwd"
 # SimpleJWT's full check get in (each from a throttled login), and a signature once good
 # stays good in this process: SimpleJWT fixes its key at import.
 VERIFIED_TOKENS_MAX = 1024
-_verified: dict[bytes, AccessToken] = {}
+_verified: dict[bytes, Token] = {}
 
 
 def token_lifetime_seconds() -> int:
@@ -59,7 +59,7 @@ class SessionTokenAuthentication(JWTStatelessUserAuthentication):
         return token
 
 
-def has_expired(token: AccessToken) -> bool:
+def has_expired(token: Token) -> bool:
     """SimpleJWT's own expiry check (leeway included), as of now."""
     try:
         token.check_exp(current_time=aware_utcnow())

@@ -13,7 +13,7 @@ class Command(BaseCommand):
     help = "Train a recommender on the ratings in the database and write the model artifact."
     # The system checks import every URL and view, which training never uses; `check` and
     # the server run them.
-    requires_system_checks = []
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument(
