@@ -88,7 +88,7 @@ bench-scale: $(BIN)/.dev
 	$(BIN)/python bench/scale.py --json var/scale.json
 
 # lint-imports: the import contract in pyproject.toml (coldstart imports no Django, nor the app);
-# mypy: coldstart's types, strict (pyproject.toml).
+# mypy: coldstart's types, strict; the apps' calls into it, not strict (pyproject.toml).
 lint: $(BIN)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
