@@ -75,6 +75,13 @@ quality: $(BIN)/.dev
 	DATABASE_URL=$(QUALITY_DB) $(BIN)/python manage.py evaluate_model \
 		--json recommender/quality_ml100k.json --plot docs/quality.png \
 		--answers-plot docs/interview.png
+	$(MAKE) docs
+
+## The tables of figures in docs/, written anew from the JSON that measured them
+## (recommender/doc_tables.py); a test fails when a committed one no longer matches.
+.PHONY: docs
+docs: $(BIN)/.dev
+	$(BIN)/python -m recommender.doc_tables docs/*.md
 
 ## Benchmark of the recommend path (not part of the tests; needs wrk): table on stdout,
 ## figures in var/bench.json; see docs/performance.md.
