@@ -88,6 +88,7 @@ COPY requirements.txt requirements-dev.txt Makefile pyproject.toml ./
 COPY ops ops
 COPY bench bench
 COPY tests tests
+COPY docs docs
 RUN --mount=type=bind,source=docker,target=/docker \
     if [ "$WHEELS" = 1 ]; then export PIP_NO_INDEX=1 PIP_FIND_LINKS=/docker/wheels; fi \
     && /opt/venv/bin/python -m ensurepip --default-pip \

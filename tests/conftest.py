@@ -34,10 +34,10 @@ DATASET_FIXTURES = {"full_ml100k_dir", "full_model"}
 def pytest_collection_modifyitems(items):
     for item in items:
         fixtures = set(item.fixturenames)
-        if item.path.parent.name == "coldstart":
-            item.add_marker(pytest.mark.unit)
-        elif fixtures & DATASET_FIXTURES:
+        if fixtures & DATASET_FIXTURES:
             item.add_marker(pytest.mark.dataset)
+        elif item.path.parent.name == "coldstart":
+            item.add_marker(pytest.mark.unit)
         elif fixtures & LIVE_FIXTURES or item.path.name == "test_browser.py":
             item.add_marker(pytest.mark.live)
         tiers = {"unit", "live", "dataset", "scale"} & {m.name for m in item.iter_markers()}

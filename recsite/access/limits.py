@@ -53,7 +53,7 @@ class Limit:
                 return recent, max(self.period - (now - recent[self.count - 1]), 1.0)
             return [now, *recent][: self.count], None
 
-        return _changed(f"{self.scope}:{key}", take_one, expires=now + self.period)
+        return _changed(f"{self.scope}:{key}", take_one, expires=now + self.period, now=now)
 
     def give_back(self, key: str) -> None:
         """Uncount the hit this Limit took for ``key``: one that turned out not to count."""
@@ -71,7 +71,7 @@ class Limit:
         return sum(1 for at in hits if at > now - self.period) >= self.count
 
 
-def _changed(key: str, change, *, expires: float | None):
+def _changed(key: str, change, *, expires: float | None, now: float | None = None):
     """Apply ``change`` (hits -> (new hits, answer)) to the row of ``key`` under its lock and
     return the answer. Should the database fail, this process counts alone for a while: the
     limit stays on while the database is down, and each request does not wait for it again
@@ -82,7 +82,7 @@ def _changed(key: str, change, *, expires: float | None):
     if time.monotonic() - _database_failed_at > RETRY_DATABASE_AFTER:
         try:
             with transaction.atomic():
-                return _change_row(key, change, expires)
+                return _change_row(key, change, expires, now)
         except DatabaseError:
             logger.warning("Limits count per process: the database failed.")
             _database_failed_at = time.monotonic()
@@ -98,7 +98,7 @@ _PROCESS_LOCK = threading.Lock()
 _PROCESS_HITS: dict[str, list[float]] = {}
 
 
-def _change_row(key: str, change, expires: float | None):
+def _change_row(key: str, change, expires: float | None, now: float | None):
     rows = RecentHits.objects
     for _ in range(2):  # a cull may delete an expired row between the insert and the lock
         rows.bulk_create([RecentHits(key=key, hits=[], expires=0)], ignore_conflicts=True)
@@ -110,8 +110,8 @@ def _change_row(key: str, change, expires: float | None):
         row.hits = hits
         row.expires = max(row.expires, expires or 0)
         row.save(update_fields=["hits", "expires"])
-    if expires is not None and random.randrange(CULL_EVERY) == 0:
-        rows.filter(expires__lt=time.time()).delete()
+    if now is not None and random.randrange(CULL_EVERY) == 0:  # on the limits' own clock
+        rows.filter(expires__lt=now).delete()
     return answer
 
 
