@@ -119,9 +119,11 @@ soak: $(BIN)/.dev
 replicas: $(BIN)/.dev
 	bash ops/with-postgres $(BIN)/python -m ops.replicas
 
-# 100 slow clients against gunicorn as the image runs it (docs/performance.md).
+# 100 slow clients against gunicorn as the image runs it, of the three kinds in turn, then
+# all declaring a body they never send (docs/performance.md).
 slowclients: $(BIN)/.dev
 	$(BIN)/python -m ops.slowclients
+	$(BIN)/python -m ops.slowclients --kinds body
 
 # Debian's nginx with the stack's configuration (docker/nginx) in front of two replicas on
 # PostgreSQL, on this machine: the replica checks and slow clients through it (docs/deploy.md).
