@@ -5,8 +5,8 @@ p99 <= 50 ms, at >= 0.8 x the requests/s of gunicorn's sync workers in the same 
 
     python -m ops.fairness [--rounds 3] [--seconds 10] [--warmup 3] [--all]
 
-A round starts gunicorn as the image runs it (gunicorn.conf.py, 2 workers; WORKER_CLASS may
-name another model, as for ops.slowclients), warms it up and loads it with wrk
+A round starts gunicorn as the image runs it (gunicorn.conf.py, 2 workers; WORKER_CLASS or
+GUNICORN_CMD_ARGS may change it, as for ops.slowclients), warms it up and loads it with wrk
 (bench/wrk.lua) at 32 kept-alive connections; then the same with WORKER_CLASS=sync, the
 reference: each of its requests waits in one queue that both workers take from. A round
 passes when both bounds hold. The verdict is the BEST round: rounds run until one passes, at
@@ -96,7 +96,10 @@ def medians(rounds: list[dict]) -> dict:
 def check(workdir: Path, *, rounds: int, every_round: bool, **options) -> str:
     env = live.production_env(workdir, LOGIN_THROTTLE_RATE="1000/min")  # not its test
     live.prepare(env)
-    label = f"WORKER_CLASS={env['WORKER_CLASS']}" if "WORKER_CLASS" in env else "as the image"
+    changed = [
+        f"{name}={env[name]}" for name in ("WORKER_CLASS", "GUNICORN_CMD_ARGS") if env.get(name)
+    ]
+    label = ", ".join(changed) or "as the image"
     measured, passed = [], None
     for number in range(1, rounds + 1):
         figures = one_round(env, workdir, **options)
