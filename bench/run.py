@@ -28,7 +28,6 @@ import random
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,8 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the project's packages, run as `python bench/run.py`
 from ops import live  # noqa: E402
+from ops.live import wrk  # noqa: E402
 
-WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 MiB = 2**20
 
 # The performance targets (docs/performance.md): (figure, comparison, bound).
@@ -235,42 +234,6 @@ def gunicorn(model_path: Path, workdir: Path, name: str) -> live.Gunicorn:
 def workers(server: live.Gunicorn) -> list[Path]:
     """/proc folders of the server's workers."""
     return [Path(f"/proc/{pid}") for pid in server.worker_pids()]
-
-
-def cpu_seconds(procs: list[Path]) -> float:
-    """User and system CPU time the processes have used so far."""
-    ticks = 0
-    for proc in procs:
-        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def wrk(server, *, connections: int, seconds: int, token: str | None = None) -> dict:
-    """One wrk run; adds requests/s and the server's CPU milliseconds per request, a
-    figure that other load on the machine disturbs less than requests/s."""
-    env = {key: value for key, value in os.environ.items() if key != "BENCH_TOKEN"}
-    if token:
-        env["BENCH_TOKEN"] = token
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    procs = workers(server)
-    cpu_before = cpu_seconds(procs)
-    url = f"http://{live.HOST}:{server.port}/"
-    out = subprocess.run(
-        [*command, "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
-        check=True,
-    ).stdout  # fmt: skip
-    cpu = cpu_seconds(procs) - cpu_before
-    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
-    result = json.loads(line.removeprefix("BENCH "))
-    if result["non_2xx"] or result["socket_errors"]:
-        raise BenchFailed(
-            f"wrk got {result['non_2xx']} non-2xx answers and {result['socket_errors']} socket "
-            f"errors from {url}: a run with errors measures nothing."
-        )
-    result["rps"] = result["requests"] / result["seconds"]
-    result["server_cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
-    return result
 
 
 def worker_memory(server: live.Gunicorn) -> dict:
@@ -529,7 +492,7 @@ def print_report(results: dict) -> list[str]:
 def main() -> None:
     try:
         run()
-    except BenchFailed as error:
+    except (BenchFailed, live.CheckFailed) as error:
         sys.exit(f"bench: {error}")
 
 

@@ -3,7 +3,7 @@ in ops/, the tests of faults and security, and the benchmark.
 
 ``production_env`` is the environment of a production deployment (DEBUG off, plain HTTP
 on 127.0.0.1), ``Gunicorn`` serves recsite.wsgi on a port the OS picks, ``manage`` runs a
-command; ``prepare`` does what `make run` does before serving.
+command; ``prepare`` does what `make run` does before serving; ``wrk`` loads a server.
 """
 
 import contextlib
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 DATA_DIR = Path(os.environ.get("ML100K_DIR") or ROOT.parent / "shared" / "data" / "ml-100k")
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 120  # a safety net on a loaded machine, not a speed requirement
@@ -317,6 +318,56 @@ class Gunicorn:
 
     def stop(self) -> None:
         stop(self.process)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    server: Gunicorn,
+    *,
+    connections: int,
+    seconds: int,
+    token: str | None = None,
+    path: str = "/",
+    close: bool = False,
+) -> dict:
+    """One wrk run (bench/wrk.lua) on kept-alive connections, or one connection per request
+    with ``close``: POST /api/recommend with a token, else GET ``path``.
+
+    wrk's figures (requests, seconds, p50/p99/max_ms), plus requests/s and the workers' CPU
+    milliseconds per request, which other load on the machine disturbs less than
+    requests/s. A run with errors measures nothing: CheckFailed.
+    """
+    env = {key: value for key, value in os.environ.items() if key != "BENCH_TOKEN"}
+    if token:
+        env["BENCH_TOKEN"] = token
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    command += ["-H", "Connection: close"] * close
+    url = f"http://{HOST}:{server.port}{path}"
+    pids = server.worker_pids()
+    cpu_before = cpu_seconds(pids)
+    out = subprocess.run(
+        [*command, "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    cpu = cpu_seconds(pids) - cpu_before
+    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
+    result = json.loads(line.removeprefix("BENCH "))
+    if result["non_2xx"] or result["socket_errors"]:
+        raise CheckFailed(
+            f"wrk got {result['non_2xx']} non-2xx answers and {result['socket_errors']} socket "
+            f"errors from {url}: a run with errors measures nothing."
+        )
+    result["rps"] = result["requests"] / result["seconds"]
+    result["server_cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
+    return result
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ a normal client's /healthz, /api/login and /api/recommend must each answer withi
 every time; the server must close every slow connection within --max-close seconds.
 
     python -m ops.slowclients [--duration 45] [--clients 100] [--max-close 15]
+    python -m ops.slowclients --kinds body   # every slow client declares a body, sends none
     python -m ops.slowclients --port 8080 --password ...   # a server already running
 
 Without --port it starts gunicorn as the image runs it (gunicorn.conf.py) and also fails
@@ -33,6 +34,7 @@ OPENINGS = {
     b"\r\nContent-Length: 64\r\n\r\n",
     "silent": b"",
 }
+KINDS = tuple(OPENINGS)  # the default mix: as many of each kind
 CRASHES = ("WORKER TIMEOUT", "Booting worker", "Worker exited", "Traceback", "Error handling")
 
 
@@ -137,10 +139,17 @@ def token_when_allowed(port: int, password: str, *, wait: float = 90) -> str:
 
 
 async def siege(
-    port: int, password: str, *, clients: int, duration: float, max_close: float, token=None
+    port: int,
+    password: str,
+    *,
+    clients: int,
+    duration: float,
+    max_close: float,
+    kinds: tuple[str, ...] = KINDS,
+    token=None,
 ) -> Tally:
     token = token or token_when_allowed(port, password)
-    tally, kinds = Tally(), list(OPENINGS)
+    tally = Tally(closed={kind: [] for kind in kinds})
     until = time.monotonic() + duration
     slow = [
         slow_client(port, kinds[i % len(kinds)], until=until, max_close=max_close, tally=tally)
@@ -150,7 +159,7 @@ async def siege(
     return tally
 
 
-def verdict(tally: Tally, *, clients: int, duration: float, max_close: float) -> str:
+def verdict(tally: Tally, *, clients: int, duration: float, max_close: float, kinds=KINDS) -> str:
     """The summary line, or CheckFailed saying every promise that was broken, then it."""
     answers = ", ".join(
         f"{path} x{len(s)} (slowest {max(s) * 1e3:.0f} ms)" for path, s in tally.answers.items()
@@ -159,8 +168,8 @@ def verdict(tally: Tally, *, clients: int, duration: float, max_close: float) ->
         f"{kind} x{len(s)} (slowest {max(s, default=0):.1f}s)" for kind, s in tally.closed.items()
     )
     summary = (
-        f"{clients} slow clients for {duration:.0f}s; answers: {answers}; slow connections "
-        f"closed by the server: {closes}; refused {sum(tally.refused.values())}"
+        f"{clients} slow clients ({'/'.join(kinds)}) for {duration:.0f}s; answers: {answers}; "
+        f"slow connections closed by the server: {closes}; refused {sum(tally.refused.values())}"
     )
     problems = tally.failures[:20] + [f"... {len(tally.failures)} in all"] * (
         len(tally.failures) > 20
@@ -190,6 +199,13 @@ def against_gunicorn(workdir: Path, **options) -> str:
     return verdict(tally, **options)
 
 
+def kinds_list(text: str) -> tuple[str, ...]:
+    kinds = tuple(text.split(","))
+    if unknown := set(kinds) - set(KINDS):
+        raise argparse.ArgumentTypeError(f"unknown kinds {sorted(unknown)}: choose from {KINDS}")
+    return kinds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=45, help="seconds the siege lasts")
@@ -197,10 +213,15 @@ def main() -> None:
     parser.add_argument(
         "--max-close", type=float, default=15, help="seconds the server may leave one open"
     )
+    parser.add_argument(
+        "--kinds", type=kinds_list, default=KINDS,
+        help=f"comma-separated kinds of slow client, taken in turn (default {','.join(KINDS)})",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, help="a server already running on 127.0.0.1")
     parser.add_argument("--password", default=os.environ.get("SESSION_PASSWORD"))
     args = parser.parse_args()
     options = {"clients": args.clients, "duration": args.duration, "max_close": args.max_close}
+    options["kinds"] = args.kinds
     with live.reported("slowclients"):
         if args.port:
             tally = asyncio.run(siege(args.port, args.password, **options))
