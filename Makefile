@@ -79,13 +79,13 @@ quality: $(BIN)/.dev
 ## Benchmark of the recommend path (not part of the tests; needs wrk): table on stdout,
 ## figures in var/bench.json; see docs/performance.md.
 bench: $(BIN)/.dev
-	$(BIN)/python bench/run.py --json var/bench.json
+	$(BIN)/python -m bench.run --json var/bench.json
 
 ## The data path alone: load, train, admin and serving at 100k and 1M generated ratings,
 ## beside a bare-script floor (bench/scale.py; figures in docs/performance.md).
 .PHONY: bench-scale
 bench-scale: $(BIN)/.dev
-	$(BIN)/python bench/scale.py --json var/scale.json
+	$(BIN)/python -m bench.scale --json var/scale.json
 
 # lint-imports: the import contract in pyproject.toml (coldstart imports no Django, nor the app);
 # mypy: coldstart's types, strict; the apps' calls into it, not strict (pyproject.toml).

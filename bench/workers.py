@@ -14,7 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ops import fairness, live
+from harness import live
+from ops import fairness
 
 MODELS = ("sync", "gevent")
 CONCURRENCY = (8, 32)

@@ -25,7 +25,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from ops.live import DATA_DIR, CheckFailed, free_port
+from harness.live import DATA_DIR, CheckFailed, free_port
 
 APP_UID = "10001"
 STOP_LIMIT_S = 10  # docker stop's default grace period, after which it kills

@@ -23,8 +23,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from ops import live
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
 
 CONNECTIONS = 32
 WORKERS = 2

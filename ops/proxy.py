@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ops import live, replicas, slowclients
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
+from ops import replicas, slowclients
 
 TEMPLATE = live.ROOT / "docker" / "nginx" / "recsite.conf.template"
 

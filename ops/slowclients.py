@@ -22,8 +22,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ops import live
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
 
 ANSWER_WITHIN = 1.0  # seconds: the promise to the normal client
 DRIP_EVERY = 3.0  # seconds between two bytes of a dripped header

@@ -23,8 +23,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ops import live
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
 
 MIB = 1024 * 1024
 LOGIN_STATUSES = {200, 401, 429}

@@ -26,8 +26,9 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from ops import live, replicas, slowclients
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
+from ops import replicas, slowclients
 
 PROJECT_FILE = live.ROOT / "compose.yaml"
 DOCKER = os.environ.get("DOCKER", "docker")

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from ops.live import (
+from harness.live import (
     burst,
     current_secrets,
     execute,

@@ -1,5 +1,5 @@
 """The project as production runs it, for everything that needs real processes: the checks
-in ops/, the tests of faults and security, and the benchmark.
+in ops/, the live tests and the benchmark.
 
 ``production_env`` is the environment of a production deployment (DEBUG off, plain HTTP
 on 127.0.0.1), ``Gunicorn`` serves recsite.wsgi on a port the OS picks, ``manage`` runs a
