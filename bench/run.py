@@ -21,6 +21,7 @@ Prints a table; --json FILE writes every figure.
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import random
@@ -65,8 +66,7 @@ TARGETS = [
 ]
 
 
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = functools.partial(live.log, "bench")
 
 
 def median(values):
@@ -95,21 +95,9 @@ def gunicorn(model_path: Path, workdir: Path, name: str) -> live.Gunicorn:
     return live.Gunicorn(env, workdir / f"gunicorn-{name}.log", workers=2)
 
 
-def workers(server: live.Gunicorn) -> list[Path]:
-    """/proc folders of the server's workers."""
-    return [Path(f"/proc/{pid}") for pid in server.worker_pids()]
-
-
 def worker_memory(server: live.Gunicorn) -> dict:
     """Largest worker's RSS, and its PSS and USS (its share of pages and its own pages)."""
-    figures = []
-    for proc in workers(server):
-        rollup = {}
-        for line in (proc / "smaps_rollup").read_text().splitlines()[1:]:
-            key, value = line.split(":", 1)
-            rollup[key] = int(value.split()[0]) * 1024
-        uss = rollup["Private_Clean"] + rollup["Private_Dirty"]
-        figures.append({"rss": rollup["Rss"], "pss": rollup["Pss"], "uss": uss})
+    figures = [live.memory(pid, full=True) for pid in server.worker_pids()]
     largest = max(figures, key=lambda f: f["rss"])
     return {f"worker_{key}_mib": value / MiB for key, value in largest.items()}
 

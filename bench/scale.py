@@ -20,20 +20,21 @@ floor, since the machine is shared):
 """
 
 import argparse
+import functools
 import json
 import os
-import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+import psutil
+
+from harness import live
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {
@@ -64,8 +65,7 @@ TARGETS = {
 }
 
 
-def log(message: str) -> None:
-    print(f"[scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = functools.partial(live.log, "scale")
 
 
 # --- children ------------------------------------------------------------------------------
@@ -175,12 +175,12 @@ def django_env(workdir: Path, database_url: str | None = None) -> dict:
         **SECRETS,
         "DATABASE_URL": database_url or f"sqlite:///{workdir / 'db.sqlite3'}",
         "ML_MODEL_PATH": str(workdir / "model.joblib"),
-        "PYTHONPATH": str(ROOT),
     }
 
 
 def manage(env: dict, *args: str) -> dict:
-    return measured([sys.executable, "manage.py", *args], env)
+    """A manage.py command (live.manage's), measured."""
+    return measured([*live.MANAGE, *args], env)
 
 
 def round_of(size: str, data: Path, changed: Path, n_changed: int, workdir: Path, args) -> dict:
@@ -226,9 +226,7 @@ def round_of(size: str, data: Path, changed: Path, n_changed: int, workdir: Path
 def serve_figures(workdir: Path, database_url: str | None) -> dict:
     """gunicorn as `make serve` runs it, on the model and database of the last round."""
     env = django_env(workdir, database_url)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = live.free_port()
     env.update(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2")
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
     with open(workdir / "gunicorn.log", "wb") as output:
@@ -238,7 +236,7 @@ def serve_figures(workdir: Path, database_url: str | None) -> dict:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            ready = _wait_ready(f"http://127.0.0.1:{port}/readyz", server, deadline=60)
+            ready = _wait_ready(port, server, deadline=60)
             figures = {"serve_readyz_s": ready - started}
             time.sleep(1)  # both workers up
             figures["serve_worker_rss_mib"] = _largest_worker_rss_mib(server.pid)
@@ -253,27 +251,26 @@ def serve_figures(workdir: Path, database_url: str | None) -> dict:
 
 
 def _largest_worker_rss_mib(master: int) -> float:
-    """The RSS of the master's largest child (gunicorn's workers), from /proc."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    kib = [
-        int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{child}/status").read_text())[1])
-        for child in children
-    ]
-    return max(kib) / 1024
+    """The RSS of the master's largest child (gunicorn's workers)."""
+    children = psutil.Process(master).children()
+    return max(live.memory(child.pid)["rss"] for child in children) / MiB
 
 
-def _wait_ready(url: str, server, *, deadline: float) -> float:
-    """The perf_counter time when ``url`` first answers 200."""
-    give_up = time.monotonic() + deadline
-    while time.monotonic() < give_up and server.poll() is None:
+def _wait_ready(port: int, server, *, deadline: float) -> float:
+    """The perf_counter time when /readyz first answers 200."""
+
+    def ready() -> float | None:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({server.returncode})")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.perf_counter()
-        except (urllib.error.URLError, OSError):
+            if live.request(port, "GET", "/readyz", timeout=2).status == 200:
+                return time.perf_counter()
+        except live.NoAnswer:
             pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer 200 within {deadline}s")
+        return None
+
+    what = f"/readyz did not answer 200 within {deadline}s"
+    return live.wait_until(ready, timeout=deadline, what=what, every=0.05)
 
 
 def measure(args) -> dict:

@@ -14,7 +14,6 @@ connection the server closes reconnects at once, as an attacker would.
 
 import argparse
 import asyncio
-import http.client
 import os
 import tempfile
 import time
@@ -96,7 +95,7 @@ def probe(port: int, method: str, path: str, body, token, expected: set[int]) ->
     started = time.monotonic()
     try:
         reply = live.request(port, method, path, body, token=token, timeout=10)
-    except (OSError, http.client.HTTPException) as exc:
+    except live.NoAnswer as exc:
         return f"{path}: no answer after {time.monotonic() - started:.1f}s ({exc!r})"
     seconds = time.monotonic() - started
     if reply.status not in expected:
