@@ -10,6 +10,7 @@ One of each tool the checks and the benchmark need: ``request`` (httpx; ``burst`
 """
 
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -214,15 +215,22 @@ def request(
         headers["Authorization"] = f"Bearer {token}"
     if chunked:
         body = iter([body[i : i + 4096] for i in range(0, len(body), 4096)])
-    transport = httpx.HTTPTransport(local_address=source)  # and no proxy from the environment
-    with httpx.Client(transport=transport, timeout=timeout) as client:
-        response = client.request(
-            method, f"http://{HOST}:{port}{path}", content=body, headers=headers
-        )
+    response = _client(source).request(
+        method, f"http://{HOST}:{port}{path}", content=body, headers=headers, timeout=timeout
+    )
     status, content = response.status_code, response.content
     if "json" in response.headers.get("Content-Type", "") and content:
         return Reply(status, response.headers, json.loads(content), content=content)
     return Reply(status, response.headers, None, content.decode(errors="replace"), content)
+
+
+@functools.cache
+def _client(source: str | None) -> httpx.Client:
+    """One client per source address, made once (a client costs milliseconds to make): no
+    connection kept alive, so each request has one of its own; no proxy from the
+    environment, since a transport is given."""
+    limits = httpx.Limits(max_keepalive_connections=0)
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=source, limits=limits))
 
 
 def raw_request(
