@@ -85,6 +85,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends make \
     && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt requirements-dev.txt Makefile pyproject.toml ./
+COPY harness harness
 COPY ops ops
 COPY bench bench
 COPY tests tests

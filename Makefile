@@ -86,13 +86,13 @@ docs: $(BIN)/.dev
 ## Benchmark of the recommend path (not part of the tests; needs wrk): table on stdout,
 ## figures in var/bench.json; see docs/performance.md.
 bench: $(BIN)/.dev
-	$(BIN)/python bench/run.py --json var/bench.json
+	$(BIN)/python -m bench.run --json var/bench.json
 
 ## The data path alone: load, train, admin and serving at 100k and 1M generated ratings,
 ## beside a bare-script floor (bench/scale.py; figures in docs/performance.md).
 .PHONY: bench-scale
 bench-scale: $(BIN)/.dev
-	$(BIN)/python bench/scale.py --json var/scale.json
+	$(BIN)/python -m bench.scale --json var/scale.json
 
 # lint-imports: the import contract in pyproject.toml (coldstart imports no Django, nor the app);
 # mypy: coldstart's types, strict; the apps' calls into it, not strict (pyproject.toml).
@@ -122,9 +122,9 @@ stack-check: $(BIN)/.dev
 	eval "$$(ops/docker-engine env)" && $(BIN)/python -m ops.stack_check
 
 ## Run by .ci/run: the suite on PostgreSQL, then checks against the live server
-## (generated requests, a load soak, two replicas, slow clients, the proxy); see
-## docs/reliability.md.
-.PHONY: test-postgres fuzz soak replicas slowclients proxy-check
+## (generated requests, a load soak, two replicas, slow clients, fairness under kept-alive
+## load, the proxy); see docs/reliability.md.
+.PHONY: test-postgres fuzz soak replicas slowclients fairness proxy-check
 
 test-postgres: $(BIN)/.dev
 	bash ops/with-postgres $(BIN)/python -m pytest
@@ -140,9 +140,22 @@ soak: $(BIN)/.dev
 replicas: $(BIN)/.dev
 	bash ops/with-postgres $(BIN)/python -m ops.replicas
 
-# 100 slow clients against gunicorn as the image runs it (docs/performance.md).
+# 100 slow clients against gunicorn as the image runs it, of the three kinds in turn, then
+# all declaring a body they never send (docs/performance.md).
 slowclients: $(BIN)/.dev
 	$(BIN)/python -m ops.slowclients
+	$(BIN)/python -m ops.slowclients --kinds body
+
+# POST /api/recommend at 32 kept-alive connections against gunicorn as the image runs it:
+# p99 and requests/s beside sync workers' in the same run (docs/performance.md).
+fairness: $(BIN)/.dev wrk
+	$(BIN)/python -m ops.fairness
+
+# The load generator of fairness and bench-workers, installed where it is missing.
+.PHONY: wrk
+wrk:
+	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 
 # Debian's nginx with the stack's configuration (docker/nginx) in front of two replicas on
 # PostgreSQL, on this machine: the replica checks and slow clients through it (docs/deploy.md).
@@ -153,7 +166,7 @@ proxy-check: $(BIN)/.dev
 
 ## Throughput of the sync and gevent worker models side by side (docs/performance.md).
 .PHONY: bench-workers
-bench-workers: $(BIN)/.dev
+bench-workers: $(BIN)/.dev wrk
 	$(BIN)/python -m bench.workers
 
 clean:

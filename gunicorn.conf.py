@@ -8,6 +8,7 @@ GUNICORN_CMD_ARGS (gunicorn itself reads FORWARDED_ALLOW_IPS, default 127.0.0.1 
 import gc
 import os
 
+import gevent
 from gevent import monkey
 
 # Workers are the parallelism: one BLAS thread each, so that thread pools neither
@@ -52,5 +53,24 @@ def pre_fork(server, worker):
 
 def pre_request(worker, req):
     """Bound the socket reads of the body (and the response's writes): without it, a
-    client that declares a body and never sends it holds its connection forever."""
+    client that declares a body and never sends it holds its connection forever. Then,
+    under gevent, let the worker's other connections have their turn first."""
     req.unreader.sock.settimeout(CLIENT_IO_TIMEOUT)
+    if worker_class == "gevent":
+        take_turns()
+
+
+def take_turns():
+    """Wait for the next turn of gevent's loop, after its poll for I/O.
+
+    A request already in the socket's buffer is read without yielding, and recommending is
+    CPU-bound: without this, a kept-alive client that always has its next request ready
+    keeps the worker while its other connections wait. gevent.sleep(0) runs only greenlets
+    already runnable, before the poll; a 0 s timer fires after it and, unlike sleep(t > 0),
+    never makes libev block for its 1 ms minimum. Before a request rather than after the
+    previous one, whose garbage the wait would carry into the collector's oldest
+    generation: longer pauses, each one for every connection of the worker.
+    """
+    hub = gevent.get_hub()
+    with hub.loop.timer(0) as timer:
+        hub.wait(timer)

@@ -1,11 +1,11 @@
-"""Benchmark of the recommend path: `make bench`, or `python bench/run.py --help`.
+"""Benchmark of the recommend path: `make bench`, or `python -m bench.run --help`.
 
 Not part of the test suite. It builds its own database and model files in a temporary
 folder from ml-100k ($ML100K_DIR, else ../shared/data/ml-100k), then measures:
 
-1. in-process: the recommend view (token check, parsing, validation, ranking, rendering;
-   no network) over random valid requests, for the default model and seed-rf; for the
-   default model also recommend with 10 answers, and the interview view;
+1. in-process (bench/inprocess.py): the recommend view (token check, parsing, validation,
+   ranking, rendering; no network) over random valid requests, for the default model and
+   seed-rf; for the default model also recommend with 10 answers, and the interview view;
 2. HTTP: the project under gunicorn (gunicorn.conf.py, 2 workers, DEBUG off) on 127.0.0.1,
    loaded by wrk at concurrency 8 and 32: POST /api/recommend, GET /, and seed-rf (on a
    freshly started server for each run);
@@ -21,14 +21,12 @@ Prints a table; --json FILE writes every figure.
 
 import argparse
 import contextlib
-import dataclasses
+import functools
 import json
 import os
 import random
-import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,11 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the project's packages, run as `python bench/run.py`
-from ops import live  # noqa: E402
+from bench import scale
+from bench.inprocess import (
+    BenchFailed,
+    measure_answers,
+    measure_home,
+    measure_in_process,
+    median_of_rounds,
+)
+from harness import live
+from harness.live import wrk
 
-WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 MiB = 2**20
 
 # The performance targets (docs/performance.md): (figure, comparison, bound).
@@ -62,12 +66,7 @@ TARGETS = [
 ]
 
 
-class BenchFailed(Exception):
-    """The run measured something other than served recommendations; says what."""
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = functools.partial(live.log, "bench")
 
 
 def median(values):
@@ -86,142 +85,6 @@ def configure(workdir: Path) -> dict:
     return env
 
 
-# --- 1. in-process -----------------------------------------------------------------------
-
-
-def serve_model(path: Path):
-    """Point the server at ``path`` and load it afresh: an empty per-profile cache."""
-    from django.conf import settings
-
-    from recommender.serving import get_recommender
-
-    settings.ML_MODEL_PATH = Path(path)
-    os.utime(path)  # a new mtime makes get_recommender load the file again
-    return get_recommender()
-
-
-def request_factory():
-    """Requests addressed to 127.0.0.1, a host the production settings allow."""
-    from rest_framework.test import APIRequestFactory
-
-    return APIRequestFactory(SERVER_NAME="127.0.0.1")
-
-
-def time_view(view, bodies, token, path="/api/recommend") -> list[float]:
-    """Seconds per request through the DRF view; requests are built before the clock."""
-    import orjson
-
-    factory = request_factory()
-    requests = [
-        factory.post(
-            path,
-            orjson.dumps(body),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {token}",
-        )
-        for body in bodies
-    ]
-    for request in requests:
-        request.request_id = secrets.token_hex(16)  # what recsite.middleware gives each
-    seconds = []
-    for request in requests:
-        started = time.perf_counter()
-        response = view(request)
-        response.render()
-        seconds.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            raise BenchFailed(f"{path} answered {response.status_code}, not 200.")
-    return seconds
-
-
-def percentiles(seconds) -> dict:
-    ms = np.asarray(seconds) * 1e3
-    return {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
-
-
-def filtered_bodies(profiles, genre_names, movie_ids, rng) -> list[dict]:
-    return [
-        {
-            **profile,
-            "genres": rng.sample(genre_names, rng.randint(1, 3)),
-            "exclude": rng.sample(movie_ids, rng.randint(0, 50)),
-        }
-        for profile in profiles
-    ]
-
-
-def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
-    """cold: every profile new to the cache; warm: the same requests again; filtered:
-    random genres and excluded ids (scored afresh each time)."""
-    from coldstart.serving import all_profiles
-    from recommender.apis import RecommendApi
-    from recsite.access.tokens import issue_access_token
-
-    view, token, rng = RecommendApi.as_view(), str(issue_access_token()), random.Random(seed)
-    recommender = serve_model(model_path)
-    profiles = [dataclasses.asdict(profile) for profile in rng.sample(all_profiles(), n)]
-    view_seconds = {"cold": time_view(view, profiles, token)}
-    view_seconds["warm"] = time_view(view, profiles, token)
-    bodies = filtered_bodies(
-        profiles, list(recommender.genre_names), recommender.movie_ids.tolist(), rng
-    )
-    view_seconds["filtered"] = time_view(view, bodies, token)
-    return {mode: percentiles(seconds) for mode, seconds in view_seconds.items()}
-
-
-def random_answers(movie_ids, k: int, rng) -> list[dict]:
-    """k answers of every kind about distinct movies."""
-    kinds = [{"rating": 5}, {"rating": 2}, {"rating": 4, "seen": True}, {"seen": True},
-             {"seen": False}]  # fmt: skip
-    return [{"movie_id": i, **rng.choice(kinds)} for i in rng.sample(movie_ids, k)]
-
-
-def measure_answers(model_path: Path, *, n: int, seed: int) -> dict:
-    """answers10: recommend with 10 answers; interview: the next 5 questions after 0 to 10
-    answers. The profiles are ranked already (as after start-up)."""
-    from coldstart.serving import all_profiles
-    from recommender.apis import InterviewApi, RecommendApi
-    from recsite.access.tokens import issue_access_token
-
-    token, rng = str(issue_access_token()), random.Random(seed)
-    recommender = serve_model(model_path)
-    sample = rng.sample(all_profiles(), n)
-    recommender.warm_up(sample, seconds=60)
-    profiles = [dataclasses.asdict(profile) for profile in sample]
-    movie_ids = recommender.movie_ids.tolist()
-    answered = [{**p, "answers": random_answers(movie_ids, 10, rng)} for p in profiles]
-    asking = [
-        {**p, "answers": random_answers(movie_ids, rng.randint(0, 10), rng)} for p in profiles
-    ]
-    seconds = {
-        "answers10": time_view(RecommendApi.as_view(), answered, token),
-        "interview": time_view(InterviewApi.as_view(), asking, token, "/api/interview"),
-    }
-    return {mode: percentiles(values) for mode, values in seconds.items()}
-
-
-def measure_home(n: int) -> dict:
-    from recsite.views import HomeApi
-
-    view, factory, seconds = HomeApi.as_view(), request_factory(), []
-    for request in [factory.get("/") for _ in range(n)]:
-        started = time.perf_counter()
-        response = view(request)
-        response.render()
-        seconds.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            raise BenchFailed(f"GET / answered {response.status_code}, not 200.")
-    return percentiles(seconds)
-
-
-def median_of_rounds(rounds: list[dict]) -> dict:
-    """Medians of nested figures across repeated rounds of the same measurement."""
-    first = rounds[0]
-    if isinstance(first, dict):
-        return {key: median_of_rounds([r[key] for r in rounds]) for key in first}
-    return median(rounds)
-
-
 # --- 2. HTTP -------------------------------------------------------------------------------
 
 
@@ -232,57 +95,9 @@ def gunicorn(model_path: Path, workdir: Path, name: str) -> live.Gunicorn:
     return live.Gunicorn(env, workdir / f"gunicorn-{name}.log", workers=2)
 
 
-def workers(server: live.Gunicorn) -> list[Path]:
-    """/proc folders of the server's workers."""
-    return [Path(f"/proc/{pid}") for pid in server.worker_pids()]
-
-
-def cpu_seconds(procs: list[Path]) -> float:
-    """User and system CPU time the processes have used so far."""
-    ticks = 0
-    for proc in procs:
-        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def wrk(server, *, connections: int, seconds: int, token: str | None = None) -> dict:
-    """One wrk run; adds requests/s and the server's CPU milliseconds per request, a
-    figure that other load on the machine disturbs less than requests/s."""
-    env = {key: value for key, value in os.environ.items() if key != "BENCH_TOKEN"}
-    if token:
-        env["BENCH_TOKEN"] = token
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    procs = workers(server)
-    cpu_before = cpu_seconds(procs)
-    url = f"http://{live.HOST}:{server.port}/"
-    out = subprocess.run(
-        [*command, "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
-        check=True,
-    ).stdout  # fmt: skip
-    cpu = cpu_seconds(procs) - cpu_before
-    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
-    result = json.loads(line.removeprefix("BENCH "))
-    if result["non_2xx"] or result["socket_errors"]:
-        raise BenchFailed(
-            f"wrk got {result['non_2xx']} non-2xx answers and {result['socket_errors']} socket "
-            f"errors from {url}: a run with errors measures nothing."
-        )
-    result["rps"] = result["requests"] / result["seconds"]
-    result["server_cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
-    return result
-
-
 def worker_memory(server: live.Gunicorn) -> dict:
     """Largest worker's RSS, and its PSS and USS (its share of pages and its own pages)."""
-    figures = []
-    for proc in workers(server):
-        rollup = {}
-        for line in (proc / "smaps_rollup").read_text().splitlines()[1:]:
-            key, value = line.split(":", 1)
-            rollup[key] = int(value.split()[0]) * 1024
-        uss = rollup["Private_Clean"] + rollup["Private_Dirty"]
-        figures.append({"rss": rollup["Rss"], "pss": rollup["Pss"], "uss": uss})
+    figures = [live.memory(pid, full=True) for pid in server.worker_pids()]
     largest = max(figures, key=lambda f: f["rss"])
     return {f"worker_{key}_mib": value / MiB for key, value in largest.items()}
 
@@ -529,7 +344,7 @@ def print_report(results: dict) -> list[str]:
 def main() -> None:
     try:
         run()
-    except BenchFailed as error:
+    except (BenchFailed, live.CheckFailed) as error:
         sys.exit(f"bench: {error}")
 
 
@@ -584,8 +399,6 @@ def run() -> None:
         if "scale" not in args.skip:
             results["scale"] = measure_scale(workdir, args)
         if "data" not in args.skip:  # bench/scale.py: load and train at 100k and 1M ratings
-            import scale
-
             options = scale.parser().parse_args(["--repeat", str(args.repeat)])
             results["data_path"] = scale.measure(options)
         results["machine"]["load_average_after"] = os.getloadavg()

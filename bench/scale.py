@@ -1,9 +1,9 @@
 """Scale benchmark: the data path at 100,000 and 1,000,000 ratings, beside a floor.
 
-    python bench/scale.py [--repeat 3] [--sizes 100k 1M] [--json FILE]
+    python -m bench.scale [--repeat 3] [--sizes 100k 1M] [--json FILE]
 
 `make bench` runs it too, through bench/run.py. For each size it writes a synthetic data
-set in the ml-100k layout (bench/generate.py), then times each step in a fresh process
+set in the ml-100k layout (harness/generate.py), then times each step in a fresh process
 (wall time and peak RSS; the median of --repeat rounds, taken in the same run as the
 floor, since the machine is shared):
 
@@ -20,20 +20,21 @@ floor, since the machine is shared):
 """
 
 import argparse
+import functools
 import json
 import os
-import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
+
+import psutil
+
+from harness import live
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {
@@ -41,6 +42,7 @@ SIZES = {
     "1M": {"ratings": 1_000_000, "raters": 6040, "movies": 3900},
 }
 CHANGED = 0.01
+CHILD = [sys.executable, "-m", "bench.scale"]  # this module's steps, each in a process of its own
 # One pair for the whole run: the server must trust the model that train_model signed.
 SECRETS = {"SECRET_KEY": secrets.token_urlsafe(48), "SESSION_PASSWORD": secrets.token_urlsafe(16)}
 MiB = 2**20
@@ -63,8 +65,7 @@ TARGETS = {
 }
 
 
-def log(message: str) -> None:
-    print(f"[scale {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+log = functools.partial(live.log, "scale")
 
 
 # --- children ------------------------------------------------------------------------------
@@ -132,14 +133,14 @@ def admin_timings(rounds: int) -> None:
 
 
 def recommend_timings(model: str) -> None:
-    """The recommend view in-process with ``model`` (bench/run.py's measurement), on one
+    """The recommend view in-process with ``model`` (bench/inprocess.py), on one
     BLAS thread as gunicorn.conf.py runs a worker: a thread pool's wake-ups would cost
     more than a profile's few small products on a shared machine."""
     import django
     from threadpoolctl import threadpool_limits
 
     django.setup()
-    from run import measure_in_process
+    from bench.inprocess import measure_in_process
 
     with threadpool_limits(1):
         print(json.dumps(measure_in_process(Path(model), n=500, seed=0)))
@@ -174,12 +175,12 @@ def django_env(workdir: Path, database_url: str | None = None) -> dict:
         **SECRETS,
         "DATABASE_URL": database_url or f"sqlite:///{workdir / 'db.sqlite3'}",
         "ML_MODEL_PATH": str(workdir / "model.joblib"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
     }
 
 
 def manage(env: dict, *args: str) -> dict:
-    return measured([sys.executable, "manage.py", *args], env)
+    """A manage.py command (live.manage's), measured."""
+    return measured([*live.MANAGE, *args], env)
 
 
 def round_of(size: str, data: Path, changed: Path, n_changed: int, workdir: Path, args) -> dict:
@@ -188,7 +189,14 @@ def round_of(size: str, data: Path, changed: Path, n_changed: int, workdir: Path
     for leftover in workdir.glob("*.sqlite3*"):
         leftover.unlink()
     floor_run = measured(
-        [sys.executable, __file__, "floor", str(data / "u.data"), str(workdir / "floor.sqlite3")],
+        [
+            sys.executable,
+            "-m",
+            "bench.scale",
+            "floor",
+            str(data / "u.data"),
+            str(workdir / "floor.sqlite3"),
+        ],
         env,
     )
     manage(env, "migrate", "--noinput", "-v0")
@@ -209,7 +217,7 @@ def round_of(size: str, data: Path, changed: Path, n_changed: int, workdir: Path
     run = manage(env, "train_model")
     figures["train_s"], figures["train_rss_mib"] = run["s"], run["rss_mib"]
     figures["train_cpu_s"] = run["cpu_s"]
-    admin = measured([sys.executable, __file__, "admin"], env)
+    admin = measured([*CHILD, "admin"], env)
     figures.update(json.loads(admin["out"]))
     log(f"{size}: " + ", ".join(f"{k} {v:.3g}" for k, v in figures.items()))
     return figures
@@ -218,9 +226,7 @@ def round_of(size: str, data: Path, changed: Path, n_changed: int, workdir: Path
 def serve_figures(workdir: Path, database_url: str | None) -> dict:
     """gunicorn as `make serve` runs it, on the model and database of the last round."""
     env = django_env(workdir, database_url)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = live.free_port()
     env.update(HOST="127.0.0.1", PORT=str(port), WEB_CONCURRENCY="2")
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
     with open(workdir / "gunicorn.log", "wb") as output:
@@ -230,45 +236,45 @@ def serve_figures(workdir: Path, database_url: str | None) -> dict:
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            ready = _wait_ready(f"http://127.0.0.1:{port}/readyz", server, deadline=60)
+            ready = _wait_ready(port, server, deadline=60)
             figures = {"serve_readyz_s": ready - started}
             time.sleep(1)  # both workers up
             figures["serve_worker_rss_mib"] = _largest_worker_rss_mib(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    recommend = measured([sys.executable, __file__, "recommend", env["ML_MODEL_PATH"]], env)
+    recommend = measured(
+        [sys.executable, "-m", "bench.scale", "recommend", env["ML_MODEL_PATH"]], env
+    )
     figures["serve_recommend_p50_ms"] = json.loads(recommend["out"])["cold"]["p50_ms"]
     return figures
 
 
 def _largest_worker_rss_mib(master: int) -> float:
-    """The RSS of the master's largest child (gunicorn's workers), from /proc."""
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    kib = [
-        int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{child}/status").read_text())[1])
-        for child in children
-    ]
-    return max(kib) / 1024
+    """The RSS of the master's largest child (gunicorn's workers)."""
+    children = psutil.Process(master).children()
+    return max(live.memory(child.pid)["rss"] for child in children) / MiB
 
 
-def _wait_ready(url: str, server, *, deadline: float) -> float:
-    """The perf_counter time when ``url`` first answers 200."""
-    give_up = time.monotonic() + deadline
-    while time.monotonic() < give_up and server.poll() is None:
+def _wait_ready(port: int, server, *, deadline: float) -> float:
+    """The perf_counter time when /readyz first answers 200."""
+
+    def ready() -> float | None:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited ({server.returncode})")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return time.perf_counter()
-        except (urllib.error.URLError, OSError):
+            if live.request(port, "GET", "/readyz", timeout=2).status == 200:
+                return time.perf_counter()
+        except live.NoAnswer:
             pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer 200 within {deadline}s")
+        return None
+
+    what = f"/readyz did not answer 200 within {deadline}s"
+    return live.wait_until(ready, timeout=deadline, what=what, every=0.05)
 
 
 def measure(args) -> dict:
     """Every figure of every size in ``args.sizes``, as medians over ``args.repeat`` rounds."""
-    sys.path.insert(0, str(ROOT / "bench"))
     results = {}
     with tempfile.TemporaryDirectory(prefix="recsite-scale-") as tmp:
         tmp = Path(tmp)
@@ -276,11 +282,11 @@ def measure(args) -> dict:
             log(f"{size}: generating {SIZES[size]['ratings']:,} ratings")
             # In children: a child's peak RSS starts from its parent's, kept small.
             data, changed = tmp / size / "data", tmp / size / "changed"
-            generate = [sys.executable, str(ROOT / "bench" / "generate.py"), str(data)]
+            generate = [sys.executable, "-m", "harness.generate", str(data)]
             options = {key: str(value) for key, value in SIZES[size].items()}
             measured([*generate, *(f"--{k}={v}" for k, v in options.items())], os.environ)
             shutil.copytree(data, changed)
-            out = measured([*generate[:2], "--change", str(CHANGED), str(changed)], os.environ)
+            out = measured([*generate[:3], "--change", str(CHANGED), str(changed)], os.environ)
             n_changed = int(out["out"])
             workdir = tmp / size / "work"
             workdir.mkdir()

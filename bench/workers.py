@@ -9,53 +9,27 @@ Prints the medians of --repeat rounds and the ratio gevent / sync.
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from ops import live
+from harness import live
+from ops import fairness
 
 MODELS = ("sync", "gevent")
 CONCURRENCY = (8, 32)
 
 
-def wrk(port: int, token: str | None, *, connections: int, seconds: int, close=False) -> dict:
-    """POST /api/recommend with a token (bench/wrk.lua), else GET /healthz; ``close``
-    makes every request open its own connection, as the sync worker does anyway."""
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
-    command += ["-H", "Connection: close"] * close
-    command += ["-s", str(live.ROOT / "bench" / "wrk.lua")]
-    command += [f"http://{live.HOST}:{port}/" + ("" if token else "healthz")]
-    env = {key: value for key, value in os.environ.items() if key != "BENCH_TOKEN"}
-    out = subprocess.run(
-        command, env={**env, **({"BENCH_TOKEN": token} if token else {})},
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
-    result = json.loads(line.removeprefix("BENCH "))
-    if result["non_2xx"]:
-        raise live.CheckFailed(f"wrk saw errors: {result}")
-    return {"rps": result["requests"] / result["seconds"], "p99_ms": result["p99_ms"]}
-
-
 def one_round(env: dict, workdir: Path, model: str, args) -> dict:
+    """A fresh server of ``model`` (ops.fairness.measure), warmed up at 8 connections."""
+    recommend = {"recommend": True, "seconds": args.duration}
+    healthz = {"path": "/healthz", "connections": 8, "seconds": args.duration}
+    loads = {f"recommend c{c}": {**recommend, "connections": c} for c in CONCURRENCY}
+    loads |= {"healthz c8": healthz, "healthz c8 Connection: close": {**healthz, "close": True}}
     env = {**env, "WORKER_CLASS": model}
-    with live.Gunicorn(env, workdir / f"{model}.log", workers=2) as server:
-        token = live.login(server.port, env["SESSION_PASSWORD"])
-        wrk(server.port, token, connections=8, seconds=args.warmup)
-        figures = {
-            f"recommend c{c}": wrk(server.port, token, connections=c, seconds=args.duration)
-            for c in CONCURRENCY
-        }
-        for close in (False, True):
-            name = "healthz c8" + (" Connection: close" if close else "")
-            figures[name] = wrk(
-                server.port, None, connections=8, seconds=args.duration, close=close
-            )
-        return figures
+    figures = fairness.measure(env, workdir / f"{model}.log", loads, warmup=args.warmup)
+    return {name: {k: run[k] for k in ("rps", "p99_ms")} for name, run in figures.items()}
 
 
 def main() -> None:

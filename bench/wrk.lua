@@ -1,6 +1,6 @@
--- wrk script for bench/run.py. With BENCH_TOKEN set: POST /api/recommend with random valid
--- demographics (pre-built per thread, so that wrk spends little CPU per request);
--- otherwise wrk's own request (GET of the URL). done() prints one JSON line for run.py.
+-- wrk script for ops/live.py's wrk(). With BENCH_TOKEN set: POST /api/recommend with
+-- random valid demographics (pre-built per thread, so that wrk spends little CPU per
+-- request); otherwise wrk's own request (GET of the URL). done() prints one JSON line.
 
 local token = os.getenv("BENCH_TOKEN")
 local threads = {}

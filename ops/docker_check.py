@@ -13,7 +13,6 @@ Exits non-zero, naming the broken promise, at the first failure; removes what it
 """
 
 import argparse
-import http.client
 import json
 import os
 import re
@@ -25,7 +24,8 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from ops.live import DATA_DIR, CheckFailed, free_port
+from harness import live
+from harness.live import DATA_DIR, CheckFailed, free_port
 
 APP_UID = "10001"
 STOP_LIMIT_S = 10  # docker stop's default grace period, after which it kills
@@ -49,17 +49,8 @@ class Site:
         self.port = port
 
     def request(self, method: str, path: str, body=None, token=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        try:
-            payload = json.dumps(body) if body is not None else None
-            conn.request(method, path, body=payload, headers=headers)
-            response = conn.getresponse()
-            return response.status, response.getheader("Content-Type", ""), response.read()
-        finally:
-            conn.close()
+        reply = live.request(self.port, method, path, body, token=token, timeout=30)
+        return reply.status, reply.headers.get("Content-Type", ""), reply.content
 
     def expect(self, method: str, path: str, content_type: str, **kwargs) -> bytes:
         status, received_type, data = self.request(method, path, **kwargs)
@@ -85,28 +76,27 @@ def run_container(name: str, args: argparse.Namespace, env_file: Path, **env: st
 
 
 def wait_healthy(name: str) -> None:
-    deadline = time.monotonic() + HEALTHY_LIMIT_S
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         state = json.loads(docker("inspect", "--format={{json .State}}", name))
-        if state["Health"]["Status"] == "healthy":
-            return
-        if not state["Running"]:
+        if state["Health"]["Status"] != "healthy" and not state["Running"]:
             raise CheckFailed(f"The container exited ({state['ExitCode']}):\n{logs(name)}")
-        time.sleep(2)
-    raise CheckFailed(f"The HEALTHCHECK never reached healthy:\n{logs(name)}")
+        return state["Health"]["Status"] == "healthy"
+
+    live.wait_until(
+        healthy, timeout=HEALTHY_LIMIT_S, every=2,
+        what=lambda: f"The HEALTHCHECK never reached healthy:\n{logs(name)}",
+    )  # fmt: skip
 
 
 def wait_ready(site: Site) -> dict:
-    deadline = time.monotonic() + READY_LIMIT_S
-    while time.monotonic() < deadline:
+    def ready() -> dict | None:
         try:
             status, _, data = site.request("GET", "/readyz")
-            if status == 200:
-                return json.loads(data)
-        except OSError:
-            pass  # gunicorn not listening yet
-        time.sleep(1)
-    raise CheckFailed("/readyz never answered 200")
+        except live.NoAnswer:
+            return None  # gunicorn not listening yet
+        return json.loads(data) if status == 200 else None
+
+    return live.wait_until(ready, timeout=READY_LIMIT_S, every=1, what="/readyz never answered 200")
 
 
 def logs(name: str) -> str:

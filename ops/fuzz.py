@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ops.live import CheckFailed, Gunicorn, login, prepare, production_env, reported
+from harness.live import CheckFailed, Gunicorn, login, prepare, production_env, reported
 
 
 def fuzz(workdir: Path, *, max_examples: int, seed: int | None) -> dict:

@@ -13,11 +13,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from ops import live, replicas, slowclients
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
+from ops import replicas, slowclients
 
 TEMPLATE = live.ROOT / "docker" / "nginx" / "recsite.conf.template"
 
@@ -50,18 +50,23 @@ class Nginx:
             self.process = subprocess.Popen(
                 ["nginx", "-p", str(self.prefix), "-c", str(self.conf)], stderr=out
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise CheckFailed(f"nginx exited:\n{self.error_log()}")
-            try:
-                if self.request("GET", "/readyz", timeout=5).status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.__exit__()
-        raise CheckFailed(f"nginx did not answer /readyz:\n{self.error_log()}")
+        try:
+            live.wait_until(
+                self.ready, timeout=30,
+                what=lambda: f"nginx did not answer /readyz:\n{self.error_log()}",
+            )  # fmt: skip
+        except CheckFailed:
+            self.__exit__()
+            raise
+        return self
+
+    def ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise CheckFailed(f"nginx exited:\n{self.error_log()}")
+        try:
+            return self.request("GET", "/readyz", timeout=5).status == 200
+        except live.NoAnswer:
+            return False
 
     def __exit__(self, *exc_info) -> None:
         self.process.send_signal(signal.SIGQUIT)  # graceful: finish what is in flight

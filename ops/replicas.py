@@ -13,8 +13,8 @@ import tempfile
 from itertools import product
 from pathlib import Path
 
-from ops import live
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
 
 PROFILES = [
     {"age": age, "gender": gender, "occupation": occupation, "max_recs": 100}

@@ -4,6 +4,7 @@ a normal client's /healthz, /api/login and /api/recommend must each answer withi
 every time; the server must close every slow connection within --max-close seconds.
 
     python -m ops.slowclients [--duration 45] [--clients 100] [--max-close 15]
+    python -m ops.slowclients --kinds body   # every slow client declares a body, sends none
     python -m ops.slowclients --port 8080 --password ...   # a server already running
 
 Without --port it starts gunicorn as the image runs it (gunicorn.conf.py) and also fails
@@ -13,7 +14,6 @@ connection the server closes reconnects at once, as an attacker would.
 
 import argparse
 import asyncio
-import http.client
 import os
 import tempfile
 import time
@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ops import live
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
 
 ANSWER_WITHIN = 1.0  # seconds: the promise to the normal client
 DRIP_EVERY = 3.0  # seconds between two bytes of a dripped header
@@ -33,6 +33,7 @@ OPENINGS = {
     b"\r\nContent-Length: 64\r\n\r\n",
     "silent": b"",
 }
+KINDS = tuple(OPENINGS)  # the default mix: as many of each kind
 CRASHES = ("WORKER TIMEOUT", "Booting worker", "Worker exited", "Traceback", "Error handling")
 
 
@@ -94,7 +95,7 @@ def probe(port: int, method: str, path: str, body, token, expected: set[int]) ->
     started = time.monotonic()
     try:
         reply = live.request(port, method, path, body, token=token, timeout=10)
-    except (OSError, http.client.HTTPException) as exc:
+    except live.NoAnswer as exc:
         return f"{path}: no answer after {time.monotonic() - started:.1f}s ({exc!r})"
     seconds = time.monotonic() - started
     if reply.status not in expected:
@@ -137,10 +138,17 @@ def token_when_allowed(port: int, password: str, *, wait: float = 90) -> str:
 
 
 async def siege(
-    port: int, password: str, *, clients: int, duration: float, max_close: float, token=None
+    port: int,
+    password: str,
+    *,
+    clients: int,
+    duration: float,
+    max_close: float,
+    kinds: tuple[str, ...] = KINDS,
+    token=None,
 ) -> Tally:
     token = token or token_when_allowed(port, password)
-    tally, kinds = Tally(), list(OPENINGS)
+    tally = Tally(closed={kind: [] for kind in kinds})
     until = time.monotonic() + duration
     slow = [
         slow_client(port, kinds[i % len(kinds)], until=until, max_close=max_close, tally=tally)
@@ -150,7 +158,7 @@ async def siege(
     return tally
 
 
-def verdict(tally: Tally, *, clients: int, duration: float, max_close: float) -> str:
+def verdict(tally: Tally, *, clients: int, duration: float, max_close: float, kinds=KINDS) -> str:
     """The summary line, or CheckFailed saying every promise that was broken, then it."""
     answers = ", ".join(
         f"{path} x{len(s)} (slowest {max(s) * 1e3:.0f} ms)" for path, s in tally.answers.items()
@@ -159,8 +167,8 @@ def verdict(tally: Tally, *, clients: int, duration: float, max_close: float) ->
         f"{kind} x{len(s)} (slowest {max(s, default=0):.1f}s)" for kind, s in tally.closed.items()
     )
     summary = (
-        f"{clients} slow clients for {duration:.0f}s; answers: {answers}; slow connections "
-        f"closed by the server: {closes}; refused {sum(tally.refused.values())}"
+        f"{clients} slow clients ({'/'.join(kinds)}) for {duration:.0f}s; answers: {answers}; "
+        f"slow connections closed by the server: {closes}; refused {sum(tally.refused.values())}"
     )
     problems = tally.failures[:20] + [f"... {len(tally.failures)} in all"] * (
         len(tally.failures) > 20
@@ -190,6 +198,13 @@ def against_gunicorn(workdir: Path, **options) -> str:
     return verdict(tally, **options)
 
 
+def kinds_list(text: str) -> tuple[str, ...]:
+    kinds = tuple(text.split(","))
+    if unknown := set(kinds) - set(KINDS):
+        raise argparse.ArgumentTypeError(f"unknown kinds {sorted(unknown)}: choose from {KINDS}")
+    return kinds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=45, help="seconds the siege lasts")
@@ -197,10 +212,15 @@ def main() -> None:
     parser.add_argument(
         "--max-close", type=float, default=15, help="seconds the server may leave one open"
     )
+    parser.add_argument(
+        "--kinds", type=kinds_list, default=KINDS,
+        help=f"comma-separated kinds of slow client, taken in turn (default {','.join(KINDS)})",
+    )  # fmt: skip
     parser.add_argument("--port", type=int, help="a server already running on 127.0.0.1")
     parser.add_argument("--password", default=os.environ.get("SESSION_PASSWORD"))
     args = parser.parse_args()
     options = {"clients": args.clients, "duration": args.duration, "max_close": args.max_close}
+    options["kinds"] = args.kinds
     with live.reported("slowclients"):
         if args.port:
             tally = asyncio.run(siege(args.port, args.password, **options))

@@ -15,7 +15,6 @@ the allocator's arenas) and is flat from there, however fast the machine.
 """
 
 import argparse
-import http.client
 import random
 import tempfile
 import threading
@@ -23,8 +22,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ops import live
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
 
 MIB = 1024 * 1024
 LOGIN_STATUSES = {200, 401, 429}
@@ -75,7 +74,7 @@ class Soak:
     def send(self, endpoint: str, body, expected: set[int], token: str | None = None) -> None:
         try:
             reply = self.server.request("POST", endpoint, body, token=token)
-        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut
+        except live.NoAnswer as exc:  # refused, reset, timed out, cut
             with self.lock:
                 self.dropped[(endpoint, type(exc).__name__)] += 1
             return
@@ -106,7 +105,7 @@ class Soak:
         while time.monotonic() < self.deadline:
             now = time.monotonic() - self.started
             for pid in self.server.worker_pids():
-                self.rss.setdefault(pid, []).append((now, live.rss_bytes(pid)))
+                self.rss.setdefault(pid, []).append((now, live.memory(pid)["rss"]))
             if self.warm_at is None and (self.total() >= warmup_requests or now >= max_warmup):
                 self.warm_at = now
                 self.deadline = self.started + now + duration

@@ -26,8 +26,9 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from ops import live, replicas, slowclients
-from ops.live import CheckFailed
+from harness import live
+from harness.live import CheckFailed
+from ops import replicas, slowclients
 
 PROJECT_FILE = live.ROOT / "compose.yaml"
 DOCKER = os.environ.get("DOCKER", "docker")
@@ -162,11 +163,17 @@ def bring_up(stack: Stack) -> None:
         stack.compose("up", "--detach", "--no-build", timeout=UP_LIMIT_S)
     except CheckFailed as exc:
         raise CheckFailed(f"the stack did not come up: {exc}\n{stack.tails()}") from None
-    deadline = time.monotonic() + HEALTHY_LIMIT_S
-    while problems := not_up(stack.containers()):
-        if time.monotonic() > deadline:
-            raise CheckFailed(f"the stack is not healthy: {'; '.join(problems)}\n{stack.tails()}")
-        time.sleep(2)
+    problems: list[str] = []
+
+    def healthy() -> bool:
+        nonlocal problems
+        problems = not_up(stack.containers())
+        return not problems
+
+    live.wait_until(
+        healthy, timeout=HEALTHY_LIMIT_S, every=2,
+        what=lambda: f"the stack is not healthy: {'; '.join(problems)}\n{stack.tails()}",
+    )  # fmt: skip
 
 
 def upstreams(proxy_log: str) -> set[str]:

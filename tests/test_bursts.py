@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from ops.live import (
+from harness.live import (
     burst,
     current_secrets,
     execute,
@@ -83,7 +83,7 @@ def test_logins_whose_body_never_arrives_are_no_attempts(fresh_counts):
 def form_token(server, path: str) -> tuple[str, str]:
     """The cookies and the form's CSRF token, as a browser gets them from ``path``."""
     reply = server.request("GET", path)
-    cookies = "; ".join(c.split(";")[0] for c in reply.headers.get_all("Set-Cookie"))
+    cookies = "; ".join(c.split(";")[0] for c in reply.headers.get_list("Set-Cookie"))
     return cookies, re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', reply.text)[1]
 
 

@@ -19,7 +19,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from coldstart.artifact import FORMAT_VERSION, MAGIC, OLD_MAGIC, ArtifactError
-from ops.live import (
+from harness.live import (
     ROOT,
     STARTUP_SECONDS,
     copy_sqlite,

@@ -1,15 +1,15 @@
 """A million ratings, once, for correctness: load, reload, change 1%, reload, train.
 
 bench/scale.py measures how long each step takes; this only checks what it does, on a
-data set of MovieLens 1M's size written by bench/generate.py.
+data set of MovieLens 1M's size written by harness/generate.py.
 """
 
 import numpy as np
 import pytest
 from django.db.models import Max, Min, Sum
 
-from bench.generate import change_ratings, write_dataset
 from coldstart.serving import Profile, Recommender
+from harness.generate import change_ratings, write_dataset
 from movies.models import Rating
 from movies.services import movies_load
 from recommender.model_file import load_artifact

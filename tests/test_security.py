@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from coldstart.artifact import ArtifactError
-from ops.live import (
+from harness.live import (
     ROOT,
     copy_sqlite,
     current_secrets,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coldstart.serving import MAX_RECS, Answer, Recommender, all_profiles
-from ops import live
+from harness import live
 from recommender.serving import get_recommender, served_genres, warm_up
 from tests.coldstart.test_serving import PROFILE, ids
 

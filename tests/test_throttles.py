@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
-from ops.live import copy_sqlite, current_secrets, production_env, serving, sqlite_url
+from harness.live import copy_sqlite, current_secrets, production_env, serving, sqlite_url
 from recsite.access.clients import client_ip
 from recsite.access.limits import Limit
 

@@ -1,7 +1,7 @@
 """A synthetic data set in the ml-100k layout, at any size, with ml-100k's shape.
 
-    python bench/generate.py OUT_DIR [--ratings 1000000 --raters 6040 --movies 3900 --seed 0]
-    python bench/generate.py OUT_DIR --change 0.01    # then change 1% of its scores
+    python -m harness.generate OUT_DIR [--ratings 1000000 --raters 6040 --movies 3900 --seed 0]
+    python -m harness.generate OUT_DIR --change 0.01    # then change 1% of its scores
 
 Seeded and deterministic: the same arguments write the same bytes. The shape follows
 ml-100k: a long-tailed movie popularity, raters with 20-700 ratings, ages 7-73, the 21

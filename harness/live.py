@@ -1,9 +1,12 @@
 """The project as production runs it, for everything that needs real processes: the checks
-in ops/, the tests of faults and security, and the benchmark.
+in ops/, the live tests and the benchmark.
 
 ``production_env`` is the environment of a production deployment (DEBUG off, plain HTTP
 on 127.0.0.1), ``Gunicorn`` serves recsite.wsgi on a port the OS picks, ``manage`` runs a
-command; ``prepare`` does what `make run` does before serving.
+command; ``prepare`` does what `make run` does before serving; ``wrk`` loads a server.
+One of each tool the checks and the benchmark need: ``request`` (httpx; ``burst`` and
+``raw_request`` where a check needs the bytes on the wire), ``wait_until`` (tenacity),
+``memory`` (psutil), ``log``.
 """
 
 import contextlib
@@ -19,17 +22,63 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
+
+import httpx
+import psutil
+import tenacity
 
 ROOT = Path(__file__).resolve().parent.parent
+WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
 DATA_DIR = Path(os.environ.get("ML100K_DIR") or ROOT.parent / "shared" / "data" / "ml-100k")
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 120  # a safety net on a loaded machine, not a speed requirement
 
 
+T = TypeVar("T")
+# No answer to a request: refused, reset, timed out, cut.
+NoAnswer = httpx.TransportError
+
+
 class CheckFailed(Exception):
     """A live check found the service breaking a promise; the message says which."""
+
+
+def log(source: str, message: str) -> None:
+    """A progress line on stderr, apart from the report on stdout."""
+    print(f"[{source} {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def wait_until(
+    condition: Callable[[], T], *, timeout: float, what: str | Callable[[], str], every: float = 0.2
+) -> T:
+    """Call ``condition`` every ``every`` seconds until it returns something true, and
+    return that. After ``timeout`` seconds, CheckFailed with ``what`` (or what it returns
+    then, to quote a log as it stands); what ``condition`` raises ends the wait at once."""
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_not_result(bool),
+        stop=tenacity.stop_after_delay(timeout),
+        wait=tenacity.wait_fixed(every),
+        retry_error_callback=lambda _: None,
+    )
+    result = retrying(condition)
+    if not result:
+        raise CheckFailed(what() if callable(what) else what)
+    return result
+
+
+def memory(pid: int, *, full: bool = False) -> dict[str, int]:
+    """A process's resident set size in bytes (``rss``); with ``full`` also its share of
+    the pages it shares (``pss``) and the pages no other process holds (``uss``), slower to
+    read."""
+    process = psutil.Process(pid)
+    if not full:
+        return {"rss": process.memory_info().rss}
+    info = process.memory_full_info()
+    return {"rss": info.rss, "pss": info.pss, "uss": info.uss}
 
 
 def new_secrets() -> dict[str, str]:
@@ -111,11 +160,12 @@ def execute(database_url: str, sql: str) -> None:
         db.execute(sql)
 
 
+MANAGE = [sys.executable, "manage.py"]  # run with cwd=ROOT
+
+
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """Run a manage.py command to completion; its output is in the error if it fails."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
-    )
+    result = subprocess.run([*MANAGE, *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode:
         raise CheckFailed(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result
@@ -131,9 +181,10 @@ def prepare(env: dict[str, str]) -> None:
 @dataclass
 class Reply:
     status: int
-    headers: http.client.HTTPMessage
+    headers: httpx.Headers
     body: dict | list | None  # parsed when the response is JSON
     text: str = ""  # the body as text, when it is not JSON
+    content: bytes = b""  # the body as it came
 
 
 def request(
@@ -148,11 +199,11 @@ def request(
     timeout: float = 60,
     source: str | None = None,
 ) -> Reply:
-    """One request on a fresh connection; no answer raises OSError or HTTPException.
+    """One request on a fresh connection; no answer raises NoAnswer.
 
     A dict body is sent as JSON; ``chunked`` sends the body with Transfer-Encoding:
-    chunked instead of a Content-Length; ``source`` picks the client's address (any
-    127.x.y.z works on Linux).
+    chunked instead of a Content-Length (httpx does, for an iterator); ``source`` picks
+    the client's address (any 127.x.y.z works on Linux).
     """
     headers = dict(headers or {})
     if isinstance(body, dict | list):
@@ -163,20 +214,16 @@ def request(
         headers["Authorization"] = f"Bearer {token}"
     if chunked:
         body = iter([body[i : i + 4096] for i in range(0, len(body), 4096)])
-    source_address = (source, 0) if source else None
-    connection = http.client.HTTPConnection(
-        HOST, port, timeout=timeout, source_address=source_address
-    )
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        content = response.read()
-    finally:
-        connection.close()
-    is_json = "json" in response.headers.get("Content-Type", "") and content
-    if is_json:
-        return Reply(response.status, response.headers, json.loads(content))
-    return Reply(response.status, response.headers, None, content.decode(errors="replace"))
+    # Plain HTTP only: verify=False spares making a TLS context, milliseconds per client.
+    transport = httpx.HTTPTransport(local_address=source, verify=False)
+    with httpx.Client(transport=transport, timeout=timeout) as client:  # no proxy: a transport
+        response = client.request(
+            method, f"http://{HOST}:{port}{path}", content=body, headers=headers
+        )
+    status, content = response.status_code, response.content
+    if "json" in response.headers.get("Content-Type", "") and content:
+        return Reply(status, response.headers, json.loads(content), content=content)
+    return Reply(status, response.headers, None, content.decode(errors="replace"), content)
 
 
 def raw_request(
@@ -285,28 +332,33 @@ class Gunicorn:
 
     def wait(self) -> "Gunicorn":
         """Until GET / answers 200 and every worker has booted."""
-        deadline, answer = time.monotonic() + STARTUP_SECONDS, "no answer"
-        while time.monotonic() < deadline:
+        answer = "no answer"
+
+        def serving() -> bool:
+            nonlocal answer
             if self.process.poll() is not None:
                 raise CheckFailed(f"gunicorn exited ({self.process.returncode}):\n{self.output()}")
             if self.port is None:
                 found = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", self.output())
                 self.port = found and int(found.group(1))
-            else:
-                with contextlib.suppress(OSError, http.client.HTTPException):
-                    status = self.request("GET", "/", timeout=5).status
-                    answer = f"GET / answered {status}"
-                    if status == 200 and len(self.worker_pids()) == self.workers:
-                        return self
-            time.sleep(0.2)
-        raise CheckFailed(f"gunicorn did not serve / in time ({answer}):\n{self.output()}")
+                return False
+            with contextlib.suppress(NoAnswer):
+                status = self.request("GET", "/", timeout=5).status
+                answer = f"GET / answered {status}"
+                return status == 200 and len(self.worker_pids()) == self.workers
+            return False
+
+        wait_until(
+            serving, timeout=STARTUP_SECONDS,
+            what=lambda: f"gunicorn did not serve / in time ({answer}):\n{self.output()}",
+        )  # fmt: skip
+        return self
 
     def request(self, method: str, path: str, body=None, **kwargs) -> Reply:
         return request(self.port, method, path, body, **kwargs)
 
     def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return sorted(int(pid) for pid in children.read_text().split())
+        return sorted(child.pid for child in psutil.Process(self.process.pid).children())
 
     def booted_workers(self) -> int:
         """Workers started so far, replacements included."""
@@ -317,6 +369,52 @@ class Gunicorn:
 
     def stop(self) -> None:
         stop(self.process)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far."""
+    return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
+
+
+def wrk(
+    server: Gunicorn,
+    *,
+    connections: int,
+    seconds: int,
+    token: str | None = None,
+    path: str = "/",
+    close: bool = False,
+) -> dict:
+    """One wrk run (bench/wrk.lua) on kept-alive connections, or one connection per request
+    with ``close``: POST /api/recommend with a token, else GET ``path``.
+
+    wrk's figures (requests, seconds, p50/p99/max_ms), plus requests/s and the workers' CPU
+    milliseconds per request, which other load on the machine disturbs less than
+    requests/s. A run with errors measures nothing: CheckFailed.
+    """
+    env = {key: value for key, value in os.environ.items() if key != "BENCH_TOKEN"}
+    if token:
+        env["BENCH_TOKEN"] = token
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    command += ["-H", "Connection: close"] * close
+    url = f"http://{HOST}:{server.port}{path}"
+    pids = server.worker_pids()
+    cpu_before = cpu_seconds(pids)
+    out = subprocess.run(
+        [*command, "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    cpu = cpu_seconds(pids) - cpu_before
+    line = next(line for line in out.splitlines() if line.startswith("BENCH "))
+    result = json.loads(line.removeprefix("BENCH "))
+    if result["non_2xx"] or result["socket_errors"]:
+        raise CheckFailed(
+            f"wrk got {result['non_2xx']} non-2xx answers and {result['socket_errors']} socket "
+            f"errors from {url}: a run with errors measures nothing."
+        )
+    result["rps"] = result["requests"] / result["seconds"]
+    result["server_cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
+    return result
 
 
 @contextlib.contextmanager
@@ -351,14 +449,6 @@ def copy_sqlite(source: Path, target: Path) -> Path:
 def table_counts(path: Path, tables: list[str]) -> dict[str, int]:
     with contextlib.closing(sqlite3.connect(path)) as db:
         return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident set size of a process, from /proc (the kernel's own count)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise CheckFailed(f"process {pid} has no VmRSS")
 
 
 @contextlib.contextmanager
