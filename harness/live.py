@@ -10,7 +10,6 @@ One of each tool the checks and the benchmark need: ``request`` (httpx; ``burst`
 """
 
 import contextlib
-import http.client
 import json
 import os
 import re
@@ -18,7 +17,6 @@ import secrets
 import select
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -30,6 +28,8 @@ from typing import TypeVar
 import httpx
 import psutil
 import tenacity
+
+from harness.databases import sqlite_url
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
@@ -95,10 +95,6 @@ def current_secrets() -> dict[str, str]:
     return {name: getattr(settings, name) for name in names}
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
 def production_env(
     workdir: Path | None = None, *, secrets: dict[str, str] | None = None, **overrides: str
 ) -> dict[str, str]:
@@ -124,40 +120,6 @@ def production_env(
         env.setdefault("DATABASE_URL", sqlite_url(workdir / "db.sqlite3"))
     env.update(overrides)
     return env
-
-
-@contextlib.contextmanager
-def throwaway_postgres_database(server: dict):
-    """A new, empty database on the PostgreSQL server of Django's DATABASES entry ``server``
-    (its role may create databases): yields its URL, and drops it afterwards."""
-    import psycopg  # only where PostgreSQL runs
-
-    name = f"recsite_{secrets.token_hex(6)}"
-    login = {
-        "host": server["HOST"], "port": server["PORT"], "user": server["USER"],
-        "password": server["PASSWORD"], "dbname": "postgres", "autocommit": True,
-    }  # fmt: skip
-    with psycopg.connect(**login) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        user, password = server["USER"], server["PASSWORD"]
-        yield f"postgres://{user}:{password}@{server['HOST']}:{server['PORT']}/{name}"
-    finally:
-        with psycopg.connect(**login) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def execute(database_url: str, sql: str) -> None:
-    """Run one statement on the database of ``database_url`` (SQLite or PostgreSQL)."""
-    if database_url.startswith("sqlite:///"):
-        with contextlib.closing(sqlite3.connect(database_url.removeprefix("sqlite:///"))) as db:
-            db.execute(sql)
-            db.commit()
-        return
-    import psycopg
-
-    with psycopg.connect(database_url.replace("postgres://", "postgresql://")) as db:
-        db.execute(sql)
 
 
 MANAGE = [sys.executable, "manage.py"]  # run with cwd=ROOT
@@ -224,55 +186,6 @@ def request(
     if "json" in response.headers.get("Content-Type", "") and content:
         return Reply(status, response.headers, json.loads(content), content=content)
     return Reply(status, response.headers, None, content.decode(errors="replace"), content)
-
-
-def raw_request(
-    method: str, path: str, body=None, *, token: str | None = None, headers: dict | None = None
-) -> bytes:
-    """The bytes of one HTTP/1.1 request that closes its connection; a dict body is JSON,
-    a str body is sent as a form."""
-    headers = {"Host": HOST, "Connection": "close", **(headers or {})}
-    if isinstance(body, dict | list):
-        body, headers["Content-Type"] = json.dumps(body), "application/json"
-    elif isinstance(body, str):
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    payload = (body or "").encode()
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    if payload or method != "GET":
-        headers["Content-Length"] = str(len(payload))
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-    return f"{method} {path} HTTP/1.1\r\n{head}\r\n".encode() + payload
-
-
-def burst(
-    requests: list[tuple[int, bytes]], *, sources: list[str] | None = None, whole: bool = True
-) -> list[int]:
-    """Send ``requests`` (a port, the request's bytes) at the same instant, each on a
-    connection of its own (from ``sources[i]``, an address 127.x.y.z, where given): every
-    request but its last byte first, so that no server has read any of them whole; then,
-    once all are open, every last byte (never, if not ``whole``: a body that never comes).
-    The answers' statuses, in the order of ``requests``."""
-    connections = []
-    try:
-        for n, (port, data) in enumerate(requests):
-            source = (sources[n], 0) if sources else None
-            connection = socket.create_connection((HOST, port), timeout=120, source_address=source)
-            connections.append(connection)
-            connection.sendall(data[:-1])
-        for connection, (_, data) in zip(connections, requests, strict=True):
-            connection.sendall(data[-1:] if whole else b"")
-        return [_status(connection) for connection in connections]
-    finally:
-        for connection in connections:
-            connection.close()
-
-
-def _status(connection: socket.socket) -> int:
-    response = http.client.HTTPResponse(connection)
-    response.begin()
-    response.read()
-    return response.status
 
 
 def free_port() -> int:
@@ -434,21 +347,6 @@ def read_line(process: subprocess.Popen, timeout: float = STARTUP_SECONDS) -> st
     if not ready:
         raise CheckFailed("The process printed nothing in time.")
     return process.stdout.readline().strip()
-
-
-def copy_sqlite(source: Path, target: Path) -> Path:
-    """Copy a SQLite database through its backup API (a plain copy could miss the WAL)."""
-    with (
-        contextlib.closing(sqlite3.connect(source)) as src,
-        contextlib.closing(sqlite3.connect(target)) as dst,
-    ):
-        src.backup(dst)
-    return target
-
-
-def table_counts(path: Path, tables: list[str]) -> dict[str, int]:
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        return {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
 
 
 @contextlib.contextmanager

@@ -11,14 +11,8 @@ from pathlib import Path
 import pytest
 from django.db import connection, transaction
 
-from harness.live import (
-    copy_sqlite,
-    current_secrets,
-    manage,
-    production_env,
-    sqlite_url,
-    throwaway_postgres_database,
-)
+from harness.databases import copy_sqlite, sqlite_url, throwaway_postgres_database
+from harness.live import current_secrets, manage, production_env
 from tests.mlfixtures import write_ml100k, write_ml100k_zip
 
 DEFAULT_ML100K_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ml-100k"
@@ -154,7 +148,7 @@ def full_model(full_ml100k_dir, django_db_setup, django_db_blocker, tmp_path_fac
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
     """A migrated SQLite file for real processes (manage.py, gunicorn); copy it with
-    harness.live.copy_sqlite rather than writing to it."""
+    harness.databases.copy_sqlite rather than writing to it."""
     path = tmp_path_factory.mktemp("migrated") / "db.sqlite3"
     env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))
     manage(env, "migrate", "--noinput")
@@ -164,7 +158,7 @@ def migrated_sqlite(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_catalogue_sqlite(migrated_sqlite, tmp_path_factory) -> Path:
     """A SQLite file holding the small data set, loaded by a real `manage.py load_movies`;
-    copy it with harness.live.copy_sqlite too."""
+    copy it with harness.databases.copy_sqlite too."""
     folder = tmp_path_factory.mktemp("small-catalogue")
     path = copy_sqlite(migrated_sqlite, folder / "db.sqlite3")
     env = production_env(secrets=current_secrets(), DATABASE_URL=sqlite_url(path))

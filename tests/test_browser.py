@@ -23,7 +23,8 @@ from django.contrib.auth.models import Permission, User
 from playwright.sync_api import expect, sync_playwright
 
 from coldstart.serving import Answer, Profile
-from harness.live import copy_sqlite, current_secrets, production_env, serving, sqlite_url
+from harness.databases import copy_sqlite, sqlite_url
+from harness.live import current_secrets, production_env, serving
 from recommender.forms import DISLIKED, LIKED
 from recommender.serving import get_recommender
 from tests.mlfixtures import MOVIES, RATINGS

@@ -8,15 +8,9 @@ from collections import Counter
 
 import pytest
 
-from harness.live import (
-    burst,
-    current_secrets,
-    execute,
-    manage,
-    production_env,
-    raw_request,
-    serving,
-)
+from harness.bursts import burst, raw_request
+from harness.databases import execute
+from harness.live import current_secrets, manage, production_env, serving
 from recsite.access.tokens import issue_access_token
 
 WRONG = {"session_password": "wrong"}

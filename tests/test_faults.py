@@ -19,17 +19,15 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from coldstart.artifact import FORMAT_VERSION, MAGIC, OLD_MAGIC, ArtifactError
+from harness.databases import copy_sqlite, sqlite_url, table_counts
 from harness.live import (
     ROOT,
     STARTUP_SECONDS,
-    copy_sqlite,
     current_secrets,
     production_env,
     read_line,
     serving,
-    sqlite_url,
     stop,
-    table_counts,
 )
 from recommender.model_file import load_artifact, save_artifact
 from recommender.services import model_train

@@ -26,15 +26,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from coldstart.artifact import ArtifactError
-from harness.live import (
-    ROOT,
-    copy_sqlite,
-    current_secrets,
-    manage,
-    production_env,
-    serving,
-    sqlite_url,
-)
+from harness.databases import copy_sqlite, sqlite_url
+from harness.live import ROOT, current_secrets, manage, production_env, serving
 from recommender.model_file import load_artifact, save_artifact
 from recsite.access.tokens import issue_access_token
 from recsite.views import HomeApi

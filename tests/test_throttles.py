@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from rest_framework.test import APIClient
 
-from harness.live import copy_sqlite, current_secrets, production_env, serving, sqlite_url
+from harness.databases import copy_sqlite, sqlite_url
+from harness.live import current_secrets, production_env, serving
 from recsite.access.clients import client_ip
 from recsite.access.limits import Limit
 
