@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import secrets
 import select
 import signal
@@ -289,6 +290,18 @@ def cpu_seconds(pids: list[int]) -> float:
     return sum(sum(psutil.Process(pid).cpu_times()[:2]) for pid in pids)
 
 
+def busy_seconds() -> float:
+    """CPU time the whole machine has spent busy so far, all cores together (/proc/stat)."""
+    ticks = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, ticks)
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def wrk(
     server: Gunicorn,
     *,
@@ -301,9 +314,11 @@ def wrk(
     """One wrk run (bench/wrk.lua) on kept-alive connections, or one connection per request
     with ``close``: POST /api/recommend with a token, else GET ``path``.
 
-    wrk's figures (requests, seconds, p50/p99/max_ms), plus requests/s and the workers' CPU
+    wrk's figures (requests, seconds, p50/p99/max_ms), plus requests/s, the workers' CPU
     milliseconds per request, which other load on the machine disturbs less than
-    requests/s. A run with errors measures nothing: CheckFailed.
+    requests/s, and ``other_cores``: how many cores the machine's other processes kept
+    busy meanwhile (neither the workers nor wrk). A run with errors measures nothing:
+    CheckFailed.
     """
     env = {key: value for key, value in os.environ.items() if key != "BENCH_TOKEN"}
     if token:
@@ -312,12 +327,13 @@ def wrk(
     command += ["-H", "Connection: close"] * close
     url = f"http://{HOST}:{server.port}{path}"
     pids = server.worker_pids()
-    cpu_before = cpu_seconds(pids)
+    before = (cpu_seconds(pids), children_cpu_seconds(), busy_seconds(), time.monotonic())
     out = subprocess.run(
         [*command, "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
         check=True,
     ).stdout  # fmt: skip
-    cpu = cpu_seconds(pids) - cpu_before
+    after = (cpu_seconds(pids), children_cpu_seconds(), busy_seconds(), time.monotonic())
+    cpu, wrk_cpu, busy, wall = (end - start for end, start in zip(after, before, strict=True))
     line = next(line for line in out.splitlines() if line.startswith("BENCH "))
     result = json.loads(line.removeprefix("BENCH "))
     if result["non_2xx"] or result["socket_errors"]:
@@ -327,6 +343,7 @@ def wrk(
         )
     result["rps"] = result["requests"] / result["seconds"]
     result["server_cpu_ms"] = cpu * 1e3 / max(result["requests"], 1)
+    result["other_cores"] = max(busy - cpu - wrk_cpu, 0) / wall
     return result
 
 

@@ -12,8 +12,9 @@ reference: each of its requests waits in one queue that both workers take from. 
 passes when both bounds hold. The verdict is the BEST round: rounds run until one passes, at
 most --rounds, and the check fails only if none does. Other load on a shared machine only
 lengthens a tail and takes from throughput, so one passing round shows what the server can
-do, while an unfair server fails every round. --all runs every round and also prints the
-median of each figure over them (docs/performance.md).
+do, while an unfair server fails every round. Each round says how many cores other processes
+kept busy during each run, to tell a busy machine from a slow server. --all runs every round
+and also prints the median of each figure over them (docs/performance.md).
 """
 
 import argparse
@@ -57,7 +58,6 @@ def one_round(env: dict[str, str], workdir: Path, *, seconds: int, warmup: int) 
         for name, server_env in (("server", env), ("sync", {**env, "WORKER_CLASS": "sync"}))
     }
     figures["over_sync"] = figures["server"]["rps"] / figures["sync"]["rps"]
-    figures["load_average"] = os.getloadavg()[0]
     return figures
 
 
@@ -77,19 +77,19 @@ def describe(figures: dict) -> str:
     return (
         f"p50 {server['p50_ms']:.1f} ms, p99 {server['p99_ms']:.1f} ms, max "
         f"{server['max_ms']:.0f} ms, {server['rps']:,.0f} req/s; sync workers {sync['rps']:,.0f}"
-        f" req/s (p99 {sync['p99_ms']:.1f} ms); ratio {figures['over_sync']:.2f}; load average "
-        f"{figures['load_average']:.1f}"
+        f" req/s (p99 {sync['p99_ms']:.1f} ms); ratio {figures['over_sync']:.2f}; other processes"
+        f" kept {server['other_cores']:.1f} and {sync['other_cores']:.1f} of {os.cpu_count()} "
+        "cores busy"
     )
 
 
 def medians(rounds: list[dict]) -> dict:
     """Each figure's median over the rounds (the ratio's too, not a ratio of medians)."""
-    keys = ("p50_ms", "p99_ms", "max_ms", "rps")
+    keys = ("p50_ms", "p99_ms", "max_ms", "rps", "other_cores")
     return {
         "server": {k: statistics.median(r["server"][k] for r in rounds) for k in keys},
         "sync": {k: statistics.median(r["sync"][k] for r in rounds) for k in keys},
         "over_sync": statistics.median(r["over_sync"] for r in rounds),
-        "load_average": statistics.median(r["load_average"] for r in rounds),
     }
 
 
