@@ -83,16 +83,19 @@ quality: $(BIN)/.dev
 docs: $(BIN)/.dev
 	$(BIN)/python -m recommender.doc_tables docs/*.md
 
-## Benchmark of the recommend path (not part of the tests; needs wrk): table on stdout,
-## figures in var/bench.json; see docs/performance.md.
-bench: $(BIN)/.dev
-	$(BIN)/python -m bench.run --json var/bench.json
+## Benchmark of the recommend path and of the worker models (not part of the tests; wrk
+## installed where missing): tables on stdout, figures in docs/figures/, then `make docs`.
+bench: $(BIN)/.dev wrk
+	$(BIN)/python -m bench.run --json docs/figures/bench.json
+	$(BIN)/python -m bench.workers --json docs/figures/workers.json
+	$(MAKE) docs
 
 ## The data path alone: load, train, admin and serving at 100k and 1M generated ratings,
-## beside a bare-script floor (bench/scale.py; figures in docs/performance.md).
+## beside a bare-script floor (bench/scale.py): table on stdout, figures in docs/figures/.
 .PHONY: bench-scale
 bench-scale: $(BIN)/.dev
-	$(BIN)/python -m bench.scale --json var/scale.json
+	$(BIN)/python -m bench.scale --json docs/figures/scale.json
+	$(MAKE) docs
 
 # lint-imports: the import contract in pyproject.toml (coldstart imports no Django, nor the app);
 # mypy: coldstart's types, strict; the apps' calls into it, not strict (pyproject.toml).
@@ -151,7 +154,7 @@ slowclients: $(BIN)/.dev
 fairness: $(BIN)/.dev wrk
 	$(BIN)/python -m ops.fairness
 
-# The load generator of fairness and bench-workers, installed where it is missing.
+# The load generator of fairness and the bench, installed where it is missing.
 .PHONY: wrk
 wrk:
 	command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
@@ -163,11 +166,6 @@ proxy-check: $(BIN)/.dev
 	command -v nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends nginx gettext-base >/dev/null; }
 	bash ops/with-postgres $(BIN)/python -m ops.proxy
-
-## Throughput of the sync and gevent worker models side by side (docs/performance.md).
-.PHONY: bench-workers
-bench-workers: $(BIN)/.dev wrk
-	$(BIN)/python -m bench.workers
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache .import_linter_cache

@@ -12,15 +12,12 @@ folder from ml-100k ($ML100K_DIR, else ../shared/data/ml-100k), then measures:
 3. the artifact: training time, file size, load time, memory of one worker;
 4. scale: the default estimator on a synthetic catalogue of 100,000 movies and 1,000,000
    ratings: training time and in-process recommend latency;
-5. data: load_movies, train_model, the admin and serving at 100,000 and 1,000,000
-   generated ratings, beside a bare-script floor (bench/scale.py).
 
 Every measurement is repeated (--repeat) and the median reported: the machine is shared.
-Prints a table; --json FILE writes every figure.
+Prints the tables (harness/figures.py); --json FILE writes every figure and the targets.
 """
 
 import argparse
-import contextlib
 import functools
 import json
 import os
@@ -31,7 +28,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import scale
 from bench.inprocess import (
     BenchFailed,
     measure_answers,
@@ -41,6 +37,7 @@ from bench.inprocess import (
 )
 from bench.synthetic import synthetic_catalogue, synthetic_ratings
 from harness import live
+from harness.figures import bench_results, bench_targets, unmet_targets
 from harness.live import wrk
 
 MiB = 2**20
@@ -212,83 +209,6 @@ def measure_scale(workdir: Path, args) -> dict:
     }
 
 
-# --- report --------------------------------------------------------------------------------
-
-
-def figure(results: dict, dotted: str):
-    value = results
-    for key in dotted.split("."):
-        value = value[key]
-    return value
-
-
-def print_report(results: dict) -> list[str]:
-    """Print every figure and the targets; return the targets not met."""
-    rows = [("section", "measure", "median")]
-    for model, modes in results.get("in_process", {}).items():
-        for mode, values in modes.items():
-            rows.append(
-                ("in-process", f"{model} {mode}", f"p50 {values['p50_ms']:.3f} ms, "
-                 f"p99 {values['p99_ms']:.3f} ms")
-            )  # fmt: skip
-    http = results.get("http", {})
-    for c in ("c8", "c32"):
-        for name in ("home", "recommend", "seed_rf"):
-            if name in http.get(c, {}):
-                run = http[c][name]
-                rows.append(
-                    (f"HTTP {c}", {"home": "GET /", "recommend": "POST /api/recommend",
-                                   "seed_rf": "POST /api/recommend seed-rf"}[name],
-                     f"{run['rps']:.0f} req/s, p50 {run['p50_ms']:.1f} ms, "
-                     f"p99 {run['p99_ms']:.1f} ms, non-2xx {run['non_2xx']:.0f}, "
-                     f"socket errors {run['socket_errors']:.0f}, "
-                     f"server CPU {run['server_cpu_ms']:.2f} ms/request")
-                )  # fmt: skip
-    for c in ("c8", "c32"):
-        if c in http:
-            rows.append(
-                (f"HTTP {c}", "recommend / GET /", f"{http[c]['recommend_over_home']:.2f} x "
-                 "the requests/s; GET / takes "
-                 f"{http[c]['cpu_home_over_recommend']:.2f} x the server CPU per request")
-            )  # fmt: skip
-    for name, memory in [("default model", http), ("seed-rf", http.get("seed_rf_worker", {}))]:
-        if "worker_rss_mib" in memory:
-            rows.append(
-                ("HTTP", f"one worker ({name})", f"RSS {memory['worker_rss_mib']:.0f} MiB, "
-                 f"PSS {memory['worker_pss_mib']:.0f} MiB, USS {memory['worker_uss_mib']:.0f} MiB")
-            )  # fmt: skip
-    for model, values in results.get("artifact", {}).items():
-        rows.append(
-            ("artifact", model, f"train {values['train_s']:.2f} s (fit {values['fit_s']:.2f} s), "
-             f"{values['size_mb']:.2f} MB, load {values['load_s'] * 1e3:.0f} ms")
-        )  # fmt: skip
-    if "scale" in results:
-        scale = results["scale"]
-        rows.append(
-            ("scale", f"{scale['movies']:,} movies, {scale['ratings']:,} ratings",
-             f"fit {scale['fit_s']:.2f} s, {scale['size_mb']:.1f} MB, "
-             f"load {scale['load_s'] * 1e3:.0f} ms")
-        )  # fmt: skip
-        for mode, values in scale["in_process"].items():
-            rows.append(
-                ("scale", f"in-process {mode}", f"p50 {values['p50_ms']:.3f} ms, "
-                 f"p99 {values['p99_ms']:.3f} ms")
-            )  # fmt: skip
-    rows.append(("", "", ""))
-    rows.append(("target", "figure", "median vs bound"))
-    unmet = []
-    for dotted, op, bound in TARGETS:
-        with contextlib.suppress(KeyError):
-            value = figure(results, dotted)
-            met = {"<": value < bound, "<=": value <= bound, ">=": value >= bound}[op]
-            rows.append(("met" if met else "NOT MET", dotted, f"{value:.3g} {op} {bound}"))
-            unmet += [] if met else [dotted]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
-    return unmet
-
-
 def main() -> None:
     try:
         run()
@@ -303,9 +223,12 @@ def run() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=10, help="seconds of wrk warm-up")
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["seed-rf", "http", "scale", "data"],
+        "--skip",
+        action="append",
+        default=[],
+        choices=["seed-rf", "http", "scale"],
         help="leave a part out (for quick runs; the targets need them all)",
-    )  # fmt: skip
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
     if "http" not in args.skip and not shutil.which("wrk"):
@@ -326,7 +249,8 @@ def run() -> None:
         movies_load(source=str(data_dir), progress=False)
         algorithms = ["default"] + ([] if "seed-rf" in args.skip else ["seed-rf"])
         models = {name: workdir / f"{name}.joblib" for name in algorithms}
-        results = {"machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()}}
+        machine = {"cpus": os.cpu_count(), "load_average": os.getloadavg()}
+        results = {"repeat": args.repeat, "targets": TARGETS, "machine": machine}
         results["artifact"] = {}
         for name, path in models.items():
             log(f"training {name}")
@@ -346,17 +270,13 @@ def run() -> None:
             results["http"] = measure_http(models, workdir, args)
         if "scale" not in args.skip:
             results["scale"] = measure_scale(workdir, args)
-        if "data" not in args.skip:  # bench/scale.py: load and train at 100k and 1M ratings
-            options = scale.parser().parse_args(["--repeat", str(args.repeat)])
-            results["data_path"] = scale.measure(options)
         results["machine"]["load_average_after"] = os.getloadavg()
 
-    unmet = print_report(results)
-    if "data_path" in results:
-        print(f"\n{scale.report(results['data_path'])}")
+    print(f"{bench_results(results)}\n{bench_targets(results)}", end="")
+    unmet = unmet_targets(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
         log(f"wrote {args.json}")
     if unmet:
         sys.exit(f"bench: {len(unmet)} target(s) not met: {', '.join(unmet)}.")

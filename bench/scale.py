@@ -2,10 +2,10 @@
 
     python -m bench.scale [--repeat 3] [--sizes 100k 1M] [--json FILE]
 
-`make bench` runs it too, through bench/run.py. For each size it writes a synthetic data
-set in the ml-100k layout (harness/generate.py), then times each step in a fresh process
-(wall time and peak RSS; the median of --repeat rounds, taken in the same run as the
-floor, since the machine is shared):
+`make bench-scale` runs it and keeps its JSON in docs/figures/. For each size it writes a
+synthetic data set in the ml-100k layout (harness/generate.py), then times each step in a
+fresh process (wall time and peak RSS; the median of --repeat rounds, taken in the same
+run as the floor, since the machine is shared):
 
 - floor: a bare Python script that reads the same u.data (split each line, four ints)
   and executemany-s the rows into an SQLite table of the same shape (integer key,
@@ -35,6 +35,7 @@ from pathlib import Path
 import psutil
 
 from harness import live
+from harness.figures import scale_results, scale_unmet
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = {
@@ -232,9 +233,12 @@ def serve_figures(workdir: Path, database_url: str | None) -> dict:
     with open(workdir / "gunicorn.log", "wb") as output:
         started = time.perf_counter()
         server = subprocess.Popen(
-            [*command, "recsite.wsgi:application"], cwd=ROOT, env=env, stdout=output,
+            [*command, "recsite.wsgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
         try:
             ready = _wait_ready(port, server, deadline=60)
             figures = {"serve_readyz_s": ready - started}
@@ -300,64 +304,24 @@ def measure(args) -> dict:
     return results
 
 
-ROWS = [
-    ("floor: read u.data, executemany into SQLite", "floor_s", "s", "floor_rss_mib"),
-    ("load_movies into an empty database", "load_s", "s", "load_rss_mib"),
-    ("  the same, over the floor", "load_over_floor", "x", None),
-    ("load_movies again, nothing changed", "reload_s", "s", "reload_rss_mib"),
-    ("  the same, over the floor", "reload_over_floor", "x", None),
-    ("load_movies again, 1% of scores changed", "reload_changed_s", "s", "reload_changed_rss_mib"),
-    ("  the same, over the floor", "reload_changed_over_floor", "x", None),
-    ("train_model", "train_s", "s", "train_rss_mib"),
-    ("admin: movie list", "admin_movie_list_ms", "ms", None),
-    ("admin: movie list by number of ratings", "admin_movie_list_by_count_ms", "ms", None),
-    ("admin: a rater's page", "admin_rater_page_ms", "ms", None),
-    ("admin: slowest query", "admin_slowest_query_ms", "ms", None),
-    ("serve: gunicorn start to /readyz 200", "serve_readyz_s", "s", None),
-    ("serve: one worker's RSS", "serve_worker_rss_mib", "MiB", None),
-    ("serve: recommend p50 in-process", "serve_recommend_p50_ms", "ms", None),
-]
+UNITS = {"_over_floor": "x", "_ms": "ms", "_s": "s", "_mib": "MiB"}
 
 
-def table(results: dict) -> str:
-    """A Markdown table, one column per size; CPU time and peak RSS beside wall times
-    (CPU time is what other load on a shared machine disturbs least); bound last."""
-    sizes = list(results)
-    header = ["step", *(f"{results[s]['ratings']:,} ratings" for s in sizes), "bound"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for title, key, unit, rss in ROWS:
-        cells = []
-        for size in sizes:
-            value = results[size][key]
-            cell = f"{value:.2f} {unit}" if unit != "MiB" else f"{value:.0f} MiB"
-            cpu = key.removesuffix("_s") + "_cpu_s"
-            if unit == "s" and cpu in results[size]:
-                cell += f" ({results[size][cpu]:.2f} s CPU)"
-            if rss:
-                cell += f", {results[size][rss]:.0f} MiB peak"
-            cells.append(cell)
-        bound = _bound(key, rss)
-        lines.append(f"| {title} | " + " | ".join(cells) + f" | {bound} |")
-    return "\n".join(lines)
+def bounds() -> dict:
+    """TARGETS as the report carries them: each an upper bound, with its unit."""
+    return {
+        key: {
+            "op": "<=",
+            "bound": bound,
+            "unit": next(u for e, u in UNITS.items() if key.endswith(e)),
+        }
+        for key, bound in TARGETS.items()
+    }
 
 
-def _bound(key: str, rss: str | None) -> str:
-    parts = []
-    if key in TARGETS:
-        unit = {"_over_floor": "x", "_ms": " ms", "_s": " s", "_mib": " MiB"}
-        parts.append(
-            "≤ " + f"{TARGETS[key]:g}" + next(u for end, u in unit.items() if key.endswith(end))
-        )
-    if rss in TARGETS:
-        parts.append(f"≤ {TARGETS[rss]:g} MiB")
-    return ", ".join(parts)
-
-
-def unmet(results: dict, size: str = "1M") -> list[str]:
-    """The bounds the largest size misses."""
-    figures = results.get(size, {})
-    return [f"{key} {figures[key]:.3g} > {bound:g}" for key, bound in TARGETS.items()
-            if key in figures and figures[key] > bound]  # fmt: skip
+def report(sizes: dict, repeat: int) -> dict:
+    """What `--json` writes and harness.figures makes the docs' table from."""
+    return {"sizes": sizes, "bounds": bounds(), "repeat": repeat, "cpus": os.cpu_count()}
 
 
 def main() -> None:
@@ -368,11 +332,13 @@ def main() -> None:
         ](*args)
         return
     args = parser().parse_args()
-    results = measure(args)
-    print(report(results))
+    results = report(measure(args), args.repeat)
+    print(scale_results(results))
+    for miss in scale_unmet(results):
+        print(f"NOT MET: {miss}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def parser(description: str = __doc__.split("\n\n")[0]) -> argparse.ArgumentParser:
@@ -380,17 +346,13 @@ def parser(description: str = __doc__.split("\n\n")[0]) -> argparse.ArgumentPars
     parser.add_argument("--repeat", type=int, default=3, help="rounds per figure (median)")
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
     parser.add_argument(
-        "--database-url", metavar="URL",
+        "--database-url",
+        metavar="URL",
         help="an existing database to empty and load (e.g. PostgreSQL); default: a new "
         "SQLite file per round",
-    )  # fmt: skip
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     return parser
-
-
-def report(results: dict) -> str:
-    """The table, then the bounds that 1M ratings miss (the bounds are set for 1M)."""
-    return "\n".join([table(results), *(f"NOT MET: {miss}" for miss in unmet(results))])
 
 
 if __name__ == "__main__":

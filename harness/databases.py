@@ -19,9 +19,13 @@ def throwaway_postgres_database(server: dict):
 
     name = f"recsite_{secrets.token_hex(6)}"
     login = {
-        "host": server["HOST"], "port": server["PORT"], "user": server["USER"],
-        "password": server["PASSWORD"], "dbname": "postgres", "autocommit": True,
-    }  # fmt: skip
+        "host": server["HOST"],
+        "port": server["PORT"],
+        "user": server["USER"],
+        "password": server["PASSWORD"],
+        "dbname": "postgres",
+        "autocommit": True,
+    }
     with psycopg.connect(**login) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:

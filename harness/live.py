@@ -226,9 +226,17 @@ class Gunicorn:
         self.env, self.log, self.workers = env, log, workers
         self.port: int | None = None
         command = [
-            sys.executable, "-m", "gunicorn", "recsite.wsgi:application",
-            "--bind", f"{HOST}:0", "--workers", str(workers), "--max-requests", "0",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "recsite.wsgi:application",
+            "--bind",
+            f"{HOST}:0",
+            "--workers",
+            str(workers),
+            "--max-requests",
+            "0",
+        ]
         with log.open("w") as out:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -263,9 +271,10 @@ class Gunicorn:
             return False
 
         wait_until(
-            serving, timeout=STARTUP_SECONDS,
+            serving,
+            timeout=STARTUP_SECONDS,
             what=lambda: f"gunicorn did not serve / in time ({answer}):\n{self.output()}",
-        )  # fmt: skip
+        )
         return self
 
     def request(self, method: str, path: str, body=None, **kwargs) -> Reply:
@@ -329,9 +338,12 @@ def wrk(
     pids = server.worker_pids()
     before = (cpu_seconds(pids), children_cpu_seconds(), busy_seconds(), time.monotonic())
     out = subprocess.run(
-        [*command, "-s", str(WRK_SCRIPT), url], env=env, capture_output=True, text=True,
+        [*command, "-s", str(WRK_SCRIPT), url],
+        env=env,
+        capture_output=True,
+        text=True,
         check=True,
-    ).stdout  # fmt: skip
+    ).stdout
     after = (cpu_seconds(pids), children_cpu_seconds(), busy_seconds(), time.monotonic())
     cpu, wrk_cpu, busy, wall = (end - start for end, start in zip(after, before, strict=True))
     line = next(line for line in out.splitlines() if line.startswith("BENCH "))

@@ -164,8 +164,15 @@ class FeedbackAdmin(admin.ModelAdmin):
     """Feedback comes from the API: staff browse it and may delete spam, but not edit it."""
 
     list_display = (
-        "created_at", "movie", "rating", "chose", "age", "gender", "occupation", "request_id",
-    )  # fmt: skip
+        "created_at",
+        "movie",
+        "rating",
+        "chose",
+        "age",
+        "gender",
+        "occupation",
+        "request_id",
+    )
     list_select_related = ("movie",)
     list_filter = ("chose", "rating", "gender", "occupation", "created_at")
     search_fields = ("=request_id", "=movie__id", "movie__title")

@@ -68,11 +68,18 @@ class Site:
 def run_container(name: str, args: argparse.Namespace, env_file: Path, **env: str) -> None:
     options = [f"--env={key}={value}" for key, value in env.items()]
     docker(
-        "run", "--detach", f"--name={name}", f"--network={args.network}",
-        f"--publish=127.0.0.1:{args.port}:8000", f"--volume={args.volume}:/data",
-        f"--volume={args.data.resolve()}:/ml-100k:ro", f"--env-file={env_file}",
-        "--env=SECURE_SSL_REDIRECT=0", *options, args.image,
-    )  # fmt: skip
+        "run",
+        "--detach",
+        f"--name={name}",
+        f"--network={args.network}",
+        f"--publish=127.0.0.1:{args.port}:8000",
+        f"--volume={args.volume}:/data",
+        f"--volume={args.data.resolve()}:/ml-100k:ro",
+        f"--env-file={env_file}",
+        "--env=SECURE_SSL_REDIRECT=0",
+        *options,
+        args.image,
+    )
 
 
 def wait_healthy(name: str) -> None:
@@ -83,9 +90,11 @@ def wait_healthy(name: str) -> None:
         return state["Health"]["Status"] == "healthy"
 
     live.wait_until(
-        healthy, timeout=HEALTHY_LIMIT_S, every=2,
+        healthy,
+        timeout=HEALTHY_LIMIT_S,
+        every=2,
         what=lambda: f"The HEALTHCHECK never reached healthy:\n{logs(name)}",
-    )  # fmt: skip
+    )
 
 
 def wait_ready(site: Site) -> dict:

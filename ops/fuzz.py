@@ -25,13 +25,21 @@ def fuzz(workdir: Path, *, max_examples: int, seed: int | None) -> dict:
         token = login(server.port, env["SESSION_PASSWORD"])
         command = [
             str(Path(sys.executable).parent / "schemathesis"),
-            "--config-file", str(Path(__file__).with_name("schemathesis.toml")), "run",
+            "--config-file",
+            str(Path(__file__).with_name("schemathesis.toml")),
+            "run",
             f"http://127.0.0.1:{server.port}/api/schema/",
-            "--checks", "all",
-            "--header", f"Authorization: Bearer {token}",
-            "--max-examples", str(max_examples),
-            "--report", "json", "--report-json-path", str(report),
-        ]  # fmt: skip
+            "--checks",
+            "all",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--max-examples",
+            str(max_examples),
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report),
+        ]
         if seed is not None:
             command += ["--seed", str(seed)]
         run = subprocess.run(command, cwd=workdir, capture_output=True, text=True)

@@ -26,9 +26,13 @@ def render(template: Path, **values: str) -> str:
     """The template with only these ${NAMES} replaced (nginx's own $variables stay)."""
     names = " ".join(f"${{{name}}}" for name in values)
     return subprocess.run(
-        ["envsubst", names], input=template.read_text(), env={**os.environ, **values},
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        ["envsubst", names],
+        input=template.read_text(),
+        env={**os.environ, **values},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 class Nginx:
@@ -52,9 +56,10 @@ class Nginx:
             )
         try:
             live.wait_until(
-                self.ready, timeout=30,
+                self.ready,
+                timeout=30,
                 what=lambda: f"nginx did not answer /readyz:\n{self.error_log()}",
-            )  # fmt: skip
+            )
         except CheckFailed:
             self.__exit__()
             raise

@@ -84,12 +84,23 @@ def feedback_is_shared(a: live.Gunicorn, b: live.Gunicorn, password: str) -> str
             )
         request_ids.append(request_id)
     stored = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c",
-         "from movies.models import Feedback; "
-         f"print(sorted(Feedback.objects.filter(request_id__in={request_ids!r})"
-         ".values_list('request_id', flat=True)))"],
-        cwd=live.ROOT, env=a.env, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "from movies.models import Feedback; "
+            f"print(sorted(Feedback.objects.filter(request_id__in={request_ids!r})"
+            ".values_list('request_id', flat=True)))",
+        ],
+        cwd=live.ROOT,
+        env=a.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     if stored != repr(sorted(request_ids)):
         raise CheckFailed(f"feedback written through the replicas: {request_ids}, stored: {stored}")
     return "feedback written through either replica is stored in the one shared database"

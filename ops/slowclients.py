@@ -110,9 +110,14 @@ async def normal_client(port: int, password: str, token: str, *, until: float, t
     requests = [
         ("GET", "/healthz", None, None, {200}),
         ("POST", "/api/login", {"session_password": password}, None, {200, 429}),
-        ("POST", "/api/recommend", {"age": 30, "gender": "F", "occupation": "writer"}, token,
-         {200}),
-    ]  # fmt: skip
+        (
+            "POST",
+            "/api/recommend",
+            {"age": 30, "gender": "F", "occupation": "writer"},
+            token,
+            {200},
+        ),
+    ]
     await asyncio.sleep(1)  # the slow clients connect first
     while time.monotonic() < until:
         for method, path, body, auth, expected in requests:
@@ -213,9 +218,11 @@ def main() -> None:
         "--max-close", type=float, default=15, help="seconds the server may leave one open"
     )
     parser.add_argument(
-        "--kinds", type=kinds_list, default=KINDS,
+        "--kinds",
+        type=kinds_list,
+        default=KINDS,
         help=f"comma-separated kinds of slow client, taken in turn (default {','.join(KINDS)})",
-    )  # fmt: skip
+    )
     parser.add_argument("--port", type=int, help="a server already running on 127.0.0.1")
     parser.add_argument("--password", default=os.environ.get("SESSION_PASSWORD"))
     args = parser.parse_args()

@@ -41,8 +41,15 @@ REPLICAS = ("app1", "app2")
 ONE_SHOT = "setup"  # migrates, loads, trains, and exits
 # The stack's settings that the env file decides: compose lets the caller's environment
 # win over it, so they are taken out of that.
-SETTINGS = ("SECRET_KEY", "SESSION_PASSWORD", "POSTGRES_PASSWORD", "BASE_IMAGE",
-            "ML100K_SOURCE", "PROXY_ADDRESS", "PROXY_PORT")  # fmt: skip
+SETTINGS = (
+    "SECRET_KEY",
+    "SESSION_PASSWORD",
+    "POSTGRES_PASSWORD",
+    "BASE_IMAGE",
+    "ML100K_SOURCE",
+    "PROXY_ADDRESS",
+    "PROXY_PORT",
+)
 
 
 def ci_override(data: Path) -> dict:
@@ -69,9 +76,13 @@ class Stack:
         self.db_password = secrets.token_urlsafe(16)
         self.port = live.free_port()
         settings = {
-            **self.secrets, "POSTGRES_PASSWORD": self.db_password, "BASE_IMAGE": base,
-            "ML100K_SOURCE": "/ml-100k", "PROXY_ADDRESS": live.HOST, "PROXY_PORT": str(self.port),
-        }  # fmt: skip
+            **self.secrets,
+            "POSTGRES_PASSWORD": self.db_password,
+            "BASE_IMAGE": base,
+            "ML100K_SOURCE": "/ml-100k",
+            "PROXY_ADDRESS": live.HOST,
+            "PROXY_PORT": str(self.port),
+        }
         self.env_file = workdir / "stack.env"
         self.env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
         override = workdir / "compose.ci.yaml"
@@ -80,17 +91,25 @@ class Stack:
         self.env: dict[str, str] = {}  # the feedback check's, once the database is up
 
     def compose(self, *args: str, timeout: float = 120) -> str:
-        command = ["docker-compose", "--project-name", self.project, "--env-file",
-                   str(self.env_file), *(f"--file={f}" for f in self.files), *args]  # fmt: skip
+        command = [
+            "docker-compose",
+            "--project-name",
+            self.project,
+            "--env-file",
+            str(self.env_file),
+            *(f"--file={f}" for f in self.files),
+            *args,
+        ]
         env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
         # Builds through `docker build` with BuildKit, which is several times faster on vfs
         # than docker-py's builder. Compose runs the `docker` first on PATH: the engine's
         # own client goes first, as newer clients want a buildx plugin for BuildKit.
         client = os.path.dirname(shutil.which(DOCKER) or DOCKER)
         env.update(
-            COMPOSE_DOCKER_CLI_BUILD="1", DOCKER_BUILDKIT="1",
+            COMPOSE_DOCKER_CLI_BUILD="1",
+            DOCKER_BUILDKIT="1",
             PATH=os.pathsep.join(filter(None, [client, env.get("PATH")])),
-        )  # fmt: skip
+        )
         try:
             result = subprocess.run(
                 command, cwd=live.ROOT, env=env, capture_output=True, text=True, timeout=timeout
@@ -130,9 +149,12 @@ def docker(*args: str, both: bool = False) -> str:
     """A docker command's output (with its stderr when ``both``: a container's log)."""
     try:
         result = subprocess.run(
-            [DOCKER, *args], stdout=subprocess.PIPE, text=True, timeout=60,
+            [DOCKER, *args],
+            stdout=subprocess.PIPE,
+            text=True,
+            timeout=60,
             stderr=subprocess.STDOUT if both else subprocess.PIPE,
-        )  # fmt: skip
+        )
     except subprocess.TimeoutExpired:
         raise CheckFailed(f"docker {' '.join(args)}: no end after 60 s") from None
     if result.returncode:
@@ -171,9 +193,11 @@ def bring_up(stack: Stack) -> None:
         return not problems
 
     live.wait_until(
-        healthy, timeout=HEALTHY_LIMIT_S, every=2,
+        healthy,
+        timeout=HEALTHY_LIMIT_S,
+        every=2,
         what=lambda: f"the stack is not healthy: {'; '.join(problems)}\n{stack.tails()}",
-    )  # fmt: skip
+    )
 
 
 def upstreams(proxy_log: str) -> set[str]:

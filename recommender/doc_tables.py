@@ -11,7 +11,10 @@ import re
 import sys
 from pathlib import Path
 
+from harness import figures
 from recommender.reports import QUALITY_REPORT, REPORTED
+
+FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
 
 MARKED = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<table>.*?)(<!-- /table -->)", re.S)
 METRICS = [
@@ -99,6 +102,10 @@ def _interval(bounds, form: str) -> str:
 TABLES = {
     "quality-results": (QUALITY_REPORT, quality_results),
     "quality-answers": (QUALITY_REPORT, quality_answers),
+    "bench-results": (FIGURES / "bench.json", figures.bench_results),
+    "bench-targets": (FIGURES / "bench.json", figures.bench_targets),
+    "bench-workers": (FIGURES / "workers.json", figures.workers_results),
+    "bench-scale": (FIGURES / "scale.json", figures.scale_results),
 }
 
 

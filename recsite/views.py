@@ -18,8 +18,16 @@ WelcomeSerializer = inline_serializer(
 
 
 LINKS = (
-    "docs", "schema", "login", "recommend", "interview", "feedback", "model", "healthz", "try",
-)  # fmt: skip
+    "docs",
+    "schema",
+    "login",
+    "recommend",
+    "interview",
+    "feedback",
+    "model",
+    "healthz",
+    "try",
+)
 
 
 class HomeApi(APIView):

@@ -53,9 +53,11 @@ class SessionTokenAuthentication(JWTStatelessUserAuthentication):
             _verified[raw_token] = token
         if not hmac.compare_digest(str(token.get(PASSWORD_CLAIM, "")), password_fingerprint()):
             raise InvalidToken(
-                {"detail": "Token was issued for a previous session password.",
-                 "code": "token_not_valid"}
-            )  # fmt: skip
+                {
+                    "detail": "Token was issued for a previous session password.",
+                    "code": "token_not_valid",
+                }
+            )
         return token
 
 
