@@ -6,6 +6,7 @@ defined once, beside the measurement) and returns a table.
 """
 
 MEMORY = ("rss", "pss", "uss")
+SYMBOLS = {"<": "<", "<=": "≤", ">=": "≥"}
 OPERATORS = {"<": float.__lt__, "<=": float.__le__, ">=": float.__ge__}
 
 
@@ -140,10 +141,10 @@ def bench_targets(report: dict) -> str:
         try:
             value = figure(report, dotted)
         except KeyError:
-            lines.append(row([f"`{dotted}`", f"{op} {bound}", "not measured", ""]))
+            lines.append(row([f"`{dotted}`", f"{SYMBOLS[op]} {bound}", "not measured", ""]))
             continue
         met = "met" if OPERATORS[op](value, float(bound)) else "**not met**"
-        lines.append(row([f"`{dotted}`", f"{op} {bound}", f"{value:.3g}", met]))
+        lines.append(row([f"`{dotted}`", f"{SYMBOLS[op]} {bound}", f"{value:.3g}", met]))
     return "".join(lines)
 
 
@@ -176,7 +177,7 @@ def scale_results(report: dict) -> str:
     for title, key, unit, rss in SCALE_ROWS:
         cells = [_scale_cell(figures, key, unit, rss) for figures in sizes.values()]
         bound = ", ".join(
-            f"{bounds[k]['op']} {bounds[k]['bound']:g} {bounds[k]['unit']}".rstrip()
+            f"{SYMBOLS[bounds[k]['op']]} {bounds[k]['bound']:g} {bounds[k]['unit']}".rstrip()
             for k in (key, rss)
             if k in bounds
         )
