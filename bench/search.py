@@ -37,8 +37,7 @@ def time_search(queries: list[str], token: str) -> list[float]:
 
     factory = request_factory()
     requests = [
-        factory.get("/api/movies", {"q": q}, HTTP_AUTHORIZATION=f"Bearer {token}")
-        for q in queries
+        factory.get("/api/movies", {"q": q}, HTTP_AUTHORIZATION=f"Bearer {token}") for q in queries
     ]
     return time_requests(MovieListApi.as_view(), requests, "/api/movies")
 
