@@ -165,15 +165,26 @@ class TitleIndex:
     def levels(self, text: str) -> np.ndarray:
         """Each movie's match level for the query ``text`` (NO_MATCH where none). A year in
         the query narrows to that year's movies, unless none of them matches: then it is a
-        word of the title ("2001 a space odyssey")."""
+        word of the title ("2001 a space odyssey"). A leading article may be left out
+        ("the miserables" finds "Misérables, Les" as "miserables" does)."""
         query = self.parse(text)
         if query.year is not None:
-            levels = self._levels(query)
+            levels = self._levels_any_article(query)
             levels[self.year_of != query.year] = NO_MATCH
             if (levels < NO_MATCH).any():
                 return levels
             query = Query(fold(text), tuple(fold(text).split()))
-        return self._levels(query)
+        return self._levels_any_article(query)
+
+    def _levels_any_article(self, query: Query) -> np.ndarray:
+        """Levels of the query, and of the query without its leading article one level
+        lower ("the star" finds "Star, The" before "Star")."""
+        levels = self._levels(query)
+        if len(query.words) > 1 and query.words[0] in ARTICLES:
+            bare = self._levels(Query(" ".join(query.words[1:]), query.words[1:]))
+            bare = np.where(bare < NO_MATCH, np.minimum(bare + 1, FUZZY), NO_MATCH)
+            levels = np.minimum(levels, bare)
+        return levels
 
     def _levels(self, query: Query) -> np.ndarray:
         levels = np.full(self.size, NO_MATCH, np.int8)

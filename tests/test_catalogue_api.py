@@ -281,6 +281,7 @@ def ml100k(full_ml100k_dir, django_db_setup, django_db_blocker):
         ("titanic", "Titanic (1997)"),
         ("titanik", "Titanic (1997)"),
         ("les miserables", "Misérables, Les (1995)"),
+        ("the miserables", "Misérables, Les (1995)"),
         ("la haine", "Hate (Haine, La) (1995)"),
         (
             "les parapluies de cherbourg",
