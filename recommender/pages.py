@@ -27,6 +27,9 @@ from coldstart.serving import Answer, Profile
 from movies.catalogue import Filters
 from movies.selectors import catalogue
 from recommender.forms import (
+    DISLIKED,
+    LIKED,
+    LOVED,
     MARK_CHOICES,
     ROUND_CHOICES,
     AnswerForm,
@@ -43,6 +46,7 @@ SESSION_KEY = "try"
 QUESTIONS_PER_ROUND = 5
 SHOWN = 10  # recommendations
 FOUND = 10  # search results
+SAID = {LOVED: "loved it", LIKED: "liked it", DISLIKED: "didn't like it"}
 
 
 def _state(request) -> dict | None:
@@ -127,9 +131,7 @@ def _said(answer: Answer | None) -> str | None:
         return None
     if answer.rating is None:
         return "seen it" if answer.seen else "haven't seen it"
-    return {5: "loved it", 4: "liked it", 2: "didn't like it"}.get(
-        answer.rating, f"rated {answer.rating} of 5"
-    )
+    return SAID.get(answer.rating, f"rated {answer.rating} of 5")
 
 
 @never_cache
