@@ -6,6 +6,7 @@ folder from ml-100k ($ML100K_DIR, else ../shared/data/ml-100k), then measures:
 1. in-process (bench/inprocess.py): the recommend view (token check, parsing, validation,
    ranking, rendering; no network) over random valid requests, for the default model and
    seed-rf; for the default model also recommend with 10 answers, and the interview view;
+   the catalogue search (bench/search.py) on ml-100k and on 100,000 movies;
 2. HTTP: the project under gunicorn (gunicorn.conf.py, 2 workers, DEBUG off) on 127.0.0.1,
    loaded by wrk at concurrency 8 and 32: POST /api/recommend, GET /, and seed-rf (on a
    freshly started server for each run);
@@ -35,6 +36,7 @@ from bench.inprocess import (
     measure_in_process,
     median_of_rounds,
 )
+from bench.search import measure_search
 from bench.synthetic import synthetic_catalogue, synthetic_ratings
 from harness import live
 from harness.figures import bench_results, bench_targets, unmet_targets
@@ -54,6 +56,8 @@ TARGETS = [
     ("in_process.default.answers10.p50_ms", "<=", 1),
     ("in_process.default.interview.p50_ms", "<=", 1),
     ("scale.in_process.cold.p50_ms", "<=", 10),
+    ("in_process.search.ml100k.p50_ms", "<=", 2),
+    ("in_process.search.catalogue_100k.p50_ms", "<=", 10),
     ("artifact.default.size_mb", "<=", 5),
     ("artifact.default.train_s", "<=", 10),
     ("artifact.default.load_s", "<=", 0.2),
@@ -229,9 +233,12 @@ def run() -> None:
         choices=["seed-rf", "http", "scale"],
         help="leave a part out (for quick runs; the targets need them all)",
     )
+    parser.add_argument(
+        "--only", choices=["search"], help="measure this part alone (no training, no servers)"
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
-    if "http" not in args.skip and not shutil.which("wrk"):
+    if args.only is None and "http" not in args.skip and not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk (or --skip http).")
     data_dir = live.DATA_DIR
     if not (data_dir / "u.data").is_file():
@@ -247,10 +254,13 @@ def run() -> None:
         log(f"loading ml-100k from {data_dir} into {workdir}")
         call_command("migrate", verbosity=0)
         movies_load(source=str(data_dir), progress=False)
-        algorithms = ["default"] + ([] if "seed-rf" in args.skip else ["seed-rf"])
-        models = {name: workdir / f"{name}.joblib" for name in algorithms}
         machine = {"cpus": os.cpu_count(), "load_average": os.getloadavg()}
         results = {"repeat": args.repeat, "targets": TARGETS, "machine": machine}
+        if args.only == "search":
+            results["in_process"] = {"search": search_rounds(args)}
+            return finish(results, args)
+        algorithms = ["default"] + ([] if "seed-rf" in args.skip else ["seed-rf"])
+        models = {name: workdir / f"{name}.joblib" for name in algorithms}
         results["artifact"] = {}
         for name, path in models.items():
             log(f"training {name}")
@@ -266,12 +276,22 @@ def run() -> None:
             measure_answers(models["default"], n=args.requests, seed=r) for r in range(args.repeat)
         ]
         results["in_process"]["default"].update(median_of_rounds(rounds))
+        results["in_process"]["search"] = search_rounds(args)
         if "http" not in args.skip:
             results["http"] = measure_http(models, workdir, args)
         if "scale" not in args.skip:
             results["scale"] = measure_scale(workdir, args)
-        results["machine"]["load_average_after"] = os.getloadavg()
+    finish(results, args)
 
+
+def search_rounds(args) -> dict:
+    log("in-process: search")
+    return median_of_rounds([measure_search(n=args.requests, seed=r) for r in range(args.repeat)])
+
+
+def finish(results: dict, args) -> None:
+    """Print the report, write the JSON, and fail if a target is not met."""
+    results["machine"]["load_average_after"] = os.getloadavg()
     print(f"{bench_results(results)}\n{bench_targets(results)}", end="")
     unmet = unmet_targets(results)
     if args.json:

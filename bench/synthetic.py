@@ -54,3 +54,24 @@ def synthetic_catalogue(movie_ids, seed: int) -> dict:
         "years": years,
         "genres": [sorted(rng.sample(genres, rng.randint(1, 3))) for _ in movie_ids],
     }
+
+
+def synthetic_movies(count: int, seed: int) -> list:
+    """``count`` unsaved movies past the catalogue's ids, titled with words of its titles
+    (some with a trailing article, as ml-100k writes them), with years and made-up counts."""
+    from movies.models import Movie
+
+    titles = list(Movie.objects.values_list("title", flat=True))
+    words = sorted({word for title in titles for word in title.split() if word.isalpha()})
+    first = (Movie.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    rng = random.Random(seed)
+    movies = []
+    for movie_id in range(first, first + count):
+        name = " ".join(rng.choice(words) for _ in range(rng.randint(1, 4)))
+        name += ", The" if rng.random() < 0.2 else ""
+        year = rng.randint(1920, 2020)
+        movies.append(
+            Movie(id=movie_id, title=f"{name} ({year})", year=year,
+                  rating_count=rng.randint(0, 500), mean_rating=rng.uniform(1, 5))
+        )  # fmt: skip
+    return movies

@@ -30,27 +30,27 @@ def _latency(modes: dict, names: list[str]) -> str:
 
 
 def _in_process_rows(in_process: dict) -> list[tuple[str, str]]:
-    default, rows = in_process["default"], []
-    rows.append(
-        (
-            "in-process recommend, cold / warm / filtered",
-            _latency(default, ["cold", "warm", "filtered"]),
-        )
-    )
-    rows.append(
-        (
-            "in-process recommend with 10 answers / interview after 0-10 answers",
-            _latency(default, ["answers10", "interview"]),
-        )
-    )
-    if "seed-rf" in in_process:
+    rows = []
+    if "default" in in_process:
+        default = in_process["default"]
+        modes = ["cold", "warm", "filtered"]
+        rows.append(("in-process recommend, cold / warm / filtered", _latency(default, modes)))
         rows.append(
             (
-                "in-process recommend, seed-rf cold / warm",
-                _latency(in_process["seed-rf"], ["cold", "warm"]),
+                "in-process recommend with 10 answers / interview after 0-10 answers",
+                _latency(default, ["answers10", "interview"]),
             )
         )
-    rows.append(("in-process `GET /` view", f"p50 {in_process['home']['get']['p50_ms']:.2f} ms"))
+    if "seed-rf" in in_process:
+        seed_rf = _latency(in_process["seed-rf"], ["cold", "warm"])
+        rows.append(("in-process recommend, seed-rf cold / warm", seed_rf))
+    if "home" in in_process:
+        rows.append(
+            ("in-process `GET /` view", f"p50 {in_process['home']['get']['p50_ms']:.2f} ms")
+        )
+    if "search" in in_process:
+        search = _latency(in_process["search"], ["ml100k", "catalogue_100k"])
+        rows.append(("in-process movie search, ml-100k / 100,000 movies", search))
     return rows
 
 
@@ -89,7 +89,7 @@ def bench_results(report: dict) -> str:
     rows = _in_process_rows(report["in_process"])
     if "http" in report:
         rows += _http_rows(report["http"])
-    for name, artifact in report["artifact"].items():
+    for name, artifact in report.get("artifact", {}).items():
         rows.append(
             (
                 f"artifact, {name}",

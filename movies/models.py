@@ -157,3 +157,15 @@ class Feedback(models.Model):
     def __str__(self):
         signal = f"rated {self.rating}" if self.rating is not None else "chose"
         return f"{self.age}/{self.gender}/{self.occupation} {signal} movie {self.movie_id}"
+
+
+class CatalogueStamp(models.Model):
+    """One row whose ``stamp`` changes with every write to the movies, their genres or
+    their ratings' summary (movies.services.catalogue_changed, in the writer's
+    transaction): each process keeps the catalogue in memory for search
+    (movies.selectors) and reads this row to know when to read the movies again."""
+
+    stamp = models.CharField(max_length=32)
+
+    def __str__(self):
+        return self.stamp

@@ -7,6 +7,7 @@ of them never become Python objects one by one.
 """
 
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -26,7 +27,7 @@ from coldstart.ml100k import (
     parse_ratings,
 )
 from movies.ml100k import OFFICIAL_SHA256, OFFICIAL_URL, read_source
-from movies.models import Feedback, Genre, Movie, Rater, Rating
+from movies.models import CatalogueStamp, Feedback, Genre, Movie, Rater, Rating
 
 BATCH_SIZE = 2000
 GENRE_FIELDS = ("name",)
@@ -98,6 +99,8 @@ def movies_load(
             if any(counts[3]):
                 movie_ratings_summarise()
             links_changed = _sync_genre_links(movies.keys(), links)
+            if any(counts[0]) or any(counts[1]) or links_changed:
+                catalogue_changed()
     except IntegrityError as error:
         # Only rows edited by hand can clash, e.g. a genre renamed to another's name.
         raise LoadError(f"The database refused the data set ({error}).") from error
@@ -200,6 +203,14 @@ def movie_ratings_summarise(*, movie_ids=None) -> None:
         rating_count=Coalesce(Subquery(ratings.annotate(n=Count("pk")).values("n")), 0),
         mean_rating=Subquery(ratings.annotate(mean=Avg("score")).values("mean")),
     )
+    catalogue_changed()
+
+
+def catalogue_changed() -> None:
+    """Tell every process that the movies, their genres or their summaries changed: a
+    new stamp, written in the caller's transaction (movies.selectors reads it). Random,
+    not a counter: a rolled-back change never leaves a stamp that another change reuses."""
+    CatalogueStamp.objects.update_or_create(id=1, defaults={"stamp": uuid.uuid4().hex})
 
 
 def _count(cursor, table: str) -> int:

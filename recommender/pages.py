@@ -1,6 +1,8 @@
 """/try/: the service for a person with a browser, no JavaScript needed. Server-rendered
-forms ask for the session password, then age, gender and occupation, then one question at
-a time, and show the recommendations, with a way to answer more.
+forms ask for the session password, then age, gender and occupation, then a round of
+questions on one screen, and show the recommendations, with a way to answer more. Beside
+them a search (movies.selectors' catalogue) finds films the person knows, to mark "loved
+it", "liked it" or "didn't like it": answers like the interview's, never recommended.
 
 The state lives in Django's session: the fingerprint of the session password it was
 unlocked with (so that changing SESSION_PASSWORD locks every page again, as it retires
@@ -13,14 +15,29 @@ its errors and status 400.
 import dataclasses
 import hmac
 import math
+from urllib.parse import urlencode
 
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from rest_framework.exceptions import Throttled
 
 from coldstart.serving import Answer, Profile
-from recommender.forms import AnswerForm, PasswordForm, ProfileForm
+from movies.catalogue import Filters
+from movies.selectors import catalogue
+from recommender.forms import (
+    DISLIKED,
+    LIKED,
+    LOVED,
+    MARK_CHOICES,
+    ROUND_CHOICES,
+    AnswerForm,
+    PasswordForm,
+    ProfileForm,
+    SearchForm,
+    round_answers,
+)
 from recommender.serving import MAX_ANSWERS, ModelUnavailable, get_recommender
 from recsite.access.login import session_password_accepted
 from recsite.access.password import password_fingerprint
@@ -28,6 +45,8 @@ from recsite.access.password import password_fingerprint
 SESSION_KEY = "try"
 QUESTIONS_PER_ROUND = 5
 SHOWN = 10  # recommendations
+FOUND = 10  # search results
+SAID = {LOVED: "loved it", LIKED: "liked it", DISLIKED: "didn't like it"}
 
 
 def _state(request) -> dict | None:
@@ -63,32 +82,56 @@ def try_page(request):
     return _interview(request, state)
 
 
-def _interview(request, state: dict, form: AnswerForm | None = None, status: int = 200):
-    """The next question of this round, else the recommendations."""
+def _interview(request, state: dict, errors=(), status: int = 200):
+    """This round's questions on one screen, else the recommendations; the search beside
+    either."""
     try:
         recommender = get_recommender()
     except ModelUnavailable as exc:
         return _page(request, "unavailable", {"message": exc.detail}, status=503)
     profile, answers = Profile(**state["profile"]), _answers(state)
-    if len(answers) < state["round_end"]:
-        questions = recommender.questions(profile, answers, 1)
+    context = {"errors": errors, **_search(request, recommender, answers)}
+    room = MAX_ANSWERS - len(answers)
+    if state.get("asking", True) and room > 0:
+        questions = recommender.questions(profile, answers, min(QUESTIONS_PER_ROUND, room))
         if questions:
-            context = {
-                "movie": questions[0],
-                "number": len(answers) - state["round_start"] + 1,
-                "of": state["round_end"] - state["round_start"],
-                "form": form,
-            }
+            context.update(questions=questions, choices=ROUND_CHOICES)
             return _page(request, "question", context, status=status)
-    context = {
-        "profile": state["profile"],
-        "items": recommender.recommend(profile, SHOWN, answers=answers),
-        "answered": len(answers),
-        "can_answer_more": len(answers) < MAX_ANSWERS
-        and bool(recommender.questions(profile, answers, 1)),
-        "form": form,
-    }
+    context.update(
+        profile=state["profile"],
+        items=recommender.recommend(profile, SHOWN, answers=answers),
+        answered=len(answers),
+        can_answer_more=room > 0 and bool(recommender.questions(profile, answers, 1)),
+    )
     return _page(request, "results", context, status=status)
+
+
+def _search(request, recommender, answers) -> dict:
+    """The search form, and with a query the films it finds that the served model can take
+    as answers; those already answered say how."""
+    form = SearchForm(request.GET)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    if not query:
+        return {"search": form, "q": ""}
+    said = {answer.movie_id: answer for answer in answers}
+    movies = catalogue()
+    found = []
+    for place in movies.find(Filters(q=query)):
+        movie = movies.rows[int(place)]
+        if movie.id in recommender.column_of:
+            found.append({"movie": movie, "answer": _said(said.get(movie.id))})
+        if len(found) == FOUND:
+            break
+    return {"search": form, "q": query, "found": found, "marks": MARK_CHOICES}
+
+
+def _said(answer: Answer | None) -> str | None:
+    """How the page words an answer already given."""
+    if answer is None:
+        return None
+    if answer.rating is None:
+        return "seen it" if answer.seen else "haven't seen it"
+    return SAID.get(answer.rating, f"rated {answer.rating} of 5")
 
 
 @never_cache
@@ -122,15 +165,37 @@ def set_profile(request):
     form = ProfileForm(request.POST)
     if not form.is_valid():
         return _page(request, "profile", {"form": form}, status=400)
-    round_ = {"round_start": 0, "round_end": QUESTIONS_PER_ROUND}
     profile = dataclasses.asdict(form.profile())
-    _save(request, {**state, "profile": profile, "answers": [], **round_})
+    _save(request, {**state, "profile": profile, "answers": [], "asking": True})
     return redirect("try")
 
 
 @never_cache
 @require_POST
 def answer(request):
+    """A round's answers, all at once; then the recommendations."""
+    state = _state(request)
+    if state is None or "profile" not in state:
+        return redirect("try")
+    try:
+        recommender = get_recommender()
+    except ModelUnavailable:
+        return _interview(request, state)  # which says so
+    answered = {answer.movie_id for answer in _answers(state)}
+    answers, errors = round_answers(
+        request.POST, answered=answered, catalogue=recommender.column_of
+    )
+    if errors:
+        return _interview(request, state, errors, status=400)
+    stored = [*state["answers"], *map(_stored, answers)]
+    _save(request, {**state, "answers": stored, "asking": False})
+    return redirect("try")
+
+
+@never_cache
+@require_POST
+def mark(request):
+    """A film found by the search, marked: one more answer; back to the same search."""
     state = _state(request)
     if state is None or "profile" not in state:
         return redirect("try")
@@ -142,11 +207,14 @@ def answer(request):
         request.POST,
         answered={answer.movie_id for answer in _answers(state)},
         catalogue=recommender.column_of,
+        choices=MARK_CHOICES,
     )
     if not form.is_valid():
-        return _interview(request, state, form, status=400)
+        errors = [error for field_errors in form.errors.values() for error in field_errors]
+        return _interview(request, state, errors, status=400)
     _save(request, {**state, "answers": [*state["answers"], _stored(form.as_answer())]})
-    return redirect("try")
+    query = request.POST.get("q", "").strip()
+    return redirect(reverse("try") + (f"?{urlencode({'q': query})}#search" if query else ""))
 
 
 def _stored(answer: Answer) -> list:
@@ -160,9 +228,7 @@ def answer_more(request):
     state = _state(request)
     if state is None or "profile" not in state:
         return redirect("try")
-    start = len(state["answers"])
-    end = min(start + QUESTIONS_PER_ROUND, MAX_ANSWERS)
-    _save(request, {**state, "round_start": start, "round_end": end})
+    _save(request, {**state, "asking": True})
     return redirect("try")
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("try/password", pages.unlock, name="try-password"),
     path("try/profile", pages.set_profile, name="try-profile"),
     path("try/answer", pages.answer, name="try-answer"),
+    path("try/mark", pages.mark, name="try-mark"),
     path("try/more", pages.answer_more, name="try-more"),
     path("try/restart", pages.start_over, name="try-restart"),
 ]

@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
     "TAGS": [
         {"name": "authentication", "description": "The session password for a token."},
         {"name": "recommendations", "description": "Movies for a new user."},
+        {"name": "catalogue", "description": "Find a movie's id by its name."},
         {"name": "feedback", "description": "What a person did with a recommendation."},
         {"name": "operations", "description": "Welcome, probes and the served model."},
     ],

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/protected", ProtectedApi.as_view(), name="api-protected"),
     path("api/login", LoginApi.as_view(), name="login"),
     path("", include("recommender.urls")),
+    path("", include("movies.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script comes from /api/docs/?script and its page's style from a
     # stylesheet, not inline: the Content-Security-Policy (recsite.middleware) allows neither.

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 def test_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml"))
     schema = (tmp_path / "s.yml").read_text()
-    for path in ("/api/login", "/api/recommend", "/api/interview", "/protected"):
+    for path in ("/api/login", "/api/recommend", "/api/interview", "/api/movies", "/protected"):
         assert f"  {path}:" in schema
 
 
@@ -39,6 +39,7 @@ def test_every_operation_is_grouped_under_one_documented_tag(operations):
     assert grouped["POST /api/recommend"] == ["recommendations"]
     assert grouped["POST /api/interview"] == ["recommendations"]
     assert grouped["POST /api/feedback"] == ["feedback"]
+    assert grouped["GET /api/movies"] == grouped["GET /api/movies/{movie_id}"] == ["catalogue"]
 
 
 def test_every_documented_error_has_a_body_schema(operations):

@@ -1,5 +1,6 @@
 """/try/, the page for people, through Django's test client: each step's bad input, the
-login throttle it shares with /api/login, and a session retired with its password.
+login throttle it shares with /api/login, a session retired with its password, a round of
+questions on one screen, and films found by a search and marked.
 The whole flow in a real browser: tests/test_browser.py."""
 
 import re
@@ -10,7 +11,7 @@ from django.utils.html import escape
 from rest_framework.test import APIClient
 
 from coldstart.serving import Answer, Profile
-from recommender.forms import DISLIKED, LIKED
+from recommender.forms import DISLIKED, LIKED, LOVED
 from recommender.pages import QUESTIONS_PER_ROUND
 from recommender.serving import get_recommender
 
@@ -41,8 +42,25 @@ def page(client, path="/try/"):
     return response.content.decode()
 
 
-def asked_movie(client) -> int:
-    return int(re.search(r'name="movie_id" value="(\d+)"', page(client)).group(1))
+def asked_movies(client) -> list[int]:
+    """The movies this round asks about."""
+    html = page(client)
+    return [int(found) for found in re.findall(r'name="answer_(\d+)" value="unseen"', html)]
+
+
+def round_of(movie_ids, choices) -> dict:
+    """A round's form as a browser posts it."""
+    return {
+        "movie_id": [str(movie_id) for movie_id in movie_ids],
+        **{
+            f"answer_{movie_id}": choice
+            for movie_id, choice in zip(movie_ids, choices, strict=True)
+        },
+    }
+
+
+def shown_titles(html: str) -> list[str]:
+    return re.findall(r'<span class="title">(.*?)</span>', html)
 
 
 def test_a_fresh_visit_asks_for_the_password_in_a_csrf_protected_form(browser):
@@ -126,61 +144,143 @@ def test_a_bad_profile_re_renders_the_form_with_400(unlocked, profile):
     assert 'name="age"' in html and 'class="errorlist' in html
 
 
+def test_a_round_asks_five_movies_on_one_screen_each_fact_once(interviewed):
+    html = page(interviewed)
+    asked = asked_movies(interviewed)
+    assert len(asked) == len(set(asked)) == QUESTIONS_PER_ROUND
+    movie = get_recommender().questions(Profile(**PROFILE), [], 1)[0]
+    assert movie["id"] == asked[0]
+    legends = re.findall(r"<legend>(.*?)</legend>", html, re.DOTALL)
+    assert len(legends) == QUESTIONS_PER_ROUND
+    assert escape(movie["title"]) in legends[0]
+    assert legends[0].count(str(movie["year"])) == 1  # in the title, not again beside it
+    assert html.count('type="radio"') == 5 * QUESTIONS_PER_ROUND
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
         ({"answer": "maybe"}, "Select a valid choice"),
         ({"answer": ""}, "This field is required"),
-        ({"movie_id": "x", "answer": "liked"}, "Enter a whole number"),
-        ({"movie_id": 99999, "answer": "liked"}, "movie 99999 is not in the catalogue"),
-        ({"movie_id": 0, "answer": "seen"}, "greater than or equal to 1"),
+        ({"movie_id": "x"}, "Enter a whole number"),
+        ({"movie_id": 99999}, "movie 99999 is not in the catalogue"),
+        ({"movie_id": 0}, "greater than or equal to 1"),
     ],
 )
-def test_a_bad_answer_re_renders_the_question_with_400(interviewed, answer, message):
-    movie_id = asked_movie(interviewed)
-    response = interviewed.post("/try/answer", {"movie_id": movie_id, **answer})
+def test_a_bad_answer_re_renders_the_round_with_400(interviewed, answer, message):
+    asked = asked_movies(interviewed)
+    movie_id = answer.get("movie_id", asked[0])
+    form = round_of([movie_id, *asked[1:]], [answer.get("answer", "liked")] + ["unseen"] * 4)
+    response = interviewed.post("/try/answer", form)
     assert response.status_code == 400
     html = response.content.decode()
     assert message in html
-    assert f'name="movie_id" value="{movie_id}"' in html  # the same question again
+    assert [int(found) for found in re.findall(r'name="movie_id" value="(\d+)"', html)] == asked
+    assert len(_answers(interviewed)) == 0  # nothing of the round was kept
+
+
+def _answers(client) -> list:
+    return client.session["try"]["answers"]
 
 
 def test_a_movie_answered_twice_is_400(interviewed):
-    movie_id = asked_movie(interviewed)
-    assert interviewed.post("/try/answer", {"movie_id": movie_id, "answer": "3"}).status_code == 302
-    response = interviewed.post("/try/answer", {"movie_id": movie_id, "answer": "unseen"})
+    asked = asked_movies(interviewed)
+    response = interviewed.post("/try/answer", round_of([asked[0], asked[0]], ["3", "unseen"]))
     assert response.status_code == 400
-    assert f"movie {movie_id} is answered twice" in response.content.decode()
+    assert f"movie {asked[0]} is answered twice" in response.content.decode()
 
 
-def test_five_answers_then_recommendations_without_them_then_more(interviewed):
-    answered = []
-    for number, choice in enumerate(["liked", "disliked", "seen", "unseen", "4"], start=1):
-        assert f"Question {number} of {QUESTIONS_PER_ROUND}" in page(interviewed)
-        answered.append(asked_movie(interviewed))
-        response = interviewed.post("/try/answer", {"movie_id": answered[-1], "answer": choice})
-        assert response.status_code == 302
+def test_a_round_without_answers_is_400(interviewed):
+    assert interviewed.post("/try/answer", {}).status_code == 400
+
+
+def test_a_round_then_recommendations_without_its_movies_then_more(interviewed):
+    asked = asked_movies(interviewed)
+    choices = ["loved", "disliked", "seen", "unseen", "liked"]
+    assert interviewed.post("/try/answer", round_of(asked, choices)).status_code == 302
 
     html = page(interviewed)
     answers = [
-        Answer(answered[0], LIKED, True),
-        Answer(answered[1], DISLIKED, True),
-        Answer(answered[2], None, True),
-        Answer(answered[3], None, False),
-        Answer(answered[4], 4, True),
+        Answer(asked[0], LOVED, True),
+        Answer(asked[1], DISLIKED, True),
+        Answer(asked[2], None, True),
+        Answer(asked[3], None, False),
+        Answer(asked[4], LIKED, True),
     ]
     expected = get_recommender().recommend(Profile(**PROFILE), 10, answers=answers)
     assert expected
-    shown = re.findall(r'<strong class="title">(.*?)</strong>', html)
-    assert shown == [escape(item["title"]) for item in expected]
+    assert shown_titles(html) == [escape(item["title"]) for item in expected]
     for item in expected:
         assert f'<span class="genres">{escape(", ".join(item["genres"]))}</span>' in html
-        assert f'<span class="year">{item["year"]}</span>' in html
     assert "from 5 answers" in html
 
     assert interviewed.post("/try/more").status_code == 302  # the small catalogue has 2 left
-    assert "Question 1 of 5" in page(interviewed)
-    assert asked_movie(interviewed) not in answered
+    assert 0 < len(asked_movies(interviewed)) < QUESTIONS_PER_ROUND
+    assert not set(asked_movies(interviewed)) & set(asked)
+
+
+# --- Search and mark ---------------------------------------------------------------------
+
+
+def test_a_search_finds_films_to_mark_beside_the_questions(interviewed):
+    html = page(interviewed, "/try/?q=the+miserables")
+    assert shown_titles(html)[-1] == escape("Misérables, Les (1995)")
+    assert 'action="/try/mark"' in html and 'value="543"' in html
+    assert "Loved it" in html and "Liked it" in html and "Didn&#x27;t like it" in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert 'No film found for "zzz"' in page(interviewed, "/try/?q=zzz")
+
+
+def test_marked_films_are_answers_never_recommended_nor_asked(interviewed):
+    for movie_id, choice in [(50, "loved"), (100, "liked"), (543, "disliked")]:
+        response = interviewed.post("/try/mark", {"movie_id": movie_id, "answer": choice, "q": "x"})
+        assert response.status_code == 302
+        assert response["Location"] == "/try/?q=x#search"
+    assert _answers(interviewed) == [[50, LOVED, True], [100, LIKED, True], [543, DISLIKED, True]]
+    assert not {50, 100, 543} & set(asked_movies(interviewed))
+    assert "You said: loved it" in page(interviewed, "/try/?q=star+wars")
+
+    asked = asked_movies(interviewed)
+    interviewed.post("/try/answer", round_of(asked, ["unseen"] * len(asked)))
+    answers = [Answer(50, LOVED, True), Answer(100, LIKED, True), Answer(543, DISLIKED, True)]
+    answers += [Answer(movie_id, None, False) for movie_id in asked]
+    expected = get_recommender().recommend(Profile(**PROFILE), 10, answers=answers)
+    html = page(interviewed)
+    assert shown_titles(html) == [escape(item["title"]) for item in expected]
+    assert not {"Star Wars (1977)", "Fargo (1996)"} & set(shown_titles(html))
+    assert f"from {len(answers)} answers" in html
+
+
+@pytest.mark.parametrize(
+    ("mark", "message"),
+    [
+        ({"movie_id": 50, "answer": "seen"}, "Select a valid choice"),
+        ({"movie_id": 99999, "answer": "loved"}, "movie 99999 is not in the catalogue"),
+        ({"movie_id": "", "answer": "loved"}, "This field is required"),
+    ],
+)
+def test_a_bad_mark_is_400_and_keeps_nothing(interviewed, mark, message):
+    response = interviewed.post("/try/mark", mark)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert _answers(interviewed) == []
+
+
+def test_a_film_marked_twice_is_400(interviewed):
+    assert interviewed.post("/try/mark", {"movie_id": 50, "answer": "loved"}).status_code == 302
+    response = interviewed.post("/try/mark", {"movie_id": 50, "answer": "liked"})
+    assert response.status_code == 400
+    assert "movie 50 is answered twice" in response.content.decode()
+
+
+def test_marking_needs_the_csrf_token(interviewed, settings):
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = interviewed.cookies
+    assert strict.post("/try/mark", {"movie_id": 50, "answer": "loved"}).status_code == 403
+
+
+def test_a_mark_before_the_profile_goes_back_to_the_page(unlocked, trained):
+    assert unlocked.post("/try/mark", {"movie_id": 50, "answer": "loved"})["Location"] == "/try/"
 
 
 def test_start_over_asks_who_again_and_keeps_the_session_unlocked(interviewed):
@@ -189,7 +289,7 @@ def test_start_over_asks_who_again_and_keeps_the_session_unlocked(interviewed):
 
 
 def test_steps_out_of_order_go_back_to_the_page(browser, unlocked):
-    assert browser.post("/try/answer", {"movie_id": 1, "answer": "liked"})["Location"] == "/try/"
+    assert browser.post("/try/answer", {"movie_id": 1, "answer_1": "liked"})["Location"] == "/try/"
     assert unlocked.post("/try/more")["Location"] == "/try/"
     assert 'name="age"' in page(unlocked)
     assert browser.get("/try/answer").status_code == 405
