@@ -126,11 +126,13 @@ stack-check: $(BIN)/.dev
 
 ## Run by .ci/run: the suite on PostgreSQL, then checks against the live server
 ## (generated requests, a load soak, two replicas, slow clients, fairness under kept-alive
-## load, the proxy); see docs/reliability.md.
+## load); see docs/reliability.md. `make proxy-check` is the compose stack's check on this
+## machine, without Docker.
 .PHONY: test-postgres fuzz soak replicas slowclients fairness proxy-check
 
+# Every tier but the model package's own tests, which never touch a database.
 test-postgres: $(BIN)/.dev
-	bash ops/with-postgres $(BIN)/python -m pytest
+	bash ops/with-postgres $(BIN)/python -m pytest -m "not unit"
 
 # A fixed seed, so that a failure repeats; `make fuzz FUZZ_SEED=` draws a new one.
 FUZZ_SEED ?= 0
