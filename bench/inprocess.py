@@ -104,8 +104,13 @@ def measure_in_process(model_path: Path, *, n: int, seed: int) -> dict:
 
 def random_answers(movie_ids, k: int, rng) -> list[dict]:
     """k answers of every kind about distinct movies."""
-    kinds = [{"rating": 5}, {"rating": 2}, {"rating": 4, "seen": True}, {"seen": True},
-             {"seen": False}]  # fmt: skip
+    kinds = [
+        {"rating": 5},
+        {"rating": 2},
+        {"rating": 4, "seen": True},
+        {"seen": True},
+        {"seen": False},
+    ]
     return [{"movie_id": i, **rng.choice(kinds)} for i in rng.sample(movie_ids, k)]
 
 

@@ -71,7 +71,12 @@ def synthetic_movies(count: int, seed: int) -> list:
         name += ", The" if rng.random() < 0.2 else ""
         year = rng.randint(1920, 2020)
         movies.append(
-            Movie(id=movie_id, title=f"{name} ({year})", year=year,
-                  rating_count=rng.randint(0, 500), mean_rating=rng.uniform(1, 5))
-        )  # fmt: skip
+            Movie(
+                id=movie_id,
+                title=f"{name} ({year})",
+                year=year,
+                rating_count=rng.randint(0, 500),
+                mean_rating=rng.uniform(1, 5),
+            )
+        )
     return movies

@@ -42,9 +42,12 @@ class ProfileForm(forms.Form):
 
 # The labels of a round's choices, and of a film found by a search (seen, by then).
 ROUND_CHOICES = [
-    ("loved", "Loved it"), ("liked", "Liked it"), ("disliked", "Didn't like it"),
-    ("seen", "Seen it"), ("unseen", "Haven't seen it"),
-]  # fmt: skip
+    ("loved", "Loved it"),
+    ("liked", "Liked it"),
+    ("disliked", "Didn't like it"),
+    ("seen", "Seen it"),
+    ("unseen", "Haven't seen it"),
+]
 MARK_CHOICES = ROUND_CHOICES[:3]
 MAX_QUERY_LENGTH = 200
 

@@ -23,9 +23,16 @@ if TYPE_CHECKING:
 # about one id per title; ml-100k lists some titles twice) and its genre names, joined by
 # "|" (the interview reads the genres of the movies a person rated).
 RATING_COLUMNS = [
-    "rater_id", "movie_id", "score", "rated_at", "age", "gender", "occupation", "title",
+    "rater_id",
+    "movie_id",
+    "score",
+    "rated_at",
+    "age",
+    "gender",
+    "occupation",
+    "title",
     "genres",
-]  # fmt: skip
+]
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
 CHOSE_SCORE = 4
 READ_CHUNK = 100_000  # ratings read at a time: a million never become one string at once
@@ -178,12 +185,26 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     import pandas as pd
 
     rows = Feedback.objects.order_by("id").values_list(
-        "id", "request_id", "token_id", "movie_id", "rating", "created_at", "age", "gender",
-        "occupation", "movie__title",
-    )  # fmt: skip
+        "id",
+        "request_id",
+        "token_id",
+        "movie_id",
+        "rating",
+        "created_at",
+        "age",
+        "gender",
+        "occupation",
+        "movie__title",
+    )
     columns = [
-        "id", "request_id", "token_id", "movie_id", "rating", "created_at", *RATING_COLUMNS[4:-1]
-    ]  # fmt: skip
+        "id",
+        "request_id",
+        "token_id",
+        "movie_id",
+        "rating",
+        "created_at",
+        *RATING_COLUMNS[4:-1],
+    ]
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     if frame.empty:
         return pd.DataFrame(columns=RATING_COLUMNS)
@@ -193,8 +214,13 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     token = ("token " + frame["token_id"]).where(frame["token_id"] != "", alone)
     frame["person"] = (
         frame["request_id"].where(frame["request_id"] != "", token)
-        + "|" + frame["age"].astype(str) + "|" + frame["gender"] + "|" + frame["occupation"]
-    )  # fmt: skip
+        + "|"
+        + frame["age"].astype(str)
+        + "|"
+        + frame["gender"]
+        + "|"
+        + frame["occupation"]
+    )
     rating = pd.to_numeric(frame["rating"])
     frame["explicit"] = rating.notna()
     frame["score"] = rating.fillna(CHOSE_SCORE).astype(np.int64)

@@ -17,18 +17,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--algorithm", default=DEFAULT_ALGORITHM, choices=list(ALGORITHMS),
+            "--algorithm",
+            default=DEFAULT_ALGORITHM,
+            choices=list(ALGORITHMS),
             help=f"which model to train (default: {DEFAULT_ALGORITHM})",
-        )  # fmt: skip
+        )
         parser.add_argument("--output", help="where to write it (default: ML_MODEL_PATH)")
         parser.add_argument(
-            "--with-feedback", action="store_true",
+            "--with-feedback",
+            action="store_true",
             help="also learn from the feedback posted to /api/feedback",
-        )  # fmt: skip
+        )
         parser.add_argument(
-            "--if-missing", action="store_true",
+            "--if-missing",
+            action="store_true",
             help="do nothing if a valid artifact is already there (for start-up scripts)",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, algorithm, output, with_feedback, if_missing, **options):
         path = Path(output or settings.ML_MODEL_PATH)
