@@ -25,8 +25,9 @@ from coldstart.scoring import DemographicScorer, FixedScores, InterviewScorer, P
 
 # What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
 FIRST_RATINGS = max(FIRST_KS)
-# Raters the interview learns from, at most (ml-100k has 943): see _fit_interview.
-INTERVIEW_RATERS = 1000
+# Raters the interview learns from, at most (ml-100k has 943, MovieLens-1M 6,040, of whom
+# a fold trains on 4,832): see _fit_interview.
+INTERVIEW_RATERS = 6000
 
 
 class CatalogueRecommender(BaseEstimator):  # type: ignore[misc]  # scikit-learn: untyped
@@ -136,7 +137,8 @@ class DemographicPopularity(CatalogueRecommender):
     weighs both genders equally instead of guessing one.
 
     The interview (coldstart/interview/) learns which ``n_questions`` movies to ask
-    about, chosen among the ``n_candidates`` most-rated titles, and a rank-``rank`` factor
+    about, chosen among the ``n_candidates`` most-rated titles (more in a larger
+    catalogue: interview.fit.search_candidates), and a rank-``rank`` factor
     model of how answers move the ranking; ``n_questions=0`` learns none of it. Its blends
     are tuned inside ``fit`` on the training raters; ``random_state`` splits them.
 

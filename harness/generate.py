@@ -54,12 +54,12 @@ def write_dataset(folder, *, ratings: int, raters: int, movies: int, seed: int =
     catalogue = _movies(rng, movies)
     people = _raters(rng, raters)
     data = _ratings(rng, ratings, people, catalogue)
-    _write(folder / "u.genre", [f"{name}|{index}" for index, name in enumerate(GENRES)] + [""])
-    _write(folder / "u.occupation", list(OCCUPATION_COUNTS))
-    _write(folder / "u.item", catalogue["lines"])
-    _write(folder / "u.user", people["lines"])
+    write_lines(folder / "u.genre", [f"{name}|{index}" for index, name in enumerate(GENRES)] + [""])
+    write_lines(folder / "u.occupation", list(OCCUPATION_COUNTS))
+    write_lines(folder / "u.item", catalogue["lines"])
+    write_lines(folder / "u.user", people["lines"])
     rows = zip(*(map(str, column.tolist()) for column in data), strict=True)
-    _write(folder / "u.data", map("\t".join, rows))
+    write_lines(folder / "u.data", map("\t".join, rows))
     return folder
 
 
@@ -70,11 +70,12 @@ def change_ratings(folder, *, fraction: float, seed: int = 1) -> int:
     data = np.loadtxt(path, dtype=np.int64, delimiter="\t", ndmin=2)
     rows = np.random.default_rng(seed).choice(len(data), round(fraction * len(data)), False)
     data[rows, 2] = data[rows, 2] % 5 + 1
-    _write(path, map("\t".join, (map(str, row) for row in data.tolist())))
+    write_lines(path, map("\t".join, (map(str, row) for row in data.tolist())))
     return len(rows)
 
 
-def _write(path: Path, lines) -> None:
+def write_lines(path: Path, lines) -> None:
+    """Write ``lines`` to ``path`` in latin-1, as ml-100k's files are, each ending in a newline."""
     path.write_bytes("".join(f"{line}\n" for line in lines).encode("latin-1"))
 
 

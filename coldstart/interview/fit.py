@@ -14,12 +14,15 @@ from coldstart.interview.prefix import fit_prefix_tables, seen_levels, tune_pref
 from coldstart.interview.questions import askable, choose_questions
 from coldstart.interview.volunteered import REGRESSION_MOVIES, Regression
 
-# The greedy search ranks only the most-rated movies (relevant counts stay complete):
-# the rest almost never reach a top 10, and it is what keeps fit within seconds.
-RANKED_MOVIES = 150
-# The blends' tuning ranks at most this many of the most-rated movies (ml-100k's 1,682 are
-# all ranked), so that its cost stops growing with a larger catalogue.
-TUNED_MOVIES = 2000
+# The greedy search's candidates and the movies it ranks grow with the catalogue: with its
+# square root (at least n_candidates; 50 for ml-100k's 1,682 movies), and
+# RANKED_PER_CANDIDATE ranked movies per candidate, the most rated (relevant counts stay
+# complete: the rest almost never reach a top 10). Its cost grows with their product
+# times the raters, hence not linearly. They stop growing at CAPPED_CATALOGUE movies, as
+# does the number the blends' tuning ranks (every movie below it).
+CANDIDATES_PER_ROOT = 1.22
+RANKED_PER_CANDIDATE = 3
+CAPPED_CATALOGUE = 4000
 # prior(fit_rows, rows): the demographic scores of ``rows`` from a prior fitted on
 # ``fit_rows`` (raters x movies).
 Prior = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -50,9 +53,10 @@ def fit_interview(
     parts = _held_out(ratings, thirds, prior, rank, seed)
     most_rated = np.argsort(-(ratings > 0).sum(axis=0), kind="stable")
     candidates = askable(most_rated, title_group, unknown)
-    ranked = most_rated[:RANKED_MOVIES]
+    n_candidates = search_candidates(ratings.shape[1], n_candidates)
+    ranked = most_rated[: RANKED_PER_CANDIDATE * n_candidates]
     greedy = choose_questions(parts, candidates[:n_candidates], n_questions, ranked)
-    tuned = np.sort(most_rated[:TUNED_MOVIES])
+    tuned = np.sort(most_rated[:CAPPED_CATALOGUE])
     val_ratings, val_prior, val_factors = parts[0]
     interview_blend = tune_interview(val_ratings, val_prior, val_factors, greedy, tuned)
     volunteered_blend = tune_volunteered(
@@ -82,6 +86,13 @@ def fit_interview(
         prefix=prefix,
         volunteered=volunteered,
     )
+
+
+def search_candidates(n_movies: int, at_least: int) -> int:
+    """How many of the most-rated titles the greedy search weighs for a catalogue of
+    ``n_movies``: CANDIDATES_PER_ROOT x its square root, at least ``at_least``, growing
+    up to CAPPED_CATALOGUE movies."""
+    return max(at_least, int(CANDIDATES_PER_ROOT * np.sqrt(min(n_movies, CAPPED_CATALOGUE))))
 
 
 def _held_out(

@@ -24,6 +24,8 @@ from coldstart.interview.measure import mean_ndcg, ndcg_counted
 # The ridge of the greedy search's posteriors (its blend: alpha 1, no shrink), also the
 # first of the interview blend's grid (blends.RIDGES).
 GREEDY_RIDGE = 0.1
+# The greedy search's scores held at once (entries of float32): a bound on its memory.
+SCORED_AT_ONCE = 2**24
 # What _candidates_ndcg reads of a held-out third after ``local`` and ``pool``.
 _Third = tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray, np.ndarray, FactorModel]
 
@@ -87,8 +89,17 @@ def _values(
 ) -> np.ndarray:
     """Mean NDCG@10 over every held-out rater after the ``chosen`` questions and each
     candidate of ``pool``."""
-    per_third = [_candidates_ndcg(chosen, pool, local, *part) for part in prepared]
+    per_third = [_chunked(chosen, pool, local, part) for part in prepared]
     return np.array([mean_ndcg(np.concatenate(rows)) for rows in zip(*per_third, strict=True)])
+
+
+def _chunked(chosen: np.ndarray, pool: np.ndarray, local: np.ndarray, part: _Third) -> np.ndarray:
+    """_candidates_ndcg over ``pool`` a few candidates at a time: its scores (candidates x
+    raters x ranked movies) stay within SCORED_AT_ONCE entries, whatever the size."""
+    n_raters, n_ranked = part[3].shape
+    size = max(1, SCORED_AT_ONCE // (n_raters * n_ranked))
+    chunks = [pool[i : i + size] for i in range(0, len(pool), size)]
+    return np.vstack([_candidates_ndcg(chosen, chunk, local, *part) for chunk in chunks])
 
 
 def _candidates_ndcg(

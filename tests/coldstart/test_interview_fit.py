@@ -19,6 +19,7 @@ from coldstart.answers import (
 from coldstart.domain import POSITIVE_SCORE, K
 from coldstart.interview import questions, volunteered
 from coldstart.interview.factors import fit_factors, simulated, volunteered_posteriors
+from coldstart.interview.fit import CAPPED_CATALOGUE, search_candidates
 from coldstart.interview.measure import Asked, ndcg_counted
 from coldstart.interview.volunteered import REGRESSION_MIN_COUNT, Regression
 from tests.coldstart.test_estimators import taste_groups
@@ -150,6 +151,25 @@ def test_revising_the_greedy_list_raises_what_it_weighs(factors, monkeypatch):
     assert len(set(revised.tolist())) == 8 and set(revised) <= set(candidates)
     assert not np.array_equal(revised, greedy)  # on these ratings it replaces a question
     assert weighed(revised) > weighed(greedy)
+
+
+def test_candidates_scored_a_few_at_a_time_score_as_all_at_once(factors, monkeypatch):
+    ratings, model = factors
+    base = (ratings >= POSITIVE_SCORE).mean(axis=0) + np.zeros(ratings.shape, np.float32)
+    parts = [(ratings[:30], base[:30], model), (ratings[30:], base[30:], model)]
+    local, prepared = questions._prepared(parts, np.arange(20))
+    chosen, pool = np.array([3, 9]), np.arange(10, 24)
+    at_once = questions._values(chosen, pool, local, prepared)
+    monkeypatch.setattr(questions, "SCORED_AT_ONCE", 30 * 20 * 3)  # 3 candidates a time
+    np.testing.assert_array_equal(questions._values(chosen, pool, local, prepared), at_once)
+
+
+def test_the_search_weighs_more_candidates_in_a_larger_catalogue_up_to_its_cap():
+    assert search_candidates(1682, 50) == 50  # ml-100k's catalogue
+    assert search_candidates(200, 50) == 50  # never fewer than asked for
+    sizes = [search_candidates(n, 50) for n in (1682, 2500, 3000, 3883, CAPPED_CATALOGUE)]
+    assert sizes == sorted(sizes) and len(set(sizes)) == len(sizes)  # it grows up to the cap
+    assert search_candidates(100_000, 50) == search_candidates(CAPPED_CATALOGUE, 50)
 
 
 def test_volunteered_answers_solved_at_once_match_what_serving_observes(factors):
