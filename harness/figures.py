@@ -158,6 +158,7 @@ SCALE_ROWS = [
     ("load_movies again, 1% of scores changed", "reload_changed_s", "s", "reload_changed_rss_mib"),
     ("  the same, over the floor", "reload_changed_over_floor", "x", None),
     ("train_model", "train_s", "s", "train_rss_mib"),
+    ("  the same, over 100,000 ratings", "train_over_100k", "x", None),
     ("admin: movie list", "admin_movie_list_ms", "ms", None),
     ("admin: movie list by number of ratings", "admin_movie_list_by_count_ms", "ms", None),
     ("admin: a rater's page", "admin_rater_page_ms", "ms", None),
@@ -186,6 +187,8 @@ def scale_results(report: dict) -> str:
 
 
 def _scale_cell(figures: dict, key: str, unit: str, rss: str | None) -> str:
+    if key not in figures:
+        return ""
     value = figures[key]
     cell = f"{value:.0f} MiB" if unit == "MiB" else f"{value:.2f} {unit}"
     cpu = key.removesuffix("_s") + "_cpu_s"

@@ -1,4 +1,4 @@
-"""A million ratings, once, for correctness: load, reload, change 1%, reload, train.
+"""A million ratings, for correctness: load, reload, change 1%, reload; train and serve.
 
 bench/scale.py measures how long each step takes; this only checks what it does, on a
 data set of MovieLens 1M's size written by harness/generate.py.
@@ -35,7 +35,7 @@ def assert_stored_as_in(folder):
     assert [int(t.timestamp()) for t in times.values()] == [data[:, 3].min(), data[:, 3].max()]
 
 
-def test_a_million_ratings_load_reload_change_and_train(tmp_path):
+def test_a_million_ratings_load_reload_and_change(tmp_path):
     data = write_dataset(tmp_path / "data", **MILLION, seed=0)
 
     first = movies_load(source=str(data), progress=False)
@@ -54,6 +54,10 @@ def test_a_million_ratings_load_reload_change_and_train(tmp_path):
     assert_stored_as_in(data)  # the changed rows, and nothing else: counts and values agree
     assert Rating.objects.aggregate(Sum("id"), Max("id")) == ids  # updated in place
 
+
+@pytest.mark.fit
+def test_the_default_model_trains_and_serves_on_a_million_ratings(tmp_path):
+    movies_load(source=str(write_dataset(tmp_path / "data", **MILLION, seed=0)), progress=False)
     artifact = model_train(output=tmp_path / "model.joblib", progress=False)
     assert artifact["data"]["ratings"] == 1_000_000
     assert artifact["data"]["raters"] == 6040
