@@ -18,23 +18,73 @@ from urllib.parse import quote
 import numpy as np
 
 GENRES = [
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
-    "Romance", "Sci-Fi", "Thriller", "War", "Western",
-]  # fmt: skip
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
 # How many of ml-100k's 943 raters have each occupation: the proportions to draw from.
 OCCUPATION_COUNTS = {
-    "administrator": 79, "artist": 28, "doctor": 7, "educator": 95, "engineer": 67,
-    "entertainment": 18, "executive": 32, "healthcare": 16, "homemaker": 7, "lawyer": 12,
-    "librarian": 51, "marketing": 26, "none": 9, "other": 105, "programmer": 66,
-    "retired": 14, "salesman": 12, "scientist": 31, "student": 196, "technician": 27,
+    "administrator": 79,
+    "artist": 28,
+    "doctor": 7,
+    "educator": 95,
+    "engineer": 67,
+    "entertainment": 18,
+    "executive": 32,
+    "healthcare": 16,
+    "homemaker": 7,
+    "lawyer": 12,
+    "librarian": 51,
+    "marketing": 26,
+    "none": 9,
+    "other": 105,
+    "programmer": 66,
+    "retired": 14,
+    "salesman": 12,
+    "scientist": 31,
+    "student": 196,
+    "technician": 27,
     "writer": 45,
-}  # fmt: skip
+}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WORDS = (
-    "Night", "River", "Return", "Last", "Summer", "City", "Love", "Man", "Dark", "Star",
-    "Little", "Secret", "Road", "House", "King", "Blue", "Lost", "Wild", "Heart", "Story",
-)  # fmt: skip
+    "Night",
+    "River",
+    "Return",
+    "Last",
+    "Summer",
+    "City",
+    "Love",
+    "Man",
+    "Dark",
+    "Star",
+    "Little",
+    "Secret",
+    "Road",
+    "House",
+    "King",
+    "Blue",
+    "Lost",
+    "Wild",
+    "Heart",
+    "Story",
+)
 LATIN1_TITLES = ("Misérables, Les", "Cérémonie, La", "Belle époque", "Jour de fête", "Ça")
 MIN_PER_RATER, MAX_PER_RATER = 20, 700
 FIRST_TIMESTAMP, LAST_TIMESTAMP = 874_724_710, 893_286_638  # ml-100k's range
@@ -178,9 +228,11 @@ def main() -> None:
     parser.add_argument("--movies", type=int, default=3900)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--change", type=float, metavar="FRACTION",
+        "--change",
+        type=float,
+        metavar="FRACTION",
         help="instead, change the scores of this fraction of FOLDER's ratings; print how many",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     if args.change is not None:
         print(change_ratings(args.folder, fraction=args.change, seed=args.seed + 1))
