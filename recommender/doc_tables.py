@@ -110,7 +110,7 @@ def answers_label(key: str) -> str:
     if check == [AMONG_RATED]:
         return f"{label}, ranked among the movies rated"
     if check == [NO_OPINION]:
-        return f'{label}, {NO_OPINION_SHARE:.0%} of "not seen" as "seen, no opinion"'
+        return f'{label}, {NO_OPINION_SHARE * 100:.0f} % of "not seen" as "seen, no opinion"'
     return label
 
 
@@ -120,7 +120,11 @@ SEED_COLUMNS = [
     ("interview-10", "model", "interview, 10 questions"),
     ("first-5", "lift", "first 5 ratings: lift"),
     (f"interview-5-{AMONG_RATED}", "lift", "5 questions among the movies rated: lift"),
-    (f"interview-5-{NO_OPINION}", "model", f"5 questions, {NO_OPINION_SHARE:.0%} no opinion"),
+    (
+        f"interview-5-{NO_OPINION}",
+        "model",
+        f"5 questions, {NO_OPINION_SHARE * 100:.0f} % no opinion",
+    ),
 ]
 
 
