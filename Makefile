@@ -65,8 +65,9 @@ chromium:
 	  || echo "Could not install chromium: the browser tests will be skipped."; \
 	fi
 
-## Re-measure every algorithm on ml-100k (a database of its own under var/): the committed
-## report that the model card and docs quote, and its plot. The dataset tests re-check it.
+## Re-measure every algorithm on ml-100k (a database of its own under var/), repeated over
+## 5 seeds (docs/quality.md): the committed report that the model card and docs quote, and
+## its plots. The dataset tests re-check it.
 QUALITY_DB := sqlite:///$(CURDIR)/var/quality.sqlite3
 quality: $(BIN)/.dev
 	mkdir -p var

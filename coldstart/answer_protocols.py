@@ -6,10 +6,15 @@ in time order (ties by movie id) as answers. Each against the demographic-only r
 the same raters and relevant sets: the answered movies leave the ranking and the relevant
 set, and raters with nothing relevant left are skipped. Confidence intervals are a paired
 per-rater bootstrap, raters pooled over the folds.
+
+Two checks of what that simulation assumes, at INTERVIEW_KS questions: the same interview
+ranked only among the movies each rater rated ("among-rated": what is left of the lift once
+knowing which movies a person rates is no help), and an interview where a seeded share of
+the "not seen" answers is "seen, no opinion" instead ("no-opinion").
 """
 
-from collections.abc import Sequence
-from dataclasses import astuple
+from collections.abc import Callable, Sequence
+from dataclasses import astuple, dataclass
 from typing import Any, cast
 
 import numpy as np
@@ -25,6 +30,11 @@ from coldstart.serving import Answer
 
 CURVE_QUESTIONS = max(INTERVIEW_KS)  # the NDCG curve runs over 0..CURVE_QUESTIONS questions
 BOOTSTRAP_RESAMPLES = 2000
+AMONG_RATED, NO_OPINION = "among-rated", "no-opinion"  # the checks' protocol names
+NO_OPINION_SHARE = 0.25  # of the "not seen" answers, answered "seen, no opinion" instead
+# The protocols quoted in docs/quality.md and the model card, and the checks beside them.
+REPORTED = [*(f"interview-{k}" for k in INTERVIEW_KS), *(f"first-{k}" for k in FIRST_KS)]
+CHECKED = [f"interview-{k}-{check}" for check in (AMONG_RATED, NO_OPINION) for k in INTERVIEW_KS]
 
 
 def learns_from_answers(estimator: CatalogueRecommender) -> bool:
@@ -38,54 +48,120 @@ def _as_answer(movie_id: int, score: int | None) -> Answer:
     return Answer(movie_id=int(movie_id), rating=None, seen=False)
 
 
+@dataclass(frozen=True)
+class _Person:
+    """A test rater as the protocols read them."""
+
+    rater_id: int
+    profile: dict[str, Any]
+    scores: dict[int, int]  # movie id -> rating, in time order (ties by movie id)
+    liked_ids: np.ndarray
+    rated_ids: np.ndarray
+
+    @classmethod
+    def of(cls, mine: pd.DataFrame) -> "_Person":
+        movies, scores = mine["movie_id"].to_numpy(), mine["score"].to_numpy()
+        return cls(
+            rater_id=int(mine["rater_id"].iloc[0]),
+            profile=cast(dict[str, Any], mine.iloc[0][DEMOGRAPHICS].to_dict()),
+            scores=dict(zip(movies.tolist(), scores.tolist(), strict=True)),
+            liked_ids=movies[scores >= POSITIVE_SCORE],
+            rated_ids=movies,
+        )
+
+
 def _answered_ndcg(
     estimator: CatalogueRecommender,
-    profile: dict[str, Any],
+    person: _Person,
     answers: Sequence[Answer],
-    liked_ids: np.ndarray,
+    among: np.ndarray | None = None,
 ) -> tuple[float, float] | None:
     """(NDCG@10 with the answers, demographic-only NDCG@10), the answered movies out of
-    both rankings and the relevant set; None when nothing relevant is left."""
+    both rankings and the relevant set, both ranking only the movies ``among`` when given;
+    None when nothing relevant is left."""
     answered = {answer.movie_id for answer in answers}
-    relevant = np.setdiff1d(liked_ids, list(answered))
+    relevant = np.setdiff1d(person.liked_ids, list(answered))
     if not len(relevant):
         return None
     # A given movie that no train rater rated is unknown to the model: nothing to mask.
     ids = estimator.movie_ids_
     columns = np.searchsorted(ids, list(answered)).clip(max=len(ids) - 1)
     columns = columns[np.isin(ids[columns], list(answered))]
-    prior = estimator.scorer_.score_profiles([profile])[0].astype(np.float64)
+    prior = estimator.scorer_.score_profiles([person.profile])[0].astype(np.float64)
     prior[columns] = -np.inf
-    rows = np.vstack([estimator.scorer_.score(profile, answers), prior])
-    hits = np.isin(estimator.movie_ids_[top_k(rows, K)], relevant)
+    rows = np.vstack([estimator.scorer_.score(person.profile, answers), prior])
+    if among is not None:
+        rows[:, ~np.isin(ids, among)] = -np.inf
+    hits = np.isin(ids[top_k(rows, K)], relevant)
     model, demographic_only = ndcg_at_k(hits, [len(relevant)] * 2, K).tolist()
     return model, demographic_only
 
 
-def answer_protocols(estimator: CatalogueRecommender, test: pd.DataFrame) -> dict[str, np.ndarray]:
+def _interview(
+    estimator: CatalogueRecommender, person: _Person, answer: Callable[[int], Answer]
+) -> list[list[Answer]]:
+    """The answers after each question, up to CURVE_QUESTIONS, each picked exactly as the
+    API would for the answers so far and answered by ``answer``."""
+    answers: list[Answer] = []
+    rounds: list[list[Answer]] = []
+    for _ in range(CURVE_QUESTIONS):
+        asked = estimator.scorer_.next_questions(person.profile, answers, 1)
+        if not len(asked):
+            break  # a catalogue this small has no more to ask about
+        answers = [*answers, answer(int(asked[0]))]
+        rounds.append(answers)
+    return rounds
+
+
+def _real_answers(person: _Person) -> Callable[[int], Answer]:
+    """The person's answer: their rating if they rated the movie, else "not seen"."""
+    return lambda movie_id: _as_answer(movie_id, person.scores.get(movie_id))
+
+
+def _unsure_answers(person: _Person, *, seed: int) -> Callable[[int], Answer]:
+    """The person's answer, except that a seeded share of their "not seen" answers is
+    "seen, no opinion": a person who recognises a title without having rated it."""
+    rng = np.random.default_rng([seed, person.rater_id])
+
+    def answer(movie_id: int) -> Answer:
+        score = person.scores.get(movie_id)
+        if not score and rng.random() < NO_OPINION_SHARE:
+            return Answer(movie_id=movie_id, rating=None, seen=True)
+        return _as_answer(movie_id, score)
+
+    return answer
+
+
+def answer_protocols(
+    estimator: CatalogueRecommender, test: pd.DataFrame, *, seed: int
+) -> dict[str, np.ndarray]:
     """Per test rater, (model, demographic-only) NDCG@10 for each protocol: "interview-k"
-    for k = 1..CURVE_QUESTIONS (INTERVIEW_KS are the reported ones) and "first-k" for
-    FIRST_KS; each an array of raters x 2 (raters with nothing relevant left skipped)."""
-    scorer = estimator.scorer_
+    for k = 1..CURVE_QUESTIONS (INTERVIEW_KS are the reported ones), "first-k" for
+    FIRST_KS and the CHECKED ones (``seed`` draws the no-opinion answers); each an array
+    of raters x 2 (raters with nothing relevant left skipped)."""
     pairs: dict[str, list[tuple[float, float] | None]] = {
         f"interview-{k}": [] for k in range(1, CURVE_QUESTIONS + 1)
     }
-    pairs |= {f"first-{k}": [] for k in FIRST_KS}
+    pairs |= {key: [] for key in [*(f"first-{k}" for k in FIRST_KS), *CHECKED]}
     ordered = test.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
     for _, mine in ordered.groupby("rater_id", sort=True):
-        profile = cast(dict[str, Any], mine.iloc[0][DEMOGRAPHICS].to_dict())
-        scores = dict(zip(mine["movie_id"].tolist(), mine["score"].tolist(), strict=True))
-        liked_ids = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
-        answers: list[Answer] = []
-        for k in range(1, CURVE_QUESTIONS + 1):
-            asked = scorer.next_questions(profile, answers, 1)  # exactly as the API
-            if not len(asked):
-                break  # a catalogue this small has no more to ask about
-            answers.append(_as_answer(asked[0], scores.get(int(asked[0]))))
-            pairs[f"interview-{k}"].append(_answered_ndcg(estimator, profile, answers, liked_ids))
+        person = _Person.of(mine)
+        asked = _interview(estimator, person, _real_answers(person))
+        unsure = _interview(estimator, person, _unsure_answers(person, seed=seed))
+        for k, answers in enumerate(asked, start=1):
+            pairs[f"interview-{k}"].append(_answered_ndcg(estimator, person, answers))
+        for k in INTERVIEW_KS:
+            if len(asked) >= k:
+                pairs[f"interview-{k}-{AMONG_RATED}"].append(
+                    _answered_ndcg(estimator, person, asked[k - 1], among=person.rated_ids)
+                )
+            if len(unsure) >= k:
+                pairs[f"interview-{k}-{NO_OPINION}"].append(
+                    _answered_ndcg(estimator, person, unsure[k - 1])
+                )
         for k in FIRST_KS:
-            given = [_as_answer(m, s) for m, s in list(scores.items())[:k]]
-            pairs[f"first-{k}"].append(_answered_ndcg(estimator, profile, given, liked_ids))
+            given = [_as_answer(m, s) for m, s in list(person.scores.items())[:k]]
+            pairs[f"first-{k}"].append(_answered_ndcg(estimator, person, given))
     return {
         key: np.array([pair for pair in values if pair is not None]).reshape(-1, 2)
         for key, values in pairs.items()

@@ -96,12 +96,21 @@ def ndcg_scorer(estimator: CatalogueRecommender, X: pd.DataFrame, y: object = No
     return float(ndcg_at_k(ranked["hits"][rankable], ranked["n_relevant"][rankable], K).mean())
 
 
-def tuned_params(
-    name: str, train: pd.DataFrame, *, seed: int = SEED
-) -> tuple[dict[str, Any], float]:
-    """The parameters of ``name`` with its PARAM_GRIDS entry chosen by an inner split over
-    the train raters (its defaults when it has no grid), and the seconds the search took."""
+def seeded_estimator(name: str, random_state: int = 0) -> CatalogueRecommender:
+    """A new ``name`` with its random state (when it has one) set to ``random_state``."""
     estimator = make_estimator(name)
+    if "random_state" in estimator.get_params():
+        estimator.set_params(random_state=random_state)
+    return estimator
+
+
+def tuned_params(
+    name: str, train: pd.DataFrame, *, seed: int = SEED, random_state: int = 0
+) -> tuple[dict[str, Any], float]:
+    """The parameters of ``name`` (with ``random_state``) with its PARAM_GRIDS entry chosen
+    by an inner split over the train raters (its defaults when it has no grid), and the
+    seconds the search took."""
+    estimator = seeded_estimator(name, random_state)
     if name not in PARAM_GRIDS:
         return plain(estimator.get_params()), 0.0
     started = time.perf_counter()
@@ -117,11 +126,11 @@ def tuned_params(
 
 
 def fit_tuned(
-    name: str, train: pd.DataFrame, *, seed: int = SEED
+    name: str, train: pd.DataFrame, *, seed: int = SEED, random_state: int = 0
 ) -> tuple[CatalogueRecommender, dict[str, Any], float, float]:
     """Fit ``name`` on ``train`` with its tuned_params; returns the estimator, the chosen
     params and timings."""
-    params, tune_seconds = tuned_params(name, train, seed=seed)
+    params, tune_seconds = tuned_params(name, train, seed=seed, random_state=random_state)
     estimator = make_estimator(name).set_params(**params)
     started = time.perf_counter()
     estimator.fit(train, train["score"])
@@ -142,10 +151,18 @@ def request_milliseconds(
 
 
 def evaluate_fold(
-    name: str, train: pd.DataFrame, test: pd.DataFrame, *, seed: int, n_movies: int
+    name: str,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    *,
+    seed: int,
+    random_state: int,
+    n_movies: int,
 ) -> tuple[dict[str, Any], CatalogueRecommender]:
     """The fold's cold-start figures, and the fitted estimator (for answer_protocols)."""
-    estimator, params, fit_seconds, tune_seconds = fit_tuned(name, train, seed=seed)
+    estimator, params, fit_seconds, tune_seconds = fit_tuned(
+        name, train, seed=seed, random_state=random_state
+    )
     return {
         **score_fold(estimator, test, n_movies=n_movies),
         "fit_seconds": fit_seconds,
@@ -201,16 +218,25 @@ SUMMARISED = [*RANKING_METRICS, "coverage", "fit_seconds", "tune_seconds", "requ
 
 
 def evaluate_algorithms(
-    frame: pd.DataFrame, algorithms: list[str], *, seed: int = SEED, progress: bool | None = None
+    frame: pd.DataFrame,
+    algorithms: list[str],
+    *,
+    seed: int = SEED,
+    random_state: int = 0,
+    search_all_raters: bool = True,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
     """Run the protocol for each algorithm on a ratings frame (recommender.selectors.rating_frame
-    reads one from the database)."""
+    reads one from the database): ``seed`` splits the folds (outer and inner) and draws the
+    bootstrap, ``random_state`` is the models'. With ``search_all_raters``, each grid's
+    choice on all raters too (what the shipped defaults are)."""
     folds = list(rater_folds(frame, seed=seed))
     n_movies = frame["movie_id"].nunique()
     report: dict[str, Any] = {
         "protocol": {
             "folds": N_FOLDS,
             "seed": seed,
+            "random_state": random_state,
             "inner_folds": INNER_FOLDS,
             "k": K,
             "relevant": f"score >= {POSITIVE_SCORE}",
@@ -232,17 +258,19 @@ def evaluate_algorithms(
             runs, answered, learners = [], [], []
             for number, (train, test) in enumerate(folds, start=1):
                 bar.set_postfix_str(f"{name} fold {number}")
-                run, estimator = evaluate_fold(name, train, test, seed=seed, n_movies=n_movies)
+                run, estimator = evaluate_fold(
+                    name, train, test, seed=seed, random_state=random_state, n_movies=n_movies
+                )
                 runs.append(run)
                 if name == DEFAULT_ALGORITHM and learns_from_answers(estimator):
                     bar.set_postfix_str(f"{name} fold {number} answers")
-                    answered.append(answer_protocols(estimator, test))
+                    answered.append(answer_protocols(estimator, test, seed=seed))
                     learners.append(estimator)
                 bar.update()
             report["algorithms"][name] = _summarise(runs)
             if answered:
                 report["answers"] = summarise_answers(answered, learners, seed=seed)
-            if name in PARAM_GRIDS:
+            if name in PARAM_GRIDS and search_all_raters:
                 bar.set_postfix_str(f"{name} on all raters")
                 report["algorithms"][name]["params_on_all_raters"] = tuned_params(
                     name, frame, seed=seed

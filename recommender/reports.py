@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coldstart.answer_protocols import CURVE_QUESTIONS
-from coldstart.domain import FIRST_KS, INTERVIEW_KS
+from coldstart.answer_protocols import CHECKED, CURVE_QUESTIONS, REPORTED
 from coldstart.evaluation import CURVE_K, RANKING_METRICS
 
 QUALITY_REPORT = Path(__file__).with_name("quality_ml100k.json")
@@ -36,24 +35,36 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-REPORTED = [*(f"interview-{k}" for k in INTERVIEW_KS), *(f"first-{k}" for k in FIRST_KS)]
-
-
 def format_answers_table(answers: dict) -> str:
     """NDCG@10 with answers against the demographic-only ranking, one row per protocol."""
-    header = f"{'answers':<14}{'NDCG@10':>9}{'demo-only':>11}{'lift':>9}   lift 95% CI"
+    header = f"{'answers':<26}{'NDCG@10':>9}{'demo-only':>11}{'lift':>9}   lift 95% CI"
     lines = [header, "-" * len(header)]
-    for key in REPORTED:
+    for key in [*REPORTED, *CHECKED]:
         row = answers["protocols"][key]
         if "model" not in row:
-            lines.append(f"{key:<14}  not measured: a fold has nobody left to rank for")
+            lines.append(f"{key:<26}  not measured: a fold has nobody left to rank for")
             continue
         low, high = row["lift_ci95"]
         lines.append(
-            f"{key:<14}{row['model']:>9.4f}{row['demographic_only']:>11.4f}"
+            f"{key:<26}{row['model']:>9.4f}{row['demographic_only']:>11.4f}"
             f"{row['lift']:>+9.4f}   [{low:+.4f}, {high:+.4f}]"
         )
     return "\n".join(lines)
+
+
+def format_spread_table(report: dict) -> str:
+    """Each figure's mean and min and max over the seeds' repeats, for a terminal."""
+    spread = report["seeds"]["spread"]
+    lines = [f"Over {spread['repeats']} seeds: mean (min to max)"]
+    for name, metrics in spread["algorithms"].items():
+        lines.append(f"{name:<26}NDCG@10 {_spread(metrics['ndcg'])}")
+    for key, row in spread["answers"].items():
+        lines.append(f"{key:<26}NDCG@10 {_spread(row['model'])}   lift {_spread(row['lift'])}")
+    return "\n".join(lines)
+
+
+def _spread(figure: dict) -> str:
+    return f"{figure['mean']:.4f} ({figure['min']:.4f} to {figure['max']:.4f})"
 
 
 def plot_answers(report: dict, path) -> None:
@@ -120,23 +131,36 @@ def recorded_evaluation(algorithm: str, fingerprint: str) -> dict:
     if algorithm not in report["algorithms"]:
         return {}
     answers = report.get("answers") if algorithm == report["default_algorithm"] else None
+    spread = report.get("seeds", {}).get("spread", {})
     return {
         "source": QUALITY_REPORT.name,
         "protocol": report["protocol"],
         "same_data": report["protocol"].get("data_fingerprint") == fingerprint,
         "chosen": report["default_algorithm"],
         "algorithm": algorithm,
+        "seeds": [
+            {key: run[key] for key in ("seed", "random_state")}
+            for run in report.get("seeds", {}).get("runs", [])
+        ],
         "summary": {
-            name: {"mean": result["mean"], "std": result["std"]}
+            name: {
+                "mean": result["mean"],
+                "std": result["std"],
+                "over_seeds": spread.get("algorithms", {}).get(name),
+            }
             for name, result in report["algorithms"].items()
         },
-        # NDCG@10 with answers, against the demographic-only ranking of the same raters.
+        # NDCG@10 with answers, against the demographic-only ranking of the same raters,
+        # and how much each moves over the seeds.
         "answers": {
             key: {
-                name: answers["protocols"][key].get(name)
-                for name in ("model", "demographic_only", "lift", "lift_ci95", "raters")
+                **{
+                    name: answers["protocols"][key].get(name)
+                    for name in ("model", "demographic_only", "lift", "lift_ci95", "raters")
+                },
+                "over_seeds": spread.get("answers", {}).get(key),
             }
-            for key in REPORTED
+            for key in [*REPORTED, *CHECKED]
         }
         if answers
         else {},

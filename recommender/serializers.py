@@ -383,6 +383,8 @@ class ModelCardSerializer(serializers.Serializer):
     metrics = serializers.DictField(
         help_text="Offline metrics, when measured: cold-start (`summary`) and, for the "
         "default, with answers (`answers`: interview-5/10 and first-1/3/5/10 NDCG@10 "
-        "against the demographic-only ranking, with the lift's 95% CI)."
+        "against the demographic-only ranking, with the lift's 95% CI, and the checks "
+        "interview-5/10-among-rated and -no-opinion); each with `over_seeds`, its mean, "
+        "min and max over the evaluation's `seeds`."
     )
     file = ModelFileSerializer()

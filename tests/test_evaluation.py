@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 
-from coldstart.answer_protocols import answer_protocols, summarise_answers
+from coldstart.answer_protocols import CHECKED, REPORTED, answer_protocols, summarise_answers
 from coldstart.estimators import (
     COLD_START_ONLY,
     DEFAULT_ALGORITHM,
@@ -17,15 +17,18 @@ from coldstart.estimators import (
     make_estimator,
 )
 from coldstart.evaluation import (
+    RANKING_METRICS,
+    SEED,
     data_fingerprint,
     evaluate_algorithms,
     rater_folds,
     score_fold,
     tuned_params,
 )
+from coldstart.seed_spread import FIRST_SEED_ONLY, REPEATS, spread
 from movies.services import movies_load
 from recommender.model_file import load_artifact
-from recommender.reports import QUALITY_REPORT, REPORTED
+from recommender.reports import QUALITY_REPORT
 from recommender.selectors import rating_frame
 from tests.mlfixtures import DATA_LINES, USER_LINES, write_ml100k
 
@@ -45,8 +48,9 @@ def test_command_reports_every_metric_per_fold_as_json_and_plot(
     report_path, plot_path = tmp_path / "report.json", tmp_path / "quality.png"
     names = ["positive-popularity", "demographic-popularity"]
     call_command(
-        "evaluate_model", algorithms=",".join(names), json=str(report_path), plot=str(plot_path)
-    )
+        "evaluate_model", algorithms=",".join(names), seeds=2, json=str(report_path),
+        plot=str(plot_path),
+    )  # fmt: skip
     out = capsys.readouterr().out
     report = json.loads(report_path.read_text())
     assert report["protocol"]["folds"] == 5
@@ -68,6 +72,41 @@ def test_command_reports_every_metric_per_fold_as_json_and_plot(
     assert set(tuned["folds"][0]["params"]) >= set(small_grid)
     assert tuned["params_on_all_raters"]["contrast"] in small_grid["contrast"]
     assert plot_path.read_bytes().startswith(b"\x89PNG")
+    # repeated with the next seed of the folds and of the models, each repeat kept
+    first, second = report["seeds"]["runs"]
+    assert (first["seed"], first["random_state"]) == (report["protocol"]["seed"], 0)
+    assert (second["seed"], second["random_state"]) == (report["protocol"]["seed"] + 1, 1)
+    assert first["algorithms"][DEFAULT_ALGORITHM]["mean"] == tuned["mean"]
+    assert {
+        f["params"]["random_state"] for f in second["algorithms"][DEFAULT_ALGORITHM]["folds"]
+    } == {1}
+    for name in names:
+        ndcg = report["seeds"]["spread"]["algorithms"][name]["ndcg"]
+        assert ndcg["min"] <= ndcg["mean"] <= ndcg["max"]
+    assert "Over 2 seeds" in out
+
+
+def test_spread_covers_the_figures_measured_at_every_seed():
+    def repeat(ndcg: float, lift: float, algorithms=("popularity",)):
+        figures = {"model": 0.5 + lift, "demographic_only": 0.5, "lift": lift}
+        return {
+            "algorithms": {
+                name: {"mean": dict.fromkeys(RANKING_METRICS, ndcg)} for name in algorithms
+            },
+            "answers": {"interview-5": figures, "first-1": {"raters": 3}},
+        }
+
+    runs = [repeat(0.4, 0.1, ("popularity", "seed-rf")), repeat(0.2, 0.3), repeat(0.3, 0.2)]
+    measured = spread(runs)
+    assert measured["repeats"] == 3
+    assert measured["algorithms"]["popularity"]["ndcg"] == pytest.approx(
+        {"mean": 0.3, "min": 0.2, "max": 0.4}
+    )
+    assert set(measured["algorithms"]) == {"popularity"}  # seed-rf: the first seed only
+    assert measured["answers"]["interview-5"]["lift"] == pytest.approx(
+        {"mean": 0.2, "min": 0.1, "max": 0.3}
+    )
+    assert set(measured["answers"]) == {"interview-5"}  # first-1 was not measured
 
 
 def test_command_refuses_unknown_algorithms(loaded_catalogue):
@@ -144,6 +183,25 @@ def test_committed_report_backs_the_default():
         assert answers[key]["lift"] >= 0, key
         if key.startswith("interview"):
             assert answers[key]["lift_ci95"][0] > 0, key
+    assert set(CHECKED) <= set(answers)  # the checks have no target: measured, not judged
+
+
+def test_committed_spread_follows_from_each_seeds_figures():
+    """The report's top-level figures are its first seed's, every algorithm but the slow
+    baseline is repeated at every seed, and the spread is what those repeats say."""
+    report = json.loads(QUALITY_REPORT.read_text())
+    runs = report["seeds"]["runs"]
+    assert [(run["seed"], run["random_state"]) for run in runs] == [
+        (SEED + r, r) for r in range(REPEATS)
+    ]
+    first = runs[0]
+    for name, result in report["algorithms"].items():
+        assert first["algorithms"][name]["mean"] == result["mean"], name
+    for key in [*REPORTED, *CHECKED]:
+        assert first["answers"][key] == report["answers"]["protocols"][key], key
+    repeated = set(report["algorithms"]) - set(FIRST_SEED_ONLY)
+    assert all(set(run["algorithms"]) == repeated for run in runs[1:])
+    assert report["seeds"]["spread"] == spread(runs)
 
 
 @pytest.fixture(scope="module")
@@ -210,7 +268,7 @@ def test_committed_answer_figures_are_what_their_recorded_settings_give_on_ml100
     for fold, (train, test) in zip(recorded, folds, strict=True):
         estimator = make_estimator(DEFAULT_ALGORITHM).set_params(**fold["params"])
         estimators.append(estimator.fit(train, train["score"]))
-        answered.append(answer_protocols(estimator, test))
+        answered.append(answer_protocols(estimator, test, seed=report["protocol"]["seed"]))
     measured = summarise_answers(answered, estimators, seed=report["protocol"]["seed"])
     assert measured["learned"] == report["answers"]["learned"], STALE
     for key, row in report["answers"]["protocols"].items():
@@ -218,3 +276,24 @@ def test_committed_answer_figures_are_what_their_recorded_settings_give_on_ml100
             assert measured["protocols"][key][name] == pytest.approx(value, abs=1e-6), (
                 f"{key} {name}: {STALE}"
             )
+
+
+@pytest.mark.dataset
+def test_a_later_seeds_figures_are_what_its_recorded_settings_give_on_ml100k(ml100k_frame):
+    """A spot check of the repeats: the last seed's first fold, refitted with the settings
+    it recorded, gives its cold-start NDCG@10 and every answer protocol's fold figures."""
+    report = json.loads(QUALITY_REPORT.read_text())
+    assert data_fingerprint(ml100k_frame) == report["protocol"]["data_fingerprint"], STALE
+    run = report["seeds"]["runs"][-1]
+    train, test = next(rater_folds(ml100k_frame, seed=run["seed"]))
+    fold = run["algorithms"][DEFAULT_ALGORITHM]["folds"][0]
+    estimator = make_estimator(DEFAULT_ALGORITHM).set_params(**fold["params"])
+    estimator.fit(train, train["score"])
+    n_movies = ml100k_frame["movie_id"].nunique()
+    measured = score_fold(estimator, test, n_movies=n_movies)
+    assert measured["ndcg"] == pytest.approx(fold["ndcg"], abs=1e-6), STALE
+    answered = answer_protocols(estimator, test, seed=run["seed"])
+    for key, row in run["answers"].items():
+        model, demographic_only = answered[key].mean(axis=0)
+        assert model == pytest.approx(row["folds_model"][0], abs=1e-6), f"{key}: {STALE}"
+        assert demographic_only == pytest.approx(row["folds_demographic_only"][0], abs=1e-6)

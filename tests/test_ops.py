@@ -113,9 +113,18 @@ def test_model_card_describes_the_served_artifact(api, trained):
     # and what answers buy, next to the cold-start figures
     answers = card["metrics"]["answers"]
     assert set(answers) == {
-        "interview-5", "interview-10", "first-1", "first-3", "first-5", "first-10"
+        "interview-5", "interview-10", "first-1", "first-3", "first-5", "first-10",
+        "interview-5-among-rated", "interview-10-among-rated",
+        "interview-5-no-opinion", "interview-10-no-opinion",
     }  # fmt: skip
     assert answers["interview-5"]["model"] > answers["interview-5"]["demographic_only"]
+    # each with how much it moves over the seeds the evaluation was repeated with
+    spread = answers["interview-5"]["over_seeds"]["model"]
+    assert spread["min"] <= answers["interview-5"]["model"] <= spread["max"]
+    assert card["metrics"]["seeds"][0] == {"seed": 42, "random_state": 0}
+    assert len(card["metrics"]["seeds"]) > 1
+    cold_start = card["metrics"]["summary"]["demographic-popularity"]["over_seeds"]["ndcg"]
+    assert cold_start["min"] <= cold_start["mean"] <= cold_start["max"]
     assert card["file"] == {"name": "model.joblib", "size_bytes": trained.stat().st_size}
     assert str(trained.parent) not in response.content.decode()
 

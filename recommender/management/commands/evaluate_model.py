@@ -3,9 +3,11 @@ import importlib.util
 from django.core.management.base import BaseCommand, CommandError
 
 from coldstart.estimators import ALGORITHMS, DEFAULT_ALGORITHM
-from coldstart.evaluation import EvaluationError, evaluate_algorithms
+from coldstart.evaluation import EvaluationError
+from coldstart.seed_spread import REPEATS, evaluate_over_seeds
 from recommender.reports import (
     format_answers_table,
+    format_spread_table,
     format_table,
     plot_answers,
     plot_curves,
@@ -39,13 +41,18 @@ class Command(BaseCommand):
     help = (
         "Measure the algorithms on held-out raters known only by demographics "
         "(5 folds over raters; NDCG, precision, recall, MAP, hit rate @10, coverage), and "
-        "the default with answers: interviews and first ratings."
+        "the default with answers: interviews and first ratings; repeated over seeds."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--algorithms", default=",".join(ALGORITHMS),
             help=f"comma-separated subset of: {', '.join(ALGORITHMS)} (default: all)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--seeds", type=int, default=REPEATS, choices=range(1, 21), metavar="N",
+            help=f"repeat the protocol over N seeds of the folds and the models, the first "
+            f"the protocol's own (1 to 20, default {REPEATS})",
         )  # fmt: skip
         parser.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
         parser.add_argument(
@@ -56,7 +63,7 @@ class Command(BaseCommand):
             help="also plot the default's NDCG@10 against the number of questions answered",
         )  # fmt: skip
 
-    def handle(self, *args, algorithms, json, plot, answers_plot, **options):
+    def handle(self, *args, algorithms, seeds, json, plot, answers_plot, **options):
         names = algorithm_list(algorithms)
         if answers_plot and DEFAULT_ALGORITHM not in names:
             raise CommandError(f"--answers-plot measures {DEFAULT_ALGORITHM}: include it.")
@@ -66,12 +73,13 @@ class Command(BaseCommand):
         if frame.empty:
             raise CommandError("There are no ratings in the database: run load_movies first.")
         try:
-            report = evaluate_algorithms(frame, names)
+            report = evaluate_over_seeds(frame, names, repeats=seeds)
         except EvaluationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(format_table(report))
         if "answers" in report:
             self.stdout.write(format_answers_table(report["answers"]))
+        self.stdout.write(format_spread_table(report))
         if json:
             write_json(report, json)
             self.stdout.write(f"Wrote {json}.")
