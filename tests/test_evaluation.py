@@ -229,6 +229,7 @@ def test_popularity_reproduces_the_reference_figures_on_ml100k(ml100k_frame, ful
 
 
 @pytest.mark.dataset
+@pytest.mark.fit
 def test_committed_figures_are_what_their_recorded_settings_give_on_ml100k(ml100k_frame):
     """Every fold refitted with the parameters the report recorded gives its NDCG@10 again,
     and the search on all raters chooses the recorded defaults: a change to a scorer or its
@@ -256,6 +257,7 @@ def test_committed_figures_are_what_their_recorded_settings_give_on_ml100k(ml100
 
 
 @pytest.mark.dataset
+@pytest.mark.fit
 def test_committed_answer_figures_are_what_their_recorded_settings_give_on_ml100k(ml100k_frame):
     """The default refitted on every fold with its recorded parameters learns the recorded
     questions and blends, and its interview and first-k figures, lifts and bootstrap CIs
@@ -279,6 +281,7 @@ def test_committed_answer_figures_are_what_their_recorded_settings_give_on_ml100
 
 
 @pytest.mark.dataset
+@pytest.mark.fit
 def test_a_later_seeds_figures_are_what_its_recorded_settings_give_on_ml100k(ml100k_frame):
     """A spot check of the repeats: the last seed's first fold, refitted with the settings
     it recorded, gives its cold-start NDCG@10 and every answer protocol's fold figures."""
