@@ -2,7 +2,7 @@
 ml-100k and the stand-in (bench/standin.py) at 100k, 300k and 1M ratings.
 
     python -m bench.interview_scale [--sizes ml-100k 100000 300000 1000000] [--seeds 42]
-        [--json docs/interview-scale.json]
+        [--json docs/figures/interview-scale.json]
 
 Per size and seed: one split BY SOURCE PERSON (a fifth of the real people held out, every
 copy of them with them); the project's default model fitted on the train raters exactly as
@@ -32,10 +32,11 @@ from coldstart.domain import DEMOGRAPHICS, INTERVIEW_KS, POSITIVE_SCORE, UNKNOWN
 from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
 from coldstart.metrics import ndcg_at_k, top_k
 from coldstart.plain import plain
+from harness.figures import interview_scale_results
 from harness.live import memory
 
 STANDIN_DIR = Path("var")
-JSON = Path("docs/interview-scale.json")
+JSON = Path("docs/figures/interview-scale.json")
 
 
 class PeakMemory:
@@ -135,40 +136,28 @@ def measure(size: str, seed: int) -> dict[str, Any]:
     ours = interviewed(project.scorer_, project.movie_ids_, test)
     theirs = interviewed(baseline, baseline.movie_ids_, test)
     result: dict[str, Any] = {
-        "size": size, "seed": seed, "ratings": len(frame), "movies": frame["movie_id"].nunique(),
-        "train_raters": train["rater_id"].nunique(), "test_raters": test["rater_id"].nunique(),
-        **costs, "baseline_fit_seconds": baseline_seconds,
-        "rank_ms_p50": np.median(ours["ms"]), "baseline_rank_ms_p50": np.median(theirs["ms"]),
-    }  # fmt: skip
+        "size": size,
+        "seed": seed,
+        "ratings": len(frame),
+        "movies": frame["movie_id"].nunique(),
+        "train_raters": train["rater_id"].nunique(),
+        "test_raters": test["rater_id"].nunique(),
+        **costs,
+        "baseline_fit_seconds": baseline_seconds,
+        "rank_ms_p50": np.median(ours["ms"]),
+        "baseline_rank_ms_p50": np.median(theirs["ms"]),
+    }
     for k in INTERVIEW_KS:
         both = ~np.isnan(ours[k]) & ~np.isnan(theirs[k])
         a, b = ours[k][both], theirs[k][both]
         result[f"interview-{k}"] = {
-            "project": a.mean(), "baseline": b.mean(), "difference": a.mean() - b.mean(),
-            "difference_ci95": bootstrap_ci(a - b, seed=seed), "raters": int(both.sum()),
-        }  # fmt: skip
+            "project": a.mean(),
+            "baseline": b.mean(),
+            "difference": a.mean() - b.mean(),
+            "difference_ci95": bootstrap_ci(a - b, seed=seed),
+            "raters": int(both.sum()),
+        }
     return plain(result)
-
-
-def table(runs: list[dict[str, Any]]) -> str:
-    """The runs as docs/interview-scale.md's Markdown table."""
-    lines = [
-        "| data (ratings) | train / held-out raters | movies | k | interview | baseline "
-        "| difference (95 % CI) | fit s | peak RSS MiB |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for run in runs:
-        for k in INTERVIEW_KS:
-            got = run[f"interview-{k}"]
-            low, high = got["difference_ci95"]
-            lines.append(
-                f"| {run['size']} ({run['ratings']:,}), seed {run['seed']} "
-                f"| {run['train_raters']:,} / {run['test_raters']:,} | {run['movies']:,} | {k} "
-                f"| {got['project']:.3f} | {got['baseline']:.3f} "
-                f"| {got['difference']:+.3f} ({low:+.3f} to {high:+.3f}) "
-                f"| {run['fit_seconds']:.1f} | {run['peak_rss_mib']:.0f} |"
-            )
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -183,7 +172,7 @@ def main() -> None:
             runs.append(measure(size, seed))
             print(json.dumps(runs[-1]), flush=True)
     args.json.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
-    print(table(runs))
+    print(interview_scale_results({"runs": runs}), end="")
 
 
 if __name__ == "__main__":

@@ -221,3 +221,31 @@ def workers_results(report: dict) -> str:
         ]
         lines.append(row([load, *cells, f"{models['gevent']['rps'] / models['sync']['rps']:.2f}"]))
     return "".join(lines)
+
+
+def interview_scale_results(report: dict) -> str:
+    """bench/interview_scale.py's runs: the interview against the nearest-raters baseline
+    after k questions, the same held-out people, and the interview's cost."""
+    titles = ["data (ratings)", "train / held-out raters", "movies", "k", "interview"]
+    titles += ["baseline", "difference (95 % CI)", "fit s", "peak RSS MiB"]
+    lines = [row(titles), rule(len(titles))]
+    for run in report["runs"]:
+        for k in (5, 10):
+            got = run[f"interview-{k}"]
+            low, high = got["difference_ci95"]
+            lines.append(
+                row(
+                    [
+                        f"{run['size']} ({run['ratings']:,}), seed {run['seed']}",
+                        f"{run['train_raters']:,} / {run['test_raters']:,}",
+                        f"{run['movies']:,}",
+                        k,
+                        f"{got['project']:.3f}",
+                        f"{got['baseline']:.3f}",
+                        f"{got['difference']:+.3f} ({low:+.3f} to {high:+.3f})",
+                        f"{run['fit_seconds']:.1f}",
+                        f"{run['peak_rss_mib']:.0f}",
+                    ]
+                )
+            )
+    return "".join(lines)

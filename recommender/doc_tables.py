@@ -171,6 +171,11 @@ TABLES = {
     "bench-targets": (FIGURES / "bench.json", figures.bench_targets),
     "bench-workers": (FIGURES / "workers.json", figures.workers_results),
     "bench-scale": (FIGURES / "scale.json", figures.scale_results),
+    "interview-scale": (FIGURES / "interview-scale.json", figures.interview_scale_results),
+    "interview-scale-capped": (
+        FIGURES / "interview-scale-capped.json",
+        figures.interview_scale_results,
+    ),
 }
 
 
