@@ -45,9 +45,10 @@ def write_standin(folder, *, ratings: int, seed: int = 0, source=ML100K) -> Path
     for name in ("u.genre", "u.occupation"):
         (folder / name).write_bytes((Path(source) / name).read_bytes())
     write_lines(folder / "u.item", _item_lines(real, copies))
-    write_lines(folder / "u.user", [
-        f"{new}|{'|'.join(map(str, real['raters'][old]))}" for new, old in raters
-    ])  # fmt: skip
+    write_lines(
+        folder / "u.user",
+        [f"{new}|{'|'.join(map(str, real['raters'][old]))}" for new, old in raters],
+    )
     write_lines(folder / "u.source", [f"{new}|{old}" for new, old in raters])
     write_lines(folder / "u.data", map("\t".join, (map(str, row) for row in data.tolist())))
     return folder
@@ -55,16 +56,23 @@ def write_standin(folder, *, ratings: int, seed: int = 0, source=ML100K) -> Path
 
 def read_ml100k(folder: Path) -> dict:
     """ml-100k's files parsed (coldstart/ml100k.py): genres, movies, links, raters, ratings."""
-    text = {name: (folder / name).read_bytes().decode("latin-1") for name in
-            ("u.genre", "u.item", "u.user", "u.data")}  # fmt: skip
+    text = {
+        name: (folder / name).read_bytes().decode("latin-1")
+        for name in ("u.genre", "u.item", "u.user", "u.data")
+    }
     genres = parse_genres(text["u.genre"])
     movies, links = parse_movies(text["u.item"], genres)
     raters = parse_raters(text["u.user"])
     return {
-        "genres": genres, "movies": movies, "links": links, "raters": raters,
-        "ratings": parse_ratings(text["u.data"], movies, raters), "item_lines":
-        {int(line.split("|", 1)[0]): line for line in text["u.item"].split("\n") if line.strip()},
-    }  # fmt: skip
+        "genres": genres,
+        "movies": movies,
+        "links": links,
+        "raters": raters,
+        "ratings": parse_ratings(text["u.data"], movies, raters),
+        "item_lines": {
+            int(line.split("|", 1)[0]): line for line in text["u.item"].split("\n") if line.strip()
+        },
+    }
 
 
 def _catalogue(rng, movies: dict) -> pd.DataFrame:
@@ -75,11 +83,13 @@ def _catalogue(rng, movies: dict) -> pd.DataFrame:
     clones[originals == UNKNOWN_MOVIE_ID] = 0  # the placeholder stays one
     of = np.repeat(originals, clones)
     keep = np.clip(rng.lognormal(np.log(0.6), 0.5, len(of)), 0.05, 1.0)
-    return pd.DataFrame({
-        "movie_id": np.arange(1, len(originals) + len(of) + 1),
-        "original": np.concatenate([originals, of]),
-        "keep": np.concatenate([np.ones(len(originals)), keep]),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "movie_id": np.arange(1, len(originals) + len(of) + 1),
+            "original": np.concatenate([originals, of]),
+            "keep": np.concatenate([np.ones(len(originals)), keep]),
+        }
+    )
 
 
 def _raters(rng, real: dict, copies: pd.DataFrame, total: int) -> tuple[list, np.ndarray]:
@@ -126,8 +136,9 @@ def _item_lines(real: dict, copies: pd.DataFrame) -> list[str]:
     """u.item: the originals' own lines, then each clone under its own title ("Toy Story
     (1995)" -> "Toy Story, take 2 (1995)"), date and genre flags of its original."""
     lines, takes = [], {}
-    for movie_id, original in zip(copies["movie_id"].tolist(), copies["original"].tolist(),
-                                  strict=True):  # fmt: skip
+    for movie_id, original in zip(
+        copies["movie_id"].tolist(), copies["original"].tolist(), strict=True
+    ):
         fields = real["item_lines"][original].rstrip("\r").split("|")
         if movie_id != original:
             takes[original] = takes.get(original, 1) + 1
@@ -157,12 +168,14 @@ def read_frame(folder) -> tuple[pd.DataFrame, pd.Series]:
     joined: dict[int, list[str]] = {}
     for movie_id, genre_id in sorted(real["links"]):
         joined.setdefault(movie_id, []).append(genre_names[genre_id])
-    frame = pd.DataFrame({
-        "rater_id": ratings.rater_id.astype(np.int32),
-        "movie_id": ratings.movie_id.astype(np.int32),
-        "score": ratings.score.astype(np.int8),
-        "rated_at": ratings.timestamp,
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "rater_id": ratings.rater_id.astype(np.int32),
+            "movie_id": ratings.movie_id.astype(np.int32),
+            "score": ratings.score.astype(np.int8),
+            "rated_at": ratings.timestamp,
+        }
+    )
     people = pd.DataFrame.from_dict(
         raters, orient="index", columns=["age", "gender", "occupation", "zip"]
     )

@@ -162,9 +162,11 @@ class _Split:
         best, chosen = -np.inf, (SHARPNESSES[0], UNSEEN_WEIGHTS[0])
         for sharpness, unseen in product(SHARPNESSES, UNSEEN_WEIGHTS):
             value = np.mean(
-                [self.ndcg(questions[:k], self.sims(questions[:k], unseen), sharpness)
-                 for k in INTERVIEW_KS]
-            )  # fmt: skip
+                [
+                    self.ndcg(questions[:k], self.sims(questions[:k], unseen), sharpness)
+                    for k in INTERVIEW_KS
+                ]
+            )
             if value > best:
                 best, chosen = float(value), (sharpness, unseen)
         return chosen

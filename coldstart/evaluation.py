@@ -117,9 +117,13 @@ def tuned_params(
     # The search scores demographics alone: its fits skip what only answers use.
     searched = make_estimator(name).set_params(**COLD_START_ONLY.get(name, {}))
     search = GridSearchCV(
-        searched, PARAM_GRIDS[name], scoring=ndcg_scorer, refit=False,
-        cv=GroupKFold(INNER_FOLDS, shuffle=True, random_state=seed), error_score="raise",
-    )  # fmt: skip
+        searched,
+        PARAM_GRIDS[name],
+        scoring=ndcg_scorer,
+        refit=False,
+        cv=GroupKFold(INNER_FOLDS, shuffle=True, random_state=seed),
+        error_score="raise",
+    )
     search.fit(train, train["score"], groups=train["rater_id"])
     estimator.set_params(**search.best_params_)
     return plain(estimator.get_params()), time.perf_counter() - started
@@ -250,9 +254,10 @@ def evaluate_algorithms(
         "algorithms": {},
     }
     bar = tqdm(
-        total=len(algorithms) * N_FOLDS, desc="evaluate",
+        total=len(algorithms) * N_FOLDS,
+        desc="evaluate",
         disable=None if progress is None else not progress,
-    )  # fmt: skip
+    )
     with bar:
         for name in algorithms:
             runs, answered, learners = [], [], []

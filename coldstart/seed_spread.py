@@ -35,9 +35,13 @@ def evaluate_over_seeds(
     repeated = [name for name in algorithms if name not in FIRST_SEED_ONLY]
     for r in range(1, repeats):
         again = evaluate_algorithms(
-            frame, repeated, seed=SEED + r, random_state=r, search_all_raters=False,
+            frame,
+            repeated,
+            seed=SEED + r,
+            random_state=r,
+            search_all_raters=False,
             progress=progress,
-        )  # fmt: skip
+        )
         runs.append(repeat_summary(again))
     report["seeds"] = {"runs": runs, "spread": spread(runs)}
     return report

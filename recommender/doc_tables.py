@@ -48,9 +48,13 @@ def quality_results(report: dict) -> str:
     names = sorted(report["algorithms"], key=lambda n: (n != default, -_mean(report, n)))
     spread = report["seeds"]["spread"]
     titles = [
-        "Algorithm", *(t for _, t in METRICS), f"NDCG@10 over {spread['repeats']} seeds",
-        "Coverage", "Fit s", "Request ms",
-    ]  # fmt: skip
+        "Algorithm",
+        *(t for _, t in METRICS),
+        f"NDCG@10 over {spread['repeats']} seeds",
+        "Coverage",
+        "Fit s",
+        "Request ms",
+    ]
     lines = [_row(titles), _rule(len(titles))]
     for name in names:
         mean, std = report["algorithms"][name]["mean"], report["algorithms"][name]["std"]
@@ -81,10 +85,17 @@ def quality_checks(report: dict) -> str:
 def _answers_table(report: dict, keys: list[str]) -> str:
     repeats = report["seeds"]["spread"]["repeats"]
     titles = [
-        "Answers", "NDCG@10", "its 95 % CI", f"over {repeats} seeds", "demographic-only",
-        "lift", "lift 95 % CI", f"lift over {repeats} seeds", "per-fold NDCG@10",
+        "Answers",
+        "NDCG@10",
+        "its 95 % CI",
+        f"over {repeats} seeds",
+        "demographic-only",
+        "lift",
+        "lift 95 % CI",
+        f"lift over {repeats} seeds",
+        "per-fold NDCG@10",
         "per-fold lift",
-    ]  # fmt: skip
+    ]
     lines = [_row(titles), _rule(len(titles))]
     for key in keys:
         row = report["answers"]["protocols"][key]
@@ -93,12 +104,17 @@ def _answers_table(report: dict, keys: list[str]) -> str:
             m - d for m, d in zip(row["folds_model"], row["folds_demographic_only"], strict=True)
         ]
         cells = [
-            answers_label(key), f"{row['model']:.3f}", _interval(row["model_ci95"], "{:.3f}"),
-            _spread(over["model"], "{:.3f}"), f"{row['demographic_only']:.3f}",
-            f"{row['lift']:+.4f}", _interval(row["lift_ci95"], "{:+.4f}"),
-            _spread(over["lift"], "{:+.4f}"), " ".join(f"{v:.3f}" for v in row["folds_model"]),
+            answers_label(key),
+            f"{row['model']:.3f}",
+            _interval(row["model_ci95"], "{:.3f}"),
+            _spread(over["model"], "{:.3f}"),
+            f"{row['demographic_only']:.3f}",
+            f"{row['lift']:+.4f}",
+            _interval(row["lift_ci95"], "{:+.4f}"),
+            _spread(over["lift"], "{:+.4f}"),
+            " ".join(f"{v:.3f}" for v in row["folds_model"]),
             " ".join(f"{v:+.3f}" for v in lifts),
-        ]  # fmt: skip
+        ]
         lines.append(_row(cells))
     return "".join(lines)
 

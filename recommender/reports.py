@@ -86,8 +86,10 @@ def plot_answers(report: dict, path) -> None:
     ax.plot(counts, prior, marker="o", label="demographics only, asked movies removed")
     ax.set(
         title=f"Interview, {report['protocol']['folds']}-fold mean",
-        xlabel="questions answered", ylabel="NDCG@10", xticks=counts,
-    )  # fmt: skip
+        xlabel="questions answered",
+        ylabel="NDCG@10",
+        xticks=counts,
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
     figure.savefig(path, dpi=100)

@@ -46,22 +46,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--algorithms", default=",".join(ALGORITHMS),
+            "--algorithms",
+            default=",".join(ALGORITHMS),
             help=f"comma-separated subset of: {', '.join(ALGORITHMS)} (default: all)",
-        )  # fmt: skip
+        )
         parser.add_argument(
-            "--seeds", type=int, default=REPEATS, choices=range(1, 21), metavar="N",
+            "--seeds",
+            type=int,
+            default=REPEATS,
+            choices=range(1, 21),
+            metavar="N",
             help=f"repeat the protocol over N seeds of the folds and the models, the first "
             f"the protocol's own (1 to 20, default {REPEATS})",
-        )  # fmt: skip
+        )
         parser.add_argument("--json", metavar="FILE", help="also write the full report as JSON")
         parser.add_argument(
             "--plot", metavar="FILE.png", help="also plot NDCG@k and Recall@k, k = 1…20"
         )
         parser.add_argument(
-            "--answers-plot", metavar="FILE.png",
+            "--answers-plot",
+            metavar="FILE.png",
             help="also plot the default's NDCG@10 against the number of questions answered",
-        )  # fmt: skip
+        )
 
     def handle(self, *args, algorithms, seeds, json, plot, answers_plot, **options):
         names = algorithm_list(algorithms)
