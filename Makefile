@@ -87,9 +87,8 @@ docs: $(BIN)/.dev
 ## Benchmark of the recommend path and of the worker models (not part of the tests; wrk
 ## installed where missing): tables on stdout, figures in docs/figures/, then `make docs`.
 bench: $(BIN)/.dev wrk
-	$(BIN)/python -m bench.run --json docs/figures/bench.json
-	$(BIN)/python -m bench.workers --json docs/figures/workers.json
-	$(MAKE) docs
+	$(BIN)/python -m bench.run --json docs/figures/bench.json; met=$$?; \
+	$(BIN)/python -m bench.workers --json docs/figures/workers.json && $(MAKE) docs && exit $$met
 
 ## The data path alone: load, train, admin and serving at 100k and 1M generated ratings,
 ## beside a bare-script floor (bench/scale.py): table on stdout, figures in docs/figures/.

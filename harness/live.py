@@ -11,6 +11,7 @@ One of each tool the checks and the benchmark need: ``request`` (httpx; ``burst`
 
 import contextlib
 import json
+import logging
 import os
 import re
 import resource
@@ -31,6 +32,10 @@ import psutil
 import tenacity
 
 from harness.databases import sqlite_url
+
+# The checks' own requests are not news: a process that logs at INFO (the bench, which
+# configures Django in-process) would print a line for each.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 ROOT = Path(__file__).resolve().parent.parent
 WRK_SCRIPT = ROOT / "bench" / "wrk.lua"
