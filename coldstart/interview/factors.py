@@ -27,10 +27,12 @@ from coldstart.answers import (
 HeldOut = tuple[np.ndarray, np.ndarray, FactorModel]
 
 
-def fit_factors(ratings: np.ndarray, rank: int, seed: int) -> FactorModel:
-    """The PPCA means and loadings of the RATING_BLOCKS (what answers.observations reads)
-    for a dense raters x movies matrix of scores."""
-    n_raters, n_blocks = len(ratings), len(BLOCK_RATINGS)
+def fit_factors(
+    ratings: np.ndarray, rank: int, seed: int, n_blocks: int = len(BLOCK_RATINGS)
+) -> FactorModel:
+    """The PPCA means and loadings of the first ``n_blocks`` RATING_BLOCKS (what
+    answers.observations reads) for a dense raters x movies matrix of scores."""
+    n_raters = len(ratings)
     means = np.empty((n_blocks, ratings.shape[1]), dtype=np.float32)
     # Raters are fewer than the blocks' columns, so the Gram matrix is the cheap side,
     # summed block by block: the raters x (blocks x movies) matrix is never held at once.
@@ -75,8 +77,9 @@ def simulated(
     answers with their rating, else "not seen". ``cols`` may hold several lists of movies
     (lists x movies; ``ratings``: raters x lists x movies), solved at once (lists x raters
     x rank)."""
-    rows = block_rows(factors, cols, len(factors.means))
-    values = np.moveaxis(RATING_BLOCKS[ratings], -1, 0) - factors.means[:, None, cols]
+    n_blocks = len(factors.means)  # the blocks it models: the first n_blocks
+    rows = block_rows(factors, cols, n_blocks)
+    values = np.moveaxis(RATING_BLOCKS[ratings, :n_blocks], -1, 0) - factors.means[:, None, cols]
     values = np.moveaxis(values, 0, -2).reshape(*ratings.shape[:-1], -1)  # block by block
     return np.swapaxes(posteriors(rows, np.moveaxis(values, 0, -1), ridge), -1, -2)
 
