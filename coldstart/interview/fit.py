@@ -9,7 +9,7 @@ import numpy as np
 from coldstart.answers import Interview, PrefixMix, PrefixRegressions, RegressionMix
 from coldstart.domain import POSITIVE_SCORE
 from coldstart.interview.blends import tune_interview, tune_volunteered
-from coldstart.interview.factors import HeldOut, fit_factors
+from coldstart.interview.factors import HeldOut, fit_factors, rater_gram
 from coldstart.interview.parts import ALL_PARTS, Parts
 from coldstart.interview.prefix import PREFIX_RIDGES, fit_prefix_tables, seen_levels, tune_prefix
 from coldstart.interview.questions import askable, choose_questions
@@ -52,7 +52,12 @@ def fit_interview(
     ``fit_rows`` (raters x movies); ``parts``: which parts to fit (all but to measure one).
     """
     thirds = np.array_split(np.random.default_rng(seed).permutation(len(ratings)), 3)
-    held = _held_out(ratings, thirds, prior, rank, seed, parts.blocks)
+    # One Gram matrix of every rater for the final factor model and the thirds' (each
+    # centres its own part), dropped before the tuning, which holds the most at scale.
+    raw = rater_gram(ratings, parts.blocks)
+    factors = fit_factors(ratings, rank, seed, parts.blocks, raw)
+    held = _held_out(ratings, thirds, prior, rank, seed, parts.blocks, raw)
+    del raw
     most_rated = np.argsort(-(ratings > 0).sum(axis=0), kind="stable")
     candidates = askable(most_rated, title_group, unknown)
     n_candidates = search_candidates(ratings.shape[1], n_candidates)
@@ -83,10 +88,10 @@ def fit_interview(
     if parts.volunteered:
         mix = regression.tune(moments, held, volunteered_blend, tuned)
     volunteered = regression.fitted(moments, mix)
-    del held, val_ratings, val_prior, val_factors  # nor these during the last factor model
+    del held, val_ratings, val_prior, val_factors
     questions = np.concatenate([greedy, candidates[~np.isin(candidates, greedy)]])
     return Interview(
-        factors=fit_factors(ratings, rank, seed, parts.blocks),
+        factors=factors,
         interview_blend=interview_blend,
         volunteered_blend=volunteered_blend,
         questions=questions.astype(np.int32),
@@ -110,13 +115,15 @@ def _held_out(
     rank: int,
     seed: int,
     n_blocks: int,
+    raw: np.ndarray,
 ) -> list[HeldOut]:
-    """Per third: its ratings, its demographic prior and the factor model (of ``n_blocks``
-    blocks), both fitted on the other two thirds."""
+    """Per third: its ratings, its demographic prior and the factor model, both fitted on
+    the other two thirds (of ``n_blocks`` blocks; ``raw``: every rater's rater_gram)."""
     parts = []
     for i, held_out in enumerate(thirds):
         fit_rows = np.concatenate([t for j, t in enumerate(thirds) if j != i])
-        factors = fit_factors(ratings[fit_rows], rank, seed, n_blocks)
+        raw_part = raw[np.ix_(fit_rows, fit_rows)]
+        factors = fit_factors(ratings[fit_rows], rank, seed, n_blocks, raw_part)
         parts.append((ratings[held_out], prior(fit_rows, held_out), factors))
     return parts
 
