@@ -140,7 +140,7 @@ def main() -> None:
         kept = [run for run in json.loads(args.json.read_text())["runs"]]
         kept = [run for run in kept if run["size"] not in args.sizes]
     runs = [*kept, *(measure(size, args.seeds) for size in args.sizes)]
-    report = {"protocols": PROTOCOLS, "runs": runs}
+    report = {"protocols": PROTOCOLS, "runs": sorted(runs, key=lambda run: run["ratings"])}
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     print(ablation_table(report))
 

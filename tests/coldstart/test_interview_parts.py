@@ -86,3 +86,14 @@ def test_the_ablation_table_gives_each_parts_lift_and_which_cis_exclude_zero():
     assert lines[2] == "| ml-100k (42, 43) | all parts: NDCG@10 | 0.520 | 0.400 |  |"
     assert lines[3].endswith("| +0.005 (-0.003 to +0.013) | +0.000 (+0.000 to +0.000) | none |")
     assert lines[4].endswith("| +0.023 (+0.015 to +0.030) | first 5 ratings |")
+
+
+def test_a_parts_lift_is_paired_over_the_raters_measured_under_both_and_pooled_over_seeds():
+    from bench.ablation import _lift
+
+    full = [{"interview-5": np.array([0.5, np.nan, 0.3])}, {"interview-5": np.array([0.2])}]
+    without = [{"interview-5": np.array([0.4, 0.2, np.nan])}, {"interview-5": np.array([0.4])}]
+    got = _lift(full, without, "interview-5", seed=0)
+    assert got["raters"] == 2
+    assert got["per_seed"] == pytest.approx([0.1, -0.2])
+    assert got["lift"] == pytest.approx(-0.05)
