@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from coldstart.answers import Interview
 from coldstart.domain import DEMOGRAPHICS, FIRST_KS, POSITIVE_SCORE, UNKNOWN_TITLE
-from coldstart.interview import fit_interview
+from coldstart.interview import ALL_PARTS, Parts, fit_interview
 from coldstart.scoring import DemographicScorer, FixedScores, InterviewScorer, Profiles
 
 # What a first-k answer set can be, at most (fit tunes the blend for volunteered answers).
@@ -142,11 +142,17 @@ class DemographicPopularity(CatalogueRecommender):
     model of how answers move the ranking; ``n_questions=0`` learns none of it. Its blends
     are tuned inside ``fit`` on the training raters; ``random_state`` splits them.
 
+    ``parts`` (a class attribute, not a parameter: get_params and the reports leave it
+    out) says which parts of the interview model are fitted, all of them but in
+    bench/ablation.py, which sets it on an instance to measure one part's worth.
+
     The demographic defaults are what the inner-split search of ``evaluate_model``
     (PARAM_GRIDS) chose on all of ml-100k's raters (see recommender/quality_ml100k.json).
     The interview's are fixed, from the research behind docs/quality.md (which says how
     they were chosen); what it learns from data is fitted on the training raters only.
     """
+
+    parts: Parts = ALL_PARTS
 
     def __init__(
         self,
@@ -236,7 +242,7 @@ class DemographicPopularity(CatalogueRecommender):
             ratings, first_ratings(X, columns, rater_rows), title_group,
             np.flatnonzero(titles == UNKNOWN_TITLE), prior, genres, rank=self.rank,
             n_questions=self.n_questions, n_candidates=self.n_candidates,
-            seed=self.random_state,
+            seed=self.random_state, parts=self.parts,
         )  # fmt: skip
 
 

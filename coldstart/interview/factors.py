@@ -27,19 +27,38 @@ from coldstart.answers import (
 HeldOut = tuple[np.ndarray, np.ndarray, FactorModel]
 
 
-def fit_factors(ratings: np.ndarray, rank: int, seed: int) -> FactorModel:
-    """The PPCA means and loadings of the RATING_BLOCKS (what answers.observations reads)
-    for a dense raters x movies matrix of scores."""
-    n_raters, n_blocks = len(ratings), len(BLOCK_RATINGS)
-    means = np.empty((n_blocks, ratings.shape[1]), dtype=np.float32)
+def rater_gram(ratings: np.ndarray, n_blocks: int = len(BLOCK_RATINGS)) -> np.ndarray:
+    """The raters' uncentred Gram matrix over the first ``n_blocks`` blocks (raters x
+    raters): how many entries each two raters share. Counts, exact in float32; any subset
+    of raters centres its own part of it (fit_factors), so that the held-out thirds' factor
+    models and the final one need only this one product."""
+    gram = np.zeros((len(ratings), len(ratings)), dtype=np.float32)
     # Raters are fewer than the blocks' columns, so the Gram matrix is the cheap side,
     # summed block by block: the raters x (blocks x movies) matrix is never held at once.
-    gram = np.zeros((n_raters, n_raters), dtype=np.float32)
     for block in range(n_blocks):
         x = _block(ratings, block)
-        means[block] = x.mean(axis=0)
-        x -= means[block]
         gram += x @ x.T
+    return gram
+
+
+def fit_factors(
+    ratings: np.ndarray,
+    rank: int,
+    seed: int,
+    n_blocks: int = len(BLOCK_RATINGS),
+    raw: np.ndarray | None = None,
+) -> FactorModel:
+    """The PPCA means and loadings of the first ``n_blocks`` RATING_BLOCKS (what
+    answers.observations reads) for a dense raters x movies matrix of scores; ``raw``:
+    its raters' rater_gram over those blocks, when it is already known."""
+    n_raters = len(ratings)
+    if raw is None:
+        raw = rater_gram(ratings, n_blocks)
+    means = np.stack([_block(ratings, b).mean(axis=0) for b in range(n_blocks)])
+    # Centred: (B - 1m')(B - 1m')' = BB' - Bm 1' - 1 (Bm)' + m'm, summed over the blocks.
+    sums = sum((_block(ratings, b) @ means[b] for b in range(n_blocks)), np.zeros(n_raters))
+    sums = sums.astype(np.float32)
+    gram = raw - sums[:, None] - sums[None, :] + np.float32((means * means).sum())
     # Randomized subspace iteration finds its top eigenvectors faster than a full eigh.
     basis = np.random.default_rng(seed).standard_normal((n_raters, rank + 16))
     basis = basis.astype(np.float32)
@@ -75,8 +94,9 @@ def simulated(
     answers with their rating, else "not seen". ``cols`` may hold several lists of movies
     (lists x movies; ``ratings``: raters x lists x movies), solved at once (lists x raters
     x rank)."""
-    rows = block_rows(factors, cols, len(factors.means))
-    values = np.moveaxis(RATING_BLOCKS[ratings], -1, 0) - factors.means[:, None, cols]
+    n_blocks = len(factors.means)  # the blocks it models: the first n_blocks
+    rows = block_rows(factors, cols, n_blocks)
+    values = np.moveaxis(RATING_BLOCKS[ratings, :n_blocks], -1, 0) - factors.means[:, None, cols]
     values = np.moveaxis(values, 0, -2).reshape(*ratings.shape[:-1], -1)  # block by block
     return np.swapaxes(posteriors(rows, np.moveaxis(values, 0, -1), ridge), -1, -2)
 

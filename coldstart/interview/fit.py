@@ -6,13 +6,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from coldstart.answers import Interview, PrefixRegressions
+from coldstart.answers import Interview, PrefixMix, PrefixRegressions, RegressionMix
 from coldstart.domain import POSITIVE_SCORE
 from coldstart.interview.blends import tune_interview, tune_volunteered
-from coldstart.interview.factors import HeldOut, fit_factors
-from coldstart.interview.prefix import fit_prefix_tables, seen_levels, tune_prefix
+from coldstart.interview.factors import HeldOut, fit_factors, rater_gram
+from coldstart.interview.parts import ALL_PARTS, Parts
+from coldstart.interview.prefix import PREFIX_RIDGES, fit_prefix_tables, seen_levels, tune_prefix
 from coldstart.interview.questions import askable, choose_questions
-from coldstart.interview.volunteered import REGRESSION_MOVIES, Regression
+from coldstart.interview.volunteered import REGRESSION_MOVIES, REGRESSION_RIDGES, Regression
 
 # The greedy search's candidates and the movies it ranks grow with the catalogue: with its
 # square root (at least n_candidates; 50 for ml-100k's 1,682 movies), and
@@ -40,6 +41,7 @@ def fit_interview(
     n_questions: int,
     n_candidates: int,
     seed: int,
+    parts: Parts = ALL_PARTS,
 ) -> Interview:
     """The interview state for a dense raters x movies matrix of scores (0: not rated).
 
@@ -47,38 +49,49 @@ def fit_interview(
     equal values for one title; ``unknown``: columns never to ask about; ``genres``: each
     column's genre flags (movies x genres, possibly none);
     ``prior(fit_rows, rows)``: the demographic scores of ``rows`` from a prior fitted on
-    ``fit_rows`` (raters x movies).
+    ``fit_rows`` (raters x movies); ``parts``: which parts to fit (all but to measure one).
     """
     thirds = np.array_split(np.random.default_rng(seed).permutation(len(ratings)), 3)
-    parts = _held_out(ratings, thirds, prior, rank, seed)
+    # One Gram matrix of every rater for the final factor model and the thirds' (each
+    # centres its own part), dropped before the tuning, which holds the most at scale.
+    raw = rater_gram(ratings, parts.blocks)
+    factors = fit_factors(ratings, rank, seed, parts.blocks, raw)
+    held = _held_out(ratings, thirds, prior, rank, seed, parts.blocks, raw)
+    del raw
     most_rated = np.argsort(-(ratings > 0).sum(axis=0), kind="stable")
     candidates = askable(most_rated, title_group, unknown)
     n_candidates = search_candidates(ratings.shape[1], n_candidates)
     ranked = most_rated[: RANKED_PER_CANDIDATE * n_candidates]
-    greedy = choose_questions(parts, candidates[:n_candidates], n_questions, ranked)
+    greedy = choose_questions(held, candidates[:n_candidates], n_questions, ranked, parts.revise)
     tuned = np.sort(most_rated[:CAPPED_CATALOGUE])
-    val_ratings, val_prior, val_factors = parts[0]
+    val_ratings, val_prior, val_factors = held[0]
     interview_blend = tune_interview(val_ratings, val_prior, val_factors, greedy, tuned)
     volunteered_blend = tune_volunteered(
         val_ratings, [first_cols[i] for i in thirds[0]], val_prior, val_factors, tuned
     )
-    residual = _residual(ratings, thirds, parts)
-    setting = tune_prefix(ratings, residual, thirds, parts, greedy, interview_blend, ranked)
+    residual = _residual(ratings, thirds, held)
+    setting = PrefixMix(PREFIX_RIDGES[0], 0.0)  # off: the factor model's shift alone
+    if parts.prefix:
+        setting = tune_prefix(ratings, residual, thirds, held, greedy, interview_blend, ranked)
     prefix = PrefixRegressions(
         setting=setting,
         tables=fit_prefix_tables(ratings[:, greedy], residual, setting.ridge),
         seen_levels=seen_levels(ratings[:, greedy]),
     )
+    genres = genres if parts.genres else genres[:, :0]
     regression = Regression(
         ratings, first_cols, genres, np.sort(most_rated[:REGRESSION_MOVIES]), thirds
     )
     moments = regression.moments(residual)
     del residual  # the regression's tuning holds the most at scale: not this as well
-    volunteered = regression.fitted(moments, parts, volunteered_blend, tuned)
-    del parts, val_ratings, val_prior, val_factors  # nor these during the last factor model
+    mix = RegressionMix(REGRESSION_RIDGES[0], 0.0, 0.0)  # off: the factor model alone
+    if parts.volunteered:
+        mix = regression.tune(moments, held, volunteered_blend, tuned)
+    volunteered = regression.fitted(moments, mix)
+    del held, val_ratings, val_prior, val_factors
     questions = np.concatenate([greedy, candidates[~np.isin(candidates, greedy)]])
     return Interview(
-        factors=fit_factors(ratings, rank, seed),
+        factors=factors,
         interview_blend=interview_blend,
         volunteered_blend=volunteered_blend,
         questions=questions.astype(np.int32),
@@ -96,14 +109,21 @@ def search_candidates(n_movies: int, at_least: int) -> int:
 
 
 def _held_out(
-    ratings: np.ndarray, thirds: Sequence[np.ndarray], prior: Prior, rank: int, seed: int
+    ratings: np.ndarray,
+    thirds: Sequence[np.ndarray],
+    prior: Prior,
+    rank: int,
+    seed: int,
+    n_blocks: int,
+    raw: np.ndarray,
 ) -> list[HeldOut]:
     """Per third: its ratings, its demographic prior and the factor model, both fitted on
-    the other two thirds."""
+    the other two thirds (of ``n_blocks`` blocks; ``raw``: every rater's rater_gram)."""
     parts = []
     for i, held_out in enumerate(thirds):
         fit_rows = np.concatenate([t for j, t in enumerate(thirds) if j != i])
-        factors = fit_factors(ratings[fit_rows], rank, seed)
+        raw_part = raw[np.ix_(fit_rows, fit_rows)]
+        factors = fit_factors(ratings[fit_rows], rank, seed, n_blocks, raw_part)
         parts.append((ratings[held_out], prior(fit_rows, held_out), factors))
     return parts
 

@@ -12,6 +12,9 @@ from coldstart.metrics import ndcg_at_k
 
 # Columns whose K-th best score bounds a row's top K from below (see Asked.ndcgs).
 LIKELY = 8 * K
+# Rows ranked at once by Asked.ndcgs: the fewer the rows, the fewer the columns that may
+# reach one of their top K, and the more of the catalogue is left out of the ranking.
+ROWS_AT_ONCE = 128
 
 
 def ndcg_counted(
@@ -81,25 +84,33 @@ class Asked:
         """NDCG@10 per row of the prior moved by ``weight * shift``, for each of ``weights``
         (>= 0). Only the columns that may reach a row's top K under one of them are ranked:
         most of the catalogue scores below a lower bound of every row's K-th best, whatever
-        the weight, and changes no NDCG."""
-        columns = self._reachable(weights, shift)
-        base, shift = self.base[:, columns], shift[:, columns]
-        relevant = np.nonzero(self.relevant[:, columns])
-        return {w: ndcg_counted(base + w * shift, relevant, self.n_relevant) for w in weights}
+        the weight, and changes no NDCG. Rows are ranked ROWS_AT_ONCE at a time, each
+        group over its own such columns."""
+        out: dict[float, list[np.ndarray]] = {w: [] for w in weights}
+        for start in range(0, len(self.base), ROWS_AT_ONCE):
+            rows = slice(start, start + ROWS_AT_ONCE)
+            columns = self._reachable(weights, shift, rows)
+            base, moved = self.base[rows, columns], shift[rows, columns]
+            relevant = np.nonzero(self.relevant[rows, columns])
+            for w in weights:
+                out[w].append(ndcg_counted(base + w * moved, relevant, self.n_relevant[rows]))
+        return {w: np.concatenate(values) for w, values in out.items()}
 
-    def _reachable(self, weights: set[float], shift: np.ndarray) -> np.ndarray:
+    def _reachable(self, weights: set[float], shift: np.ndarray, rows: slice) -> np.ndarray:
         """The columns that may enter some row's top K at one of ``weights``. A row's K-th
         best is at least the least, over the weights, of the K-th best among its LIKELY
         columns; a column whose best score over the weights (at the lowest or the highest:
-        scores are linear in the weight) stays below that in every row never counts."""
+        scores are linear in the weight) stays below that in every one of ``rows`` never
+        counts."""
         if self.base.shape[1] <= LIKELY:
             return np.arange(self.base.shape[1])
-        likely = self.base[:, self.likely], shift[:, self.likely]
+        base, shift = self.base[rows], shift[rows]
+        likely = base[:, self.likely], shift[:, self.likely]
         bound = np.min(
             [-np.partition(-(likely[0] + w * likely[1]), K - 1, axis=1)[:, K - 1] for w in weights],
             axis=0,
         )
-        high = self.base + np.maximum(min(weights) * shift, max(weights) * shift)
+        high = base + np.maximum(min(weights) * shift, max(weights) * shift)
         return np.flatnonzero((high >= bound[:, None]).any(axis=0))
 
 

@@ -39,17 +39,21 @@ def askable(most_rated: np.ndarray, title_group: np.ndarray, unknown: np.ndarray
 
 
 def choose_questions(
-    parts: Sequence[HeldOut], candidates: np.ndarray, n_questions: int, ranked: np.ndarray
+    parts: Sequence[HeldOut],
+    candidates: np.ndarray,
+    n_questions: int,
+    ranked: np.ndarray,
+    revise: bool = True,
 ) -> np.ndarray:
     """Add, n_questions times, the candidate whose simulated answers give the best mean
     NDCG@10 over every held-out rater (ridge and alpha: the grids' first and 1); then
-    revise the list once (_revised)."""
+    revise the list once (_revised) unless ``revise`` is off."""
     local, prepared = _prepared(parts, ranked)
     chosen, pool = np.zeros(0, dtype=np.int64), np.asarray(candidates, dtype=np.int64)
     for _ in range(min(n_questions, len(pool))):
         best = int(np.argmax(_values(chosen, pool, local, prepared)))  # ties: the more rated
         chosen, pool = np.append(chosen, pool[best]), np.delete(pool, best)
-    return _revised(chosen, pool, local, prepared)
+    return _revised(chosen, pool, local, prepared) if revise else chosen
 
 
 def _prepared(parts: Sequence[HeldOut], ranked: np.ndarray) -> tuple[np.ndarray, list[_Third]]:

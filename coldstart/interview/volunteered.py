@@ -144,15 +144,8 @@ class Regression:
         tables = [vectors @ (projected / (values + ridge)[:, None]) for ridge in ridges]
         return [(t.astype(np.float32), (y_means - x_means @ t).astype(np.float32)) for t in tables]
 
-    def fitted(
-        self,
-        moments: Sequence[_Moments],
-        parts: Sequence[HeldOut],
-        blend: Blend,
-        columns: np.ndarray,
-    ) -> VolunteeredRegression:
-        """The regression over every rater, tuned as ``tune`` says (for serving)."""
-        setting = self.tune(moments, parts, blend, columns)
+    def fitted(self, moments: Sequence[_Moments], setting: RegressionMix) -> VolunteeredRegression:
+        """The regression over every rater under ``setting`` (``tune``'s, for serving)."""
         ((table, offsets),) = self.fit(moments, [setting.ridge])
         return VolunteeredRegression(
             setting=setting, feature_of=self.feature_of, columns=self.targets, table=table,

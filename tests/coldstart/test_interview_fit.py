@@ -17,8 +17,13 @@ from coldstart.answers import (
     volunteered_rows,
 )
 from coldstart.domain import POSITIVE_SCORE, K
-from coldstart.interview import questions, volunteered
-from coldstart.interview.factors import fit_factors, simulated, volunteered_posteriors
+from coldstart.interview import measure, questions, volunteered
+from coldstart.interview.factors import (
+    fit_factors,
+    rater_gram,
+    simulated,
+    volunteered_posteriors,
+)
 from coldstart.interview.fit import CAPPED_CATALOGUE, search_candidates
 from coldstart.interview.measure import Asked, ndcg_counted
 from coldstart.interview.volunteered import REGRESSION_MIN_COUNT, Regression
@@ -68,7 +73,11 @@ def test_ranking_some_columns_counts_the_relevant_movies_elsewhere_as_misses():
     )
 
 
-def test_ranking_only_the_columns_that_can_reach_a_top_10_changes_no_ndcg():
+@pytest.mark.parametrize("rows_at_once", [7, 128])
+def test_ranking_only_the_columns_that_can_reach_a_top_10_changes_no_ndcg(
+    rows_at_once, monkeypatch
+):
+    monkeypatch.setattr(measure, "ROWS_AT_ONCE", rows_at_once)
     rng = np.random.default_rng(2)
     n_rows, n_cols = 80, 600
     # a long tail of movies that rarely reach a top 10, and answers that move some a lot
@@ -79,7 +88,9 @@ def test_ranking_only_the_columns_that_can_reach_a_top_10_changes_no_ndcg():
     weights = {0.0, 0.5, 1.0, 2.0}
     prepared = Asked(base, relevant, asked, np.arange(n_cols))
     got = prepared.ndcgs(weights, shift)
-    assert len(prepared._reachable(weights, shift)) < n_cols / 2  # most are left out
+    # most are left out, and more of them for fewer rows at once
+    reachable = [len(prepared._reachable(weights, shift, slice(0, n))) for n in (80, 7)]
+    assert reachable[1] < reachable[0] < n_cols / 2
     rows = np.repeat(np.arange(n_rows), 5)
     base[rows, np.concatenate(asked)] = -np.inf
     relevant[rows, np.concatenate(asked)] = False
@@ -93,6 +104,20 @@ def factors():
     rng = np.random.default_rng(1)
     ratings = (rng.random((60, 30)) < 0.4) * rng.integers(1, 6, (60, 30))
     return ratings.astype(np.int8), fit_factors(ratings.astype(np.int8), rank=4, seed=0)
+
+
+def test_a_factor_model_from_every_raters_gram_is_the_one_fitted_on_its_raters_alone(factors):
+    ratings, _ = factors
+    rows = np.arange(0, 60, 3)
+    alone = fit_factors(ratings[rows], rank=4, seed=0)
+    shared = fit_factors(ratings[rows], rank=4, seed=0, raw=rater_gram(ratings)[np.ix_(rows, rows)])
+    cols, kinds = np.array([1, 5, 8]), np.array([RATED, NOT_SEEN, RATED], np.int8)
+    answers = np.array([5, 0, 2], np.int8)
+    np.testing.assert_allclose(
+        shared.liked(cols, kinds, answers, 4, 1.0), alone.liked(cols, kinds, answers, 4, 1.0),
+        rtol=1e-4, atol=1e-5,
+    )  # fmt: skip
+    np.testing.assert_array_equal(shared.means, alone.means)
 
 
 def test_candidates_solved_at_once_match_one_list_at_a_time(factors):

@@ -1,0 +1,149 @@
+"""What each part of the interview model adds: the default model against the same model
+with one part switched off (coldstart.interview.Parts), both fitted on the same train raters.
+
+    python -m bench.ablation [--sizes ml-100k] [--seeds 42 43 44] [--json docs/ablation.json]
+        [--keep]
+
+Per size and seed: one split by source person (bench.standin.source_split; on ml-100k
+each rater is their own), every variant fitted on the train raters as ``train_model``
+fits the default model, but with its part off; each held-out rater then interviewed by
+each, one question at a time as the API would (bench.interview_scale.interviewed), and
+also given their own first ratings in time order as answers (the answers the volunteered
+regression and its genre features read; they read nothing of an interview). A part's
+lift is the full model's NDCG@10 minus the variant's, per rater, over the raters with
+something relevant left under both, pooled over the seeds, with a paired bootstrap CI.
+``--keep`` keeps the other sizes already in the JSON (a large size measured on fewer seeds).
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.interview_scale import _ndcg, dataset, interviewed
+from bench.standin import source_split
+from coldstart.answer_protocols import _as_answer, bootstrap_ci
+from coldstart.domain import DEMOGRAPHICS, INTERVIEW_KS, POSITIVE_SCORE
+from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
+from coldstart.interview import ALL_PARTS, Parts
+from coldstart.plain import plain
+from harness.ablation_table import ablation_table
+
+JSON = Path("docs/ablation.json")
+FULL = "all parts"
+# Each part and the model without it.
+VARIANTS = {
+    "four blocks (vs seen and liked only)": Parts(blocks=2),
+    "the list's revision": Parts(revise=False),
+    "the prefix regressions": Parts(prefix=False),
+    "the volunteered regression": Parts(volunteered=False),
+    "its genre features": Parts(genres=False),
+}
+# What is measured: interviews of INTERVIEW_KS questions, and the same numbers of the
+# person's own first ratings.
+PROTOCOLS = [f"interview-{k}" for k in INTERVIEW_KS] + [f"first-{k}" for k in INTERVIEW_KS]
+
+
+def fitted(train: pd.DataFrame, parts: Parts) -> Any:
+    """The default model fitted on ``train`` with only ``parts``."""
+    estimator = make_estimator(DEFAULT_ALGORITHM)
+    estimator.parts = parts
+    return estimator.fit(train, train["score"])
+
+
+def first_rated(scorer: Any, movie_ids: np.ndarray, test: pd.DataFrame) -> dict[int, np.ndarray]:
+    """Per k of INTERVIEW_KS, each held-out rater's NDCG@10 with their first k ratings in
+    time order (ties by movie id) as answers (NaN when nothing relevant is left), raters
+    by id as ``interviewed`` orders them."""
+    out: dict[int, list[float]] = {k: [] for k in INTERVIEW_KS}
+    ordered = test.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
+    for _, mine in ordered.groupby("rater_id", sort=True):
+        profile = mine.iloc[0][DEMOGRAPHICS].to_dict()
+        liked = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
+        rated = list(zip(mine["movie_id"].tolist(), mine["score"].tolist(), strict=True))
+        for k in INTERVIEW_KS:
+            answers = [_as_answer(movie, score) for movie, score in rated[:k]]
+            out[k].append(_ndcg(scorer.score(profile, answers), movie_ids, answers, liked))
+    return {k: np.array(values) for k, values in out.items()}
+
+
+def per_rater(estimator: Any, test: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each protocol's NDCG@10 per held-out rater (NaN: nothing relevant left)."""
+    asked = interviewed(estimator.scorer_, estimator.movie_ids_, test)
+    given = first_rated(estimator.scorer_, estimator.movie_ids_, test)
+    return {f"interview-{k}": asked[k] for k in INTERVIEW_KS} | {
+        f"first-{k}": given[k] for k in INTERVIEW_KS
+    }
+
+
+def measure(size: str, seeds: list[int]) -> dict[str, Any]:
+    """Every variant against the full model on ``size``, over ``seeds`` of the split."""
+    frame, sources = dataset(size)
+    scores: dict[str, list[dict[str, np.ndarray]]] = {FULL: [], **{name: [] for name in VARIANTS}}
+    seconds: dict[str, list[float]] = {name: [] for name in scores}
+    for seed in seeds:
+        train, test = source_split(frame, sources, seed=seed)
+        for name, parts in {FULL: ALL_PARTS, **VARIANTS}.items():
+            started = time.perf_counter()
+            estimator = fitted(train, parts)
+            seconds[name].append(time.perf_counter() - started)
+            scores[name].append(per_rater(estimator, test))
+            print(f"{size} seed {seed} {name}: fitted and measured", flush=True)
+    full = scores[FULL]
+    return plain(
+        {
+            "size": size, "seeds": seeds, "ratings": len(frame),
+            "full": {key: _pooled_mean(full, key) for key in PROTOCOLS},
+            "fit_seconds": {name: float(np.mean(values)) for name, values in seconds.items()},
+            "parts": {
+                name: {key: _lift(full, scores[name], key, seeds[0]) for key in PROTOCOLS}
+                for name in VARIANTS
+            },
+        }
+    )  # fmt: skip
+
+
+def _pooled_mean(runs: list[dict[str, np.ndarray]], key: str) -> float:
+    return float(np.nanmean(np.concatenate([run[key] for run in runs])))
+
+
+def _lift(
+    full: list[dict[str, np.ndarray]], without: list[dict[str, np.ndarray]], key: str, seed: int
+) -> dict[str, Any]:
+    """The full model minus the variant, paired per rater, pooled over the seeds."""
+    per_seed, pooled = [], []
+    for a, b in zip(full, without, strict=True):
+        both = ~np.isnan(a[key]) & ~np.isnan(b[key])
+        difference = a[key][both] - b[key][both]
+        per_seed.append(difference.mean())
+        pooled.append(difference)
+    values = np.concatenate(pooled)
+    return {
+        "lift": values.mean(), "ci95": bootstrap_ci(values, seed=seed),
+        "per_seed": per_seed, "raters": len(values),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", nargs="+", default=["ml-100k"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
+    parser.add_argument("--json", type=Path, default=JSON)
+    parser.add_argument("--keep", action="store_true", help="keep the JSON's other sizes")
+    args = parser.parse_args()
+    kept = []
+    if args.keep and args.json.exists():
+        kept = [run for run in json.loads(args.json.read_text())["runs"]]
+        kept = [run for run in kept if run["size"] not in args.sizes]
+    runs = [*kept, *(measure(size, args.seeds) for size in args.sizes)]
+    report = {"protocols": PROTOCOLS, "runs": sorted(runs, key=lambda run: run["ratings"])}
+    args.json.write_text(json.dumps(report, indent=1) + "\n")
+    print(ablation_table(report))
+
+
+if __name__ == "__main__":
+    main()
