@@ -5,12 +5,16 @@ Each function takes the JSON one command wrote (its bounds included, so that the
 defined once, beside the measurement) and returns a table.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
+Report = dict[str, Any]  # a command's JSON, as json.loads gives it
 MEMORY = ("rss", "pss", "uss")
 SYMBOLS = {"<": "<", "<=": "≤", ">=": "≥"}
 OPERATORS = {"<": float.__lt__, "<=": float.__le__, ">=": float.__ge__}
 
 
-def row(cells) -> str:
+def row(cells: Iterable[object]) -> str:
     return "| " + " | ".join(str(cell) for cell in cells) + " |\n"
 
 
@@ -18,18 +22,18 @@ def rule(count: int) -> str:
     return "|" + "---|" * count + "\n"
 
 
-def _slash(values, form: str) -> str:
+def _slash(values: Iterable[float], form: str) -> str:
     return " / ".join(form.format(value) for value in values)
 
 
-def _latency(modes: dict, names: list[str]) -> str:
+def _latency(modes: Report, names: list[str]) -> str:
     return (
         f"p50 {_slash((modes[n]['p50_ms'] for n in names), '{:.2f}')} ms, "
         f"p99 {_slash((modes[n]['p99_ms'] for n in names), '{:.2f}')} ms"
     )
 
 
-def _in_process_rows(in_process: dict) -> list[tuple[str, str]]:
+def _in_process_rows(in_process: Report) -> list[tuple[str, str]]:
     rows = []
     if "default" in in_process:
         default = in_process["default"]
@@ -54,7 +58,7 @@ def _in_process_rows(in_process: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _http_rows(http: dict) -> list[tuple[str, str]]:
+def _http_rows(http: Report) -> list[tuple[str, str]]:
     rows = []
     names = [n for n in ("home", "recommend", "seed_rf") if n in http["c8"]]
     label = " / ".join(
@@ -84,7 +88,7 @@ def _http_rows(http: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def bench_results(report: dict) -> str:
+def bench_results(report: Report) -> str:
     """Every figure of `make bench`, medians of its rounds."""
     rows = _in_process_rows(report["in_process"])
     if "http" in report:
@@ -114,14 +118,14 @@ def bench_results(report: dict) -> str:
     return row(["Measure", title]) + rule(2) + "".join(row(r) for r in rows)
 
 
-def figure(report: dict, dotted: str) -> float:
-    value = report
+def figure(report: Report, dotted: str) -> float:
+    value: Any = report
     for key in dotted.split("."):
         value = value[key]
     return float(value)
 
 
-def unmet_targets(report: dict) -> list[str]:
+def unmet_targets(report: Report) -> list[str]:
     """The targets that ``report``'s figures miss; those it did not measure are left out."""
     unmet = []
     for dotted, op, bound in report["targets"]:
@@ -134,7 +138,7 @@ def unmet_targets(report: dict) -> list[str]:
     return unmet
 
 
-def bench_targets(report: dict) -> str:
+def bench_targets(report: Report) -> str:
     """Each target of `make bench`, its bound and whether the run met it."""
     lines = [row(["Figure", "Bound", "Measured", ""]), rule(4)]
     for dotted, op, bound in report["targets"]:
@@ -169,7 +173,7 @@ SCALE_ROWS = [
 ]
 
 
-def scale_results(report: dict) -> str:
+def scale_results(report: Report) -> str:
     """One column per size; CPU time and peak RSS beside wall times (CPU time is what other
     load on a shared machine disturbs least); the bound last."""
     sizes, bounds = report["sizes"], report["bounds"]
@@ -186,7 +190,7 @@ def scale_results(report: dict) -> str:
     return "".join(lines)
 
 
-def _scale_cell(figures: dict, key: str, unit: str, rss: str | None) -> str:
+def _scale_cell(figures: Report, key: str, unit: str, rss: str | None) -> str:
     if key not in figures:
         return ""
     value = figures[key]
@@ -199,7 +203,7 @@ def _scale_cell(figures: dict, key: str, unit: str, rss: str | None) -> str:
     return cell
 
 
-def scale_unmet(report: dict) -> list[str]:
+def scale_unmet(report: Report) -> list[str]:
     """The bounds that the largest size misses (they are set for it)."""
     figures = list(report["sizes"].values())[-1]
     unmet = []
@@ -209,7 +213,7 @@ def scale_unmet(report: dict) -> list[str]:
     return unmet
 
 
-def workers_results(report: dict) -> str:
+def workers_results(report: Report) -> str:
     """sync against gevent workers under the same loads: medians, and gevent / sync."""
     lines = [
         row(["load", "sync: req/s, p99", "gevent: req/s, p99", "gevent / sync req/s"]),
@@ -223,7 +227,7 @@ def workers_results(report: dict) -> str:
     return "".join(lines)
 
 
-def interview_scale_results(report: dict) -> str:
+def interview_scale_results(report: Report) -> str:
     """bench/interview_scale.py's runs: the interview against the nearest-raters baseline
     after k questions, the same held-out people, and the interview's cost."""
     titles = ["data (ratings)", "train / held-out raters", "movies", "k", "interview"]
