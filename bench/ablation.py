@@ -1,8 +1,8 @@
 """What each part of the interview model adds: the default model against the same model
 with one part switched off (coldstart.interview.Parts), both fitted on the same train raters.
 
-    python -m bench.ablation [--sizes ml-100k] [--seeds 42 43 44] [--json docs/ablation.json]
-        [--keep]
+    python -m bench.ablation [--sizes ml-100k] [--seeds 42 43 44] [--keep]
+        [--json docs/figures/ablation.json]
 
 Per size and seed: one split by source person (bench.standin.source_split; on ml-100k
 each rater is their own), every variant fitted on the train raters as ``train_model``
@@ -26,14 +26,14 @@ import pandas as pd
 
 from bench.interview_scale import _ndcg, dataset, interviewed
 from bench.standin import source_split
-from coldstart.answer_protocols import _as_answer, bootstrap_ci
+from coldstart.answer_protocols import _as_answer, paired_lift
 from coldstart.domain import DEMOGRAPHICS, INTERVIEW_KS, POSITIVE_SCORE
 from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
 from coldstart.interview import ALL_PARTS, Parts
 from coldstart.plain import plain
 from harness.ablation_table import ablation_table
 
-JSON = Path("docs/ablation.json")
+JSON = Path("docs/figures/ablation.json")
 FULL = "all parts"
 # Each part and the model without it.
 VARIANTS = {
@@ -100,7 +100,9 @@ def measure(size: str, seeds: list[int]) -> dict[str, Any]:
             "full": {key: _pooled_mean(full, key) for key in PROTOCOLS},
             "fit_seconds": {name: float(np.mean(values)) for name, values in seconds.items()},
             "parts": {
-                name: {key: _lift(full, scores[name], key, seeds[0]) for key in PROTOCOLS}
+                name: {
+                    key: paired_lift(full, scores[name], key, seed=seeds[0]) for key in PROTOCOLS
+                }
                 for name in VARIANTS
             },
         }
@@ -109,23 +111,6 @@ def measure(size: str, seeds: list[int]) -> dict[str, Any]:
 
 def _pooled_mean(runs: list[dict[str, np.ndarray]], key: str) -> float:
     return float(np.nanmean(np.concatenate([run[key] for run in runs])))
-
-
-def _lift(
-    full: list[dict[str, np.ndarray]], without: list[dict[str, np.ndarray]], key: str, seed: int
-) -> dict[str, Any]:
-    """The full model minus the variant, paired per rater, pooled over the seeds."""
-    per_seed, pooled = [], []
-    for a, b in zip(full, without, strict=True):
-        both = ~np.isnan(a[key]) & ~np.isnan(b[key])
-        difference = a[key][both] - b[key][both]
-        per_seed.append(difference.mean())
-        pooled.append(difference)
-    values = np.concatenate(pooled)
-    return {
-        "lift": values.mean(), "ci95": bootstrap_ci(values, seed=seed),
-        "per_seed": per_seed, "raters": len(values),
-    }  # fmt: skip
 
 
 def main() -> None:

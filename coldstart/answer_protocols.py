@@ -176,6 +176,26 @@ def bootstrap_ci(values: ArrayLike, *, seed: int) -> list[float]:
     return np.quantile(means, [0.025, 0.975]).tolist()
 
 
+def paired_lift(
+    full: list[dict[str, np.ndarray]], without: list[dict[str, np.ndarray]], key: str, *, seed: int
+) -> dict[str, Any]:
+    """One model minus another under the protocol ``key``: paired per rater over the raters
+    measured under both, pooled over the seeds (one dict of per-rater figures per seed)."""
+    per_seed, pooled = [], []
+    for a, b in zip(full, without, strict=True):
+        both = ~np.isnan(a[key]) & ~np.isnan(b[key])
+        difference = a[key][both] - b[key][both]
+        per_seed.append(float(difference.mean()))
+        pooled.append(difference)
+    values = np.concatenate(pooled)
+    return {
+        "lift": float(values.mean()),
+        "ci95": bootstrap_ci(values, seed=seed),
+        "per_seed": per_seed,
+        "raters": len(values),
+    }
+
+
 def summarise_answers(
     folds: list[dict[str, np.ndarray]], estimators: list[CatalogueRecommender], *, seed: int
 ) -> dict[str, Any]:

@@ -1,12 +1,12 @@
 """The ablation's figures (bench/ablation.py's JSON) as docs/interview-scale.md's table: per
 data set, the full model's NDCG@10, then each part's paired lift with its 95 % CI."""
 
-from harness.figures import row, rule
+from harness.figures import Report, row, rule
 
 TITLES = {"interview": "{k} questions", "first": "first {k} ratings"}
 
 
-def ablation_table(report: dict) -> str:
+def ablation_table(report: Report) -> str:
     """One row per data set's full model and per part: NDCG@10 of the full model, and what
     switching the part off costs it (full minus without; CIs in parentheses)."""
     protocols = report["protocols"]
@@ -23,11 +23,11 @@ def ablation_table(report: dict) -> str:
     return "".join(lines)
 
 
-def _lift(lift: dict) -> str:
+def _lift(lift: Report) -> str:
     low, high = lift["ci95"]
     return f"{lift['lift']:+.3f} ({low:+.3f} to {high:+.3f})"
 
 
-def _excludes(lift: dict) -> bool:
+def _excludes(lift: Report) -> bool:
     low, high = lift["ci95"]
     return low > 0 or high < 0

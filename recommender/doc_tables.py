@@ -19,6 +19,7 @@ from coldstart.answer_protocols import (
     REPORTED,
 )
 from harness import figures
+from harness.ablation_table import ablation_table
 from recommender.reports import QUALITY_REPORT
 
 FIGURES = Path(__file__).resolve().parent.parent / "docs" / "figures"
@@ -188,6 +189,7 @@ TABLES = {
     "bench-workers": (FIGURES / "workers.json", figures.workers_results),
     "bench-scale": (FIGURES / "scale.json", figures.scale_results),
     "interview-scale": (FIGURES / "interview-scale.json", figures.interview_scale_results),
+    "interview-ablation": (FIGURES / "ablation.json", ablation_table),
     "interview-scale-capped": (
         FIGURES / "interview-scale-capped.json",
         figures.interview_scale_results,

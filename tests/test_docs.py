@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.ablation_table import ablation_table
 from recommender.doc_tables import MARKED, TABLES, refreshed
 
 DOCS = sorted((Path(__file__).resolve().parent.parent / "docs").glob("*.md"))
@@ -35,3 +36,31 @@ def test_a_changed_figure_is_found(doc, name):
     start = table.start("table") + table["table"].index(body) + digit.start()
     tampered = text[:start] + str((int(digit[0]) + 1) % 10) + text[start + 1 :]
     assert refreshed(tampered) == text
+
+
+def lift(value, low, high):
+    return {"lift": value, "ci95": [low, high], "per_seed": [value], "raters": 100}
+
+
+def test_the_ablation_table_gives_each_parts_lift_and_which_cis_exclude_zero():
+    report = {
+        "protocols": ["interview-5", "first-5"],
+        "runs": [
+            {
+                "size": "ml-100k", "seeds": [42, 43], "full": {"interview-5": 0.52, "first-5": 0.4},
+                "parts": {
+                    "the list's revision": {
+                        "interview-5": lift(0.005, -0.003, 0.013), "first-5": lift(0, 0, 0),
+                    },
+                    "the volunteered regression": {
+                        "interview-5": lift(0, 0, 0), "first-5": lift(0.023, 0.015, 0.03),
+                    },
+                },
+            }
+        ],
+    }  # fmt: skip
+    lines = ablation_table(report).splitlines()
+    assert lines[0].split(" | ")[2:4] == ["5 questions", "first 5 ratings"]
+    assert lines[2] == "| ml-100k (42, 43) | all parts: NDCG@10 | 0.520 | 0.400 |  |"
+    assert lines[3].endswith("| +0.005 (-0.003 to +0.013) | +0.000 (+0.000 to +0.000) | none |")
+    assert lines[4].endswith("| +0.023 (+0.015 to +0.030) | first 5 ratings |")

@@ -4,10 +4,10 @@ bench/ablation.py measures them: the rest still fits and serves."""
 import numpy as np
 import pytest
 
+from coldstart.answer_protocols import paired_lift
 from coldstart.estimators import DemographicPopularity
 from coldstart.interview import ALL_PARTS, Parts, questions
 from coldstart.serving import Answer
-from harness.ablation_table import ablation_table
 from tests.coldstart.test_estimators import STUDENT, taste_groups
 
 
@@ -60,40 +60,10 @@ def test_the_factor_model_keeps_the_blocks_serving_reads(blocks):
         Parts(blocks=blocks)
 
 
-def lift(value, low, high):
-    return {"lift": value, "ci95": [low, high], "per_seed": [value], "raters": 100}
-
-
-def test_the_ablation_table_gives_each_parts_lift_and_which_cis_exclude_zero():
-    report = {
-        "protocols": ["interview-5", "first-5"],
-        "runs": [
-            {
-                "size": "ml-100k", "seeds": [42, 43], "full": {"interview-5": 0.52, "first-5": 0.4},
-                "parts": {
-                    "the list's revision": {
-                        "interview-5": lift(0.005, -0.003, 0.013), "first-5": lift(0, 0, 0),
-                    },
-                    "the volunteered regression": {
-                        "interview-5": lift(0, 0, 0), "first-5": lift(0.023, 0.015, 0.03),
-                    },
-                },
-            }
-        ],
-    }  # fmt: skip
-    lines = ablation_table(report).splitlines()
-    assert lines[0].split(" | ")[2:4] == ["5 questions", "first 5 ratings"]
-    assert lines[2] == "| ml-100k (42, 43) | all parts: NDCG@10 | 0.520 | 0.400 |  |"
-    assert lines[3].endswith("| +0.005 (-0.003 to +0.013) | +0.000 (+0.000 to +0.000) | none |")
-    assert lines[4].endswith("| +0.023 (+0.015 to +0.030) | first 5 ratings |")
-
-
 def test_a_parts_lift_is_paired_over_the_raters_measured_under_both_and_pooled_over_seeds():
-    from bench.ablation import _lift
-
     full = [{"interview-5": np.array([0.5, np.nan, 0.3])}, {"interview-5": np.array([0.2])}]
     without = [{"interview-5": np.array([0.4, 0.2, np.nan])}, {"interview-5": np.array([0.4])}]
-    got = _lift(full, without, "interview-5", seed=0)
+    got = paired_lift(full, without, "interview-5", seed=0)
     assert got["raters"] == 2
     assert got["per_seed"] == pytest.approx([0.1, -0.2])
     assert got["lift"] == pytest.approx(-0.05)
