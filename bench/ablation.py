@@ -96,7 +96,9 @@ def measure(size: str, seeds: list[int]) -> dict[str, Any]:
     full = scores[FULL]
     return plain(
         {
-            "size": size, "seeds": seeds, "ratings": len(frame),
+            "size": size,
+            "seeds": seeds,
+            "ratings": len(frame),
             "full": {key: _pooled_mean(full, key) for key in PROTOCOLS},
             "fit_seconds": {name: float(np.mean(values)) for name, values in seconds.items()},
             "parts": {
@@ -106,7 +108,7 @@ def measure(size: str, seeds: list[int]) -> dict[str, Any]:
                 for name in VARIANTS
             },
         }
-    )  # fmt: skip
+    )
 
 
 def _pooled_mean(runs: list[dict[str, np.ndarray]], key: str) -> float:

@@ -233,17 +233,26 @@ class DemographicPopularity(CatalogueRecommender):
                 rater_age=people["age"].to_numpy()[fit_rows],
                 rater_gender=people["gender"].to_numpy()[fit_rows],
                 rater_occupation=people["occupation"].to_numpy()[fit_rows],
-                liked_raters=raters, liked_movies=movies, n_movies=ratings.shape[1],
+                liked_raters=raters,
+                liked_movies=movies,
+                n_movies=ratings.shape[1],
                 **self._demographic(),
-            )  # fmt: skip
+            )
             return scorer.score_profiles(people.iloc[rows]).astype(np.float32)
 
         return fit_interview(
-            ratings, first_ratings(X, columns, rater_rows), title_group,
-            np.flatnonzero(titles == UNKNOWN_TITLE), prior, genres, rank=self.rank,
-            n_questions=self.n_questions, n_candidates=self.n_candidates,
-            seed=self.random_state, parts=self.parts,
-        )  # fmt: skip
+            ratings,
+            first_ratings(X, columns, rater_rows),
+            title_group,
+            np.flatnonzero(titles == UNKNOWN_TITLE),
+            prior,
+            genres,
+            rank=self.rank,
+            n_questions=self.n_questions,
+            n_candidates=self.n_candidates,
+            seed=self.random_state,
+            parts=self.parts,
+        )
 
 
 DEMOGRAPHIC_PARAMS = ("age_bandwidth", "gender_weight", "occupation_weight", "contrast")

@@ -64,8 +64,16 @@ def _prepared(parts: Sequence[HeldOut], ranked: np.ndarray) -> tuple[np.ndarray,
     prepared = []
     for ratings, base, f in parts:
         relevant = ratings >= POSITIVE_SCORE
-        prepared.append((ratings, relevant.sum(1), np.nonzero(relevant[:, ranked]), base[:, ranked],
-                         f.load_liked[ranked], f))  # fmt: skip
+        prepared.append(
+            (
+                ratings,
+                relevant.sum(1),
+                np.nonzero(relevant[:, ranked]),
+                base[:, ranked],
+                f.load_liked[ranked],
+                f,
+            )
+        )
     return local, prepared
 
 

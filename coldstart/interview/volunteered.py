@@ -123,8 +123,15 @@ class Regression:
                 gram += x.T.astype(np.float64) @ x
                 cross += x.T @ y
             # kept in float32: three thirds' sums would otherwise double the fit's peak memory
-            sums.append((np.array(counts), np.array(x_sums), np.array(y_sums),
-                         gram.astype(np.float32), cross.astype(np.float32)))  # fmt: skip
+            sums.append(
+                (
+                    np.array(counts),
+                    np.array(x_sums),
+                    np.array(y_sums),
+                    gram.astype(np.float32),
+                    cross.astype(np.float32),
+                )
+            )
         return sums
 
     def fit(
@@ -148,9 +155,13 @@ class Regression:
         """The regression over every rater under ``setting`` (``tune``'s, for serving)."""
         ((table, offsets),) = self.fit(moments, [setting.ridge])
         return VolunteeredRegression(
-            setting=setting, feature_of=self.feature_of, columns=self.targets, table=table,
-            offsets=offsets, genres=self.genres,
-        )  # fmt: skip
+            setting=setting,
+            feature_of=self.feature_of,
+            columns=self.targets,
+            table=table,
+            offsets=offsets,
+            genres=self.genres,
+        )
 
     def tune(
         self,
