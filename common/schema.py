@@ -21,5 +21,9 @@ def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
+# A query string past gunicorn's request-line limit (4,094 bytes by default) is answered
+# by the server itself, before the app: no body of the error shape.
+URI_TOO_LONG = OpenApiResponse(description="The request line is too long (gunicorn answers)")
+
 # The 401 of every operation that needs a token.
 NOT_AUTHENTICATED = error_response("Missing, expired or invalid token")

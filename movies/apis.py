@@ -9,7 +9,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.schema import NOT_AUTHENTICATED, error_response
+from common.schema import NOT_AUTHENTICATED, URI_TOO_LONG, error_response
 from movies.selectors import catalogue, movie_get
 from movies.serializers import (
     DEFAULT_PAGE_SIZE,
@@ -54,6 +54,7 @@ class MovieListApi(APIView):
             200: MoviePageSerializer,
             400: error_response("An unknown, repeated or invalid parameter"),
             401: NOT_AUTHENTICATED,
+            414: URI_TOO_LONG,
         },
     )
     def get(self, request):

@@ -51,7 +51,10 @@ class MovieListInputSerializer(StrictSerializer):
         "punctuation, a leading article, a small typo; a year narrows. Best match first.",
     )
     genre = serializers.CharField(
-        required=False, help_text="Only movies of this genre (a name, e.g. `Comedy`)."
+        required=False,
+        allow_blank=True,
+        help_text="Only movies of this genre (a name, e.g. `Comedy`); empty, as a search "
+        "form sends it, is no filter.",
     )
     year_min = _query_integer("year_min", MIN_YEAR, MAX_YEAR, help_text="From this year on.")
     year_max = _query_integer("year_max", MIN_YEAR, MAX_YEAR, help_text="Up to this year.")
@@ -71,11 +74,19 @@ class MovieListInputSerializer(StrictSerializer):
     )
 
     def to_internal_value(self, data):
-        """Each parameter once: a repeated one is refused with the other problems."""
+        """Each parameter once, and given a value unless it may be blank: a repeated or empty
+        one is refused with the other problems (DRF would take an empty one as absent)."""
         errors = {
             key: [ErrorDetail(f"The parameter '{key}' must be given once", code="repeated")]
             for key, values in data.lists()
             if len(values) > 1
+        }
+        errors |= {
+            key: [ErrorDetail(f"The parameter '{key}' must not be empty", code="blank")]
+            for key, values in data.lists()
+            if key in self.fields
+            and values == [""]
+            and not getattr(self.fields[key], "allow_blank", False)
         }
         try:
             values = super().to_internal_value(data)
@@ -91,6 +102,8 @@ class MovieListInputSerializer(StrictSerializer):
         return value
 
     def validate_genre(self, value: str) -> str:
+        if not value:
+            return value
         known = self.context["genre_names"]
         by_folded = {name.casefold(): name for name in known}
         if value.casefold() not in by_folded:
@@ -110,7 +123,7 @@ class MovieListInputSerializer(StrictSerializer):
     def filters(self) -> Filters:
         data = self.validated_data
         keys = ("q", "genre", "year_min", "year_max", "ordering")
-        return Filters(**{key: data[key] for key in keys if key in data})
+        return Filters(**{key: data[key] for key in keys if data.get(key) not in (None, "")})
 
 
 class MovieSerializer(serializers.Serializer):

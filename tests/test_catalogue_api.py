@@ -146,6 +146,10 @@ def test_page_size_is_bounded_and_kept_in_the_links(api, many_movies):
     assert "page_size=7" in body["next"] and "q=movie" in body["next"]
 
 
+def test_an_empty_search_or_genre_is_no_filter(api, many_movies):
+    assert listed(api, q="", genre="", page_size=MAX_PAGE_SIZE)["count"] == 45
+
+
 def test_nothing_found_is_an_empty_first_page(api, many_movies):
     assert listed(api, q="zzzzzz") == {"count": 0, "next": None, "previous": None, "results": []}
 
@@ -170,6 +174,9 @@ def test_nothing_found_is_an_empty_first_page(api, many_movies):
         ("q=" + "x" * 201, "q", "at most 200 characters"),
         ("search=alien", "search", "The only valid parameters are: 'q', 'genre'"),
         ("q=alien&q=brazil", "q", "given once"),
+        ("ordering=", "ordering", "not be empty"),
+        ("year_min=", "year_min", "not be empty"),
+        ("page=", "page", "not be empty"),
     ],
 )
 def test_a_bad_parameter_is_400_naming_it(api, many_movies, query, field, message):

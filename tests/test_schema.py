@@ -48,6 +48,7 @@ def test_every_documented_error_has_a_body_schema(operations):
         for name, operation in operations.items()
         for status, response in operation["responses"].items()
         if status >= "400"
+        and status != "414"  # gunicorn's own answer, before the app: not the error shape
         and "schema" not in response.get("content", {}).get("application/json", {})
     ]
     assert bare == []
