@@ -216,7 +216,14 @@ def scale_unmet(report: Report) -> list[str]:
 def workers_results(report: Report) -> str:
     """sync against gevent workers under the same loads: medians, and gevent / sync."""
     lines = [
-        row(["load", "sync: req/s, p99", "gevent: req/s, p99", "gevent / sync req/s"]),
+        row(
+            [
+                f"load (medians of {report['repeat']} rounds)",
+                "sync: req/s, p99",
+                "gevent: req/s, p99",
+                "gevent / sync req/s",
+            ]
+        ),
         rule(4),
     ]
     for load, models in report["medians"].items():
