@@ -13,6 +13,7 @@ its errors and status 400.
 """
 
 import dataclasses
+import functools
 import hmac
 import math
 from urllib.parse import urlencode
@@ -57,6 +58,20 @@ def _state(request) -> dict | None:
         return state
     request.session.pop(SESSION_KEY, None)
     return None
+
+
+def _with_profile(view):
+    """A step for a session that has given its profile (others go back to the page), with
+    the session's state."""
+
+    @functools.wraps(view)
+    def step(request):
+        state = _state(request)
+        if state is None or "profile" not in state:
+            return redirect("try")
+        return view(request, state)
+
+    return step
 
 
 def _save(request, state: dict) -> None:
@@ -172,11 +187,9 @@ def set_profile(request):
 
 @never_cache
 @require_POST
-def answer(request):
+@_with_profile
+def answer(request, state: dict):
     """A round's answers, all at once; then the recommendations."""
-    state = _state(request)
-    if state is None or "profile" not in state:
-        return redirect("try")
     try:
         recommender = get_recommender()
     except ModelUnavailable:
@@ -194,11 +207,9 @@ def answer(request):
 
 @never_cache
 @require_POST
-def mark(request):
+@_with_profile
+def mark(request, state: dict):
     """A film found by the search, marked: one more answer; back to the same search."""
-    state = _state(request)
-    if state is None or "profile" not in state:
-        return redirect("try")
     try:
         recommender = get_recommender()
     except ModelUnavailable:
@@ -224,10 +235,8 @@ def _stored(answer: Answer) -> list:
 
 @never_cache
 @require_POST
-def answer_more(request):
-    state = _state(request)
-    if state is None or "profile" not in state:
-        return redirect("try")
+@_with_profile
+def answer_more(request, state: dict):
     _save(request, {**state, "asking": True})
     return redirect("try")
 

@@ -33,6 +33,19 @@ RATING_COLUMNS = [
     "title",
     "genres",
 ]
+# What a feedback row gives the training frame: RATING_COLUMNS' demographics and title.
+FEEDBACK_FIELDS = (
+    "id",
+    "request_id",
+    "token_id",
+    "movie_id",
+    "rating",
+    "created_at",
+    "age",
+    "gender",
+    "occupation",
+    "movie__title",
+)
 # A choice without a rating counts as liking the movie (ratings >= 4 are the positives).
 CHOSE_SCORE = 4
 READ_CHUNK = 100_000  # ratings read at a time: a million never become one string at once
@@ -184,27 +197,8 @@ def feedback_rating_frame(*, first_rater_id: int) -> "pd.DataFrame":
     """
     import pandas as pd
 
-    rows = Feedback.objects.order_by("id").values_list(
-        "id",
-        "request_id",
-        "token_id",
-        "movie_id",
-        "rating",
-        "created_at",
-        "age",
-        "gender",
-        "occupation",
-        "movie__title",
-    )
-    columns = [
-        "id",
-        "request_id",
-        "token_id",
-        "movie_id",
-        "rating",
-        "created_at",
-        *RATING_COLUMNS[4:-1],
-    ]
+    rows = Feedback.objects.order_by("id").values_list(*FEEDBACK_FIELDS)
+    columns = [field.removeprefix("movie__") for field in FEEDBACK_FIELDS]
     frame = pd.DataFrame.from_records(list(rows), columns=columns)
     if frame.empty:
         return pd.DataFrame(columns=RATING_COLUMNS)
