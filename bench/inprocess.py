@@ -141,15 +141,8 @@ def measure_answers(model_path: Path, *, n: int, seed: int) -> dict:
 def measure_home(n: int) -> dict:
     from recsite.views import HomeApi
 
-    view, factory, seconds = HomeApi.as_view(), request_factory(), []
-    for request in [factory.get("/") for _ in range(n)]:
-        started = time.perf_counter()
-        response = view(request)
-        response.render()
-        seconds.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            raise BenchFailed(f"GET / answered {response.status_code}, not 200.")
-    return percentiles(seconds)
+    factory = request_factory()
+    return percentiles(time_requests(HomeApi.as_view(), [factory.get("/") for _ in range(n)], "/"))
 
 
 def median_of_rounds(rounds: list[dict]) -> dict:
