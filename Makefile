@@ -69,7 +69,7 @@ chromium:
 ## 5 seeds (docs/quality.md): the committed report that the model card and docs quote, and
 ## its plots. The dataset tests re-check it.
 QUALITY_DB := sqlite:///$(CURDIR)/var/quality.sqlite3
-quality: $(BIN)/.dev
+quality: $(BIN)/.dev .env
 	mkdir -p var
 	DATABASE_URL=$(QUALITY_DB) $(BIN)/python manage.py migrate --noinput -v0
 	DATABASE_URL=$(QUALITY_DB) $(BIN)/python manage.py load_movies
