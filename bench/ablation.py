@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.interview_scale import _ndcg, dataset, interviewed
+from bench.interview_scale import dataset, interviewed
 from bench.standin import source_split
-from coldstart.answer_protocols import _as_answer, paired_lift
-from coldstart.domain import DEMOGRAPHICS, INTERVIEW_KS, POSITIVE_SCORE
+from coldstart.answer_protocols import answered_ndcg, first_answers, paired_lift, people
+from coldstart.domain import INTERVIEW_KS
 from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
 from coldstart.interview import ALL_PARTS, Parts
 from coldstart.plain import plain
@@ -59,14 +59,11 @@ def first_rated(scorer: Any, movie_ids: np.ndarray, test: pd.DataFrame) -> dict[
     time order (ties by movie id) as answers (NaN when nothing relevant is left), raters
     by id as ``interviewed`` orders them."""
     out: dict[int, list[float]] = {k: [] for k in INTERVIEW_KS}
-    ordered = test.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
-    for _, mine in ordered.groupby("rater_id", sort=True):
-        profile = mine.iloc[0][DEMOGRAPHICS].to_dict()
-        liked = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
-        rated = list(zip(mine["movie_id"].tolist(), mine["score"].tolist(), strict=True))
+    for person in people(test):
         for k in INTERVIEW_KS:
-            answers = [_as_answer(movie, score) for movie, score in rated[:k]]
-            out[k].append(_ndcg(scorer.score(profile, answers), movie_ids, answers, liked))
+            answers = first_answers(person, k)
+            scores = scorer.score(person.profile, answers)
+            out[k].append(float(answered_ndcg(scores[None], movie_ids, person, answers)[0]))
     return {k: np.array(values) for k, values in out.items()}
 
 

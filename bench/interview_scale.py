@@ -26,11 +26,17 @@ import numpy as np
 import pandas as pd
 
 from bench.standin import ML100K, SIZES, read_frame, source_split, write_standin
-from coldstart.answer_protocols import _as_answer, bootstrap_ci
+from coldstart.answer_protocols import (
+    answered_ndcg,
+    bootstrap_ci,
+    interview,
+    people,
+    real_answers,
+)
 from coldstart.baselines import NearestRaters
-from coldstart.domain import DEMOGRAPHICS, INTERVIEW_KS, POSITIVE_SCORE, UNKNOWN_TITLE, K
+from coldstart.domain import INTERVIEW_KS, UNKNOWN_TITLE, K
 from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
-from coldstart.metrics import ndcg_at_k, top_k
+from coldstart.metrics import top_k
 from coldstart.plain import plain
 from harness.figures import interview_scale_results
 from harness.live import memory
@@ -97,34 +103,20 @@ def fit_baseline(train: pd.DataFrame, movie_ids: np.ndarray, seed: int) -> tuple
 
 
 def interviewed(scorer: Any, movie_ids: np.ndarray, test: pd.DataFrame) -> dict[Any, np.ndarray]:
-    """Per k of INTERVIEW_KS, each held-out rater's NDCG@10 after k questions (NaN when
-    nothing relevant is left), raters by id; under "ms", each ranking's milliseconds (the
-    scores and their top 10, as a recommend request computes them)."""
+    """Per k of INTERVIEW_KS, each held-out rater's NDCG@10 after k questions (or all the
+    catalogue had; NaN when nothing relevant is left), raters by id; under "ms", each
+    ranking's milliseconds (the scores and their top 10, as a recommend request computes them)."""
     out: dict[Any, list[float]] = {k: [] for k in INTERVIEW_KS} | {"ms": []}
-    for _, mine in test.groupby("rater_id", sort=True):
-        profile = mine.iloc[0][DEMOGRAPHICS].to_dict()
-        rated = dict(zip(mine["movie_id"].tolist(), mine["score"].tolist(), strict=True))
-        liked = mine["movie_id"].to_numpy()[mine["score"].to_numpy() >= POSITIVE_SCORE]
-        answers: list = []
-        for k in range(1, max(INTERVIEW_KS) + 1):
-            asked = scorer.next_questions(profile, answers, 1)
-            if len(asked):
-                answers.append(_as_answer(asked[0], rated.get(int(asked[0]))))
-            if k in out:
-                started = time.perf_counter()
-                scores = scorer.score(profile, answers)
-                top_k(scores[None], K)
-                out["ms"].append((time.perf_counter() - started) * 1000)
-                out[k].append(_ndcg(scores, movie_ids, answers, liked))
+    for person in people(test):
+        rounds = interview(scorer, person, real_answers(person))
+        for k in INTERVIEW_KS:
+            answers = rounds[:k][-1] if rounds else []
+            started = time.perf_counter()
+            scores = scorer.score(person.profile, answers)
+            top_k(scores[None], K)
+            out["ms"].append((time.perf_counter() - started) * 1000)
+            out[k].append(float(answered_ndcg(scores[None], movie_ids, person, answers)[0]))
     return {k: np.array(values) for k, values in out.items()}
-
-
-def _ndcg(scores: np.ndarray, movie_ids: np.ndarray, answers: list, liked: np.ndarray) -> float:
-    relevant = np.setdiff1d(liked, [a.movie_id for a in answers])
-    if not len(relevant):
-        return float("nan")
-    hits = np.isin(movie_ids[top_k(scores[None], K)], relevant)
-    return float(ndcg_at_k(hits, [len(relevant)], K)[0])
 
 
 def measure(size: str, seed: int) -> dict[str, Any]:

@@ -11,17 +11,20 @@ Two checks of what that simulation assumes, at INTERVIEW_KS questions: the same 
 ranked only among the movies each rater rated ("among-rated": what is left of the lift once
 knowing which movies a person rates is no help), and an interview where a seeded share of
 the "not seen" answers is "seen, no opinion" instead ("no-opinion").
+
+The simulated person (``people``), their interview and first answers, and NDCG@10 with
+the answered movies left out (``answered_ndcg``) are the benches' simulation too.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import astuple, dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from coldstart.answers import Interview
+from coldstart.answers import GivenAnswer, Interview
 from coldstart.domain import DEMOGRAPHICS, FIRST_KS, INTERVIEW_KS, POSITIVE_SCORE, K
 from coldstart.estimators import CatalogueRecommender
 from coldstart.metrics import ndcg_at_k, top_k
@@ -41,7 +44,18 @@ def learns_from_answers(estimator: CatalogueRecommender) -> bool:
     return hasattr(estimator.scorer_, "next_questions")
 
 
-def _as_answer(movie_id: int, score: int | None) -> Answer:
+class Interviewer(Protocol):
+    """What the simulation asks and ranks with: a fitted model's ``scorer_``
+    (scoring.InterviewScorer) or the baseline (baselines.NearestRaters)."""
+
+    def score(self, profile: Mapping[str, Any], answers: Sequence[GivenAnswer]) -> np.ndarray: ...
+
+    def next_questions(
+        self, profile: Mapping[str, Any], answers: Sequence[GivenAnswer], n: int
+    ) -> np.ndarray: ...
+
+
+def as_answer(movie_id: int, score: int | None) -> Answer:
     """A simulated person's answer: their rating if they rated the movie, else not seen."""
     if score:
         return Answer(movie_id=int(movie_id), rating=int(score), seen=True)
@@ -49,8 +63,8 @@ def _as_answer(movie_id: int, score: int | None) -> Answer:
 
 
 @dataclass(frozen=True)
-class _Person:
-    """A test rater as the protocols read them."""
+class Person:
+    """A held-out rater as the simulation reads them."""
 
     rater_id: int
     profile: dict[str, Any]
@@ -59,7 +73,7 @@ class _Person:
     rated_ids: np.ndarray
 
     @classmethod
-    def of(cls, mine: pd.DataFrame) -> "_Person":
+    def of(cls, mine: pd.DataFrame) -> "Person":
         movies, scores = mine["movie_id"].to_numpy(), mine["score"].to_numpy()
         return cls(
             rater_id=int(mine["rater_id"].iloc[0]),
@@ -70,42 +84,32 @@ class _Person:
         )
 
 
-def _answered_ndcg(
-    estimator: CatalogueRecommender,
-    person: _Person,
-    answers: Sequence[Answer],
-    among: np.ndarray | None = None,
-) -> tuple[float, float] | None:
-    """(NDCG@10 with the answers, demographic-only NDCG@10), the answered movies out of
-    both rankings and the relevant set, both ranking only the movies ``among`` when given;
-    None when nothing relevant is left."""
-    answered = {answer.movie_id for answer in answers}
-    relevant = np.setdiff1d(person.liked_ids, list(answered))
-    if not len(relevant):
-        return None
-    # A given movie that no train rater rated is unknown to the model: nothing to mask.
-    ids = estimator.movie_ids_
-    columns = np.searchsorted(ids, list(answered)).clip(max=len(ids) - 1)
-    columns = columns[np.isin(ids[columns], list(answered))]
-    prior = estimator.scorer_.score_profiles([person.profile])[0].astype(np.float64)
-    prior[columns] = -np.inf
-    rows = np.vstack([estimator.scorer_.score(person.profile, answers), prior])
-    if among is not None:
-        rows[:, ~np.isin(ids, among)] = -np.inf
-    hits = np.isin(ids[top_k(rows, K)], relevant)
-    model, demographic_only = ndcg_at_k(hits, [len(relevant)] * 2, K).tolist()
-    return model, demographic_only
+def people(ratings: pd.DataFrame) -> Iterator[Person]:
+    """Each rater of ``ratings``, by rater id, their ratings in time order."""
+    ordered = ratings.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
+    for _, mine in ordered.groupby("rater_id", sort=True):
+        yield Person.of(mine)
 
 
-def _interview(
-    estimator: CatalogueRecommender, person: _Person, answer: Callable[[int], Answer]
+def first_answers(person: Person, k: int) -> list[Answer]:
+    """The person's first ``k`` ratings in time order, as answers."""
+    return [as_answer(movie, score) for movie, score in list(person.scores.items())[:k]]
+
+
+def real_answers(person: Person) -> Callable[[int], Answer]:
+    """The person's answer: their rating if they rated the movie, else "not seen"."""
+    return lambda movie_id: as_answer(movie_id, person.scores.get(movie_id))
+
+
+def interview(
+    scorer: Interviewer, person: Person, answer: Callable[[int], Answer]
 ) -> list[list[Answer]]:
     """The answers after each question, up to CURVE_QUESTIONS, each picked exactly as the
     API would for the answers so far and answered by ``answer``."""
     answers: list[Answer] = []
     rounds: list[list[Answer]] = []
     for _ in range(CURVE_QUESTIONS):
-        asked = estimator.scorer_.next_questions(person.profile, answers, 1)
+        asked = scorer.next_questions(person.profile, answers, 1)
         if not len(asked):
             break  # a catalogue this small has no more to ask about
         answers = [*answers, answer(int(asked[0]))]
@@ -113,12 +117,40 @@ def _interview(
     return rounds
 
 
-def _real_answers(person: _Person) -> Callable[[int], Answer]:
-    """The person's answer: their rating if they rated the movie, else "not seen"."""
-    return lambda movie_id: _as_answer(movie_id, person.scores.get(movie_id))
+def answered_ndcg(
+    rows: np.ndarray, movie_ids: np.ndarray, person: Person, answers: Sequence[Answer]
+) -> np.ndarray:
+    """NDCG@10 of each row of scores over ``movie_ids``, the answered movies out of the
+    relevant set (out of the ranking is the scores' part); NaN when nothing is left."""
+    relevant = np.setdiff1d(person.liked_ids, [answer.movie_id for answer in answers])
+    if not len(relevant):
+        return np.full(len(rows), np.nan)
+    hits = np.isin(movie_ids[top_k(rows, K)], relevant)
+    return ndcg_at_k(hits, [len(relevant)] * len(rows), K)
 
 
-def _unsure_answers(person: _Person, *, seed: int) -> Callable[[int], Answer]:
+def _against_prior(
+    estimator: CatalogueRecommender,
+    person: Person,
+    answers: Sequence[Answer],
+    among: np.ndarray | None = None,
+) -> np.ndarray:
+    """(NDCG@10 with the answers, demographic-only NDCG@10), the answered movies out of
+    both rankings and the relevant set, both ranking only the movies ``among`` when given."""
+    answered = [answer.movie_id for answer in answers]
+    # A given movie that no train rater rated is unknown to the model: nothing to mask.
+    ids = estimator.movie_ids_
+    columns = np.searchsorted(ids, answered).clip(max=len(ids) - 1)
+    columns = columns[np.isin(ids[columns], answered)]
+    prior = estimator.scorer_.score_profiles([person.profile])[0].astype(np.float64)
+    prior[columns] = -np.inf
+    rows = np.vstack([estimator.scorer_.score(person.profile, answers), prior])
+    if among is not None:
+        rows[:, ~np.isin(ids, among)] = -np.inf
+    return answered_ndcg(rows, ids, person, answers)
+
+
+def _unsure_answers(person: Person, *, seed: int) -> Callable[[int], Answer]:
     """The person's answer, except that a seeded share of their "not seen" answers is
     "seen, no opinion": a person who recognises a title without having rated it."""
     rng = np.random.default_rng([seed, person.rater_id])
@@ -127,7 +159,7 @@ def _unsure_answers(person: _Person, *, seed: int) -> Callable[[int], Answer]:
         score = person.scores.get(movie_id)
         if not score and rng.random() < NO_OPINION_SHARE:
             return Answer(movie_id=movie_id, rating=None, seen=True)
-        return _as_answer(movie_id, score)
+        return as_answer(movie_id, score)
 
     return answer
 
@@ -139,33 +171,29 @@ def answer_protocols(
     for k = 1..CURVE_QUESTIONS (INTERVIEW_KS are the reported ones), "first-k" for
     FIRST_KS and the CHECKED ones (``seed`` draws the no-opinion answers); each an array
     of raters x 2 (raters with nothing relevant left skipped)."""
-    pairs: dict[str, list[tuple[float, float] | None]] = {
+    pairs: dict[str, list[np.ndarray]] = {
         f"interview-{k}": [] for k in range(1, CURVE_QUESTIONS + 1)
     }
     pairs |= {key: [] for key in [*(f"first-{k}" for k in FIRST_KS), *CHECKED]}
-    ordered = test.sort_values(["rater_id", "rated_at", "movie_id"], kind="stable")
-    for _, mine in ordered.groupby("rater_id", sort=True):
-        person = _Person.of(mine)
-        asked = _interview(estimator, person, _real_answers(person))
-        unsure = _interview(estimator, person, _unsure_answers(person, seed=seed))
+    scorer = estimator.scorer_
+    for person in people(test):
+        asked = interview(scorer, person, real_answers(person))
+        unsure = interview(scorer, person, _unsure_answers(person, seed=seed))
         for k, answers in enumerate(asked, start=1):
-            pairs[f"interview-{k}"].append(_answered_ndcg(estimator, person, answers))
+            pairs[f"interview-{k}"].append(_against_prior(estimator, person, answers))
         for k in INTERVIEW_KS:
             if len(asked) >= k:
                 pairs[f"interview-{k}-{AMONG_RATED}"].append(
-                    _answered_ndcg(estimator, person, asked[k - 1], among=person.rated_ids)
+                    _against_prior(estimator, person, asked[k - 1], among=person.rated_ids)
                 )
             if len(unsure) >= k:
                 pairs[f"interview-{k}-{NO_OPINION}"].append(
-                    _answered_ndcg(estimator, person, unsure[k - 1])
+                    _against_prior(estimator, person, unsure[k - 1])
                 )
         for k in FIRST_KS:
-            given = [_as_answer(m, s) for m, s in list(person.scores.items())[:k]]
-            pairs[f"first-{k}"].append(_answered_ndcg(estimator, person, given))
-    return {
-        key: np.array([pair for pair in values if pair is not None]).reshape(-1, 2)
-        for key, values in pairs.items()
-    }
+            pairs[f"first-{k}"].append(_against_prior(estimator, person, first_answers(person, k)))
+    measured = {key: np.array(values).reshape(-1, 2) for key, values in pairs.items()}
+    return {key: rows[~np.isnan(rows[:, 0])] for key, rows in measured.items()}
 
 
 def bootstrap_ci(values: ArrayLike, *, seed: int) -> list[float]:

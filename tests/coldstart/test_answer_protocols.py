@@ -10,8 +10,12 @@ from coldstart.answer_protocols import (
     NO_OPINION,
     NO_OPINION_SHARE,
     answer_protocols,
+    answered_ndcg,
+    first_answers,
+    people,
 )
 from coldstart.metrics import ndcg_at_k
+from coldstart.serving import Answer
 
 CATALOGUE = np.arange(1, 21)  # movie ids 1..20
 
@@ -91,3 +95,27 @@ def test_no_opinion_answers_leave_real_ratings_as_they_are():
 
     assert all(a.rating == 5 for answers in recommender.scorer_.scored for a in answers)
     assert len(measured[f"interview-10-{NO_OPINION}"]) == 0  # nothing relevant left
+
+
+def test_first_answers_are_the_first_ratings_in_time_order_ties_by_movie_id():
+    frame = pd.DataFrame(
+        {"rater_id": 7, "movie_id": [3, 9, 1, 4], "score": [5, 2, 4, 1], "rated_at": [2, 1, 2, 3]}
+    ).assign(age=30, gender="F", occupation="writer")
+    (person,) = people(frame)
+
+    assert first_answers(person, 3) == [
+        Answer(movie_id=9, rating=2, seen=True),
+        Answer(movie_id=1, rating=4, seen=True),
+        Answer(movie_id=3, rating=5, seen=True),
+    ]
+
+
+def test_answered_ndcg_leaves_the_answered_movies_out_of_the_relevant_set():
+    (person,) = people(ratings({7: {1: 5, 2: 4, 3: 2}}))  # liked 1 and 2
+    second_first = np.array([[0.0, 3.0, 1.0, 2.0]])  # ranks movie 2 first, 1 last
+    catalogue = np.array([1, 2, 3, 4])
+    answered_one = [Answer(movie_id=1, rating=5, seen=True)]
+
+    assert answered_ndcg(second_first, catalogue, person, answered_one).tolist() == [1.0]
+    answered_both = [*answered_one, Answer(movie_id=2, rating=4, seen=True)]
+    assert np.isnan(answered_ndcg(second_first, catalogue, person, answered_both)).all()
