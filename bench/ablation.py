@@ -38,6 +38,7 @@ FULL = "all parts"
 # Each part and the model without it.
 VARIANTS = {
     "four blocks (vs seen and liked only)": Parts(blocks=2),
+    "the list's revision": Parts(revise=False),
     "the prefix regressions": Parts(prefix=False),
     "the volunteered regression": Parts(volunteered=False),
     "its genre features": Parts(genres=False),

@@ -62,7 +62,7 @@ def fit_interview(
     candidates = askable(most_rated, title_group, unknown)
     n_candidates = search_candidates(ratings.shape[1], n_candidates)
     ranked = most_rated[: RANKED_PER_CANDIDATE * n_candidates]
-    greedy = choose_questions(held, candidates[:n_candidates], n_questions, ranked)
+    greedy = choose_questions(held, candidates[:n_candidates], n_questions, ranked, parts.revise)
     tuned = np.sort(most_rated[:CAPPED_CATALOGUE])
     val_ratings, val_prior, val_factors = held[0]
     interview_blend = tune_interview(val_ratings, val_prior, val_factors, greedy, tuned)

@@ -11,11 +11,12 @@ from coldstart.answers import BLOCK_RATINGS
 class Parts:
     """``blocks``: how many of the factor model's blocks (answers.BLOCK_RATINGS, in order:
     seen, liked, loved, disliked) it models, at least the first two that serving always
-    reads; ``prefix``: the prefix regressions (off: mix 0, the factor model's shift
-    alone); ``volunteered``: the volunteered regression (off: mix 0); ``genres``: its
-    genre features."""
+    reads; ``revise``: the question list's revision pass after greedy; ``prefix``: the
+    prefix regressions (off: mix 0, the factor model's shift alone); ``volunteered``: the
+    volunteered regression (off: mix 0); ``genres``: its genre features."""
 
     blocks: int = len(BLOCK_RATINGS)
+    revise: bool = True
     prefix: bool = True
     volunteered: bool = True
     genres: bool = True

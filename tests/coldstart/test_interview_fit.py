@@ -158,6 +158,26 @@ def test_the_factor_model_summed_block_by_block_is_the_model_of_all_blocks_at_on
     np.testing.assert_allclose(loads @ loads.T, plain @ plain.T, atol=1e-3)
 
 
+def test_revising_the_greedy_list_raises_what_it_weighs(factors, monkeypatch):
+    """_revised weighs NDCG@10 after the first 5 questions and after all of them."""
+    ratings, model = factors
+    base = (ratings >= POSITIVE_SCORE).mean(axis=0) + np.zeros(ratings.shape, np.float32)
+    parts = [(ratings[:30], base[:30], model), (ratings[30:], base[30:], model)]
+    ranked, candidates = np.arange(ratings.shape[1]), np.arange(14)
+    local, prepared = questions._prepared(parts, ranked)
+
+    def weighed(cols):
+        after = [questions._values(c[:-1], c[-1:], local, prepared)[0] for c in (cols[:5], cols)]
+        return sum(after)
+
+    revised = questions.choose_questions(parts, candidates, 8, ranked)
+    monkeypatch.setattr(questions, "_revised", lambda chosen, *args: chosen)
+    greedy = questions.choose_questions(parts, candidates, 8, ranked)
+    assert len(set(revised.tolist())) == 8 and set(revised) <= set(candidates)
+    assert not np.array_equal(revised, greedy)  # on these ratings it replaces a question
+    assert weighed(revised) > weighed(greedy)
+
+
 def test_candidates_scored_a_few_at_a_time_score_as_all_at_once(factors, monkeypatch):
     ratings, model = factors
     base = (ratings >= POSITIVE_SCORE).mean(axis=0) + np.zeros(ratings.shape, np.float32)

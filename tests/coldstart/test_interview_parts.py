@@ -6,7 +6,7 @@ import pytest
 
 from coldstart.answer_protocols import paired_lift
 from coldstart.estimators import DemographicPopularity
-from coldstart.interview import ALL_PARTS, Parts
+from coldstart.interview import ALL_PARTS, Parts, questions
 from coldstart.serving import Answer
 from tests.coldstart.test_estimators import STUDENT, taste_groups
 
@@ -42,6 +42,16 @@ def test_without_genre_features_the_regression_reads_none():
     frame["genres"] = np.where(frame["movie_id"] % 2 == 0, "Drama", "Comedy|Drama")
     assert fitted(ALL_PARTS, frame).scorer_.interview.volunteered.genres.shape[1] == 2
     assert fitted(Parts(genres=False), frame).scorer_.interview.volunteered.genres.shape[1] == 0
+
+
+def test_without_the_revision_the_greedy_list_is_kept(monkeypatch):
+    revised = []
+    original = questions._revised
+    monkeypatch.setattr(questions, "_revised", lambda *args: revised.append(1) or original(*args))
+    fitted(Parts(revise=False))
+    assert revised == []
+    fitted(ALL_PARTS)
+    assert revised == [1]
 
 
 @pytest.mark.parametrize("blocks", [1, 5])
