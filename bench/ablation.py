@@ -1,18 +1,19 @@
 """What each part of the interview model adds: the default model against the same model
 with one part switched off (coldstart.interview.Parts), both fitted on the same train raters.
 
-    python -m bench.ablation [--sizes ml-100k] [--seeds 42 43 44] [--keep]
+    python -m bench.ablation [--sizes ml-100k] [--seeds 42 43 44] [--folds N] [--keep]
         [--json docs/figures/ablation.json]
 
-Per size and seed: one split by source person (bench.standin.source_split; on ml-100k
-each rater is their own), every variant fitted on the train raters as ``train_model``
-fits the default model, but with its part off; each held-out rater then interviewed by
-each, one question at a time as the API would (bench.interview_scale.interviewed), and
-also given their own first ratings in time order as answers (the answers the volunteered
-regression and its genre features read; they read nothing of an interview). A part's
-lift is the full model's NDCG@10 minus the variant's, per rater, over the raters with
-something relevant left under both, pooled over the seeds, with a paired bootstrap CI.
-``--keep`` keeps the other sizes already in the JSON (a large size measured on fewer seeds).
+Per size and seed: the people split in N_FOLDS folds by source person
+(coldstart.evaluation.rater_folds; on ml-100k each rater is their own), and for each of the
+first ``--folds`` of them every variant fitted on the other folds' raters as ``train_model``
+fits the default model, but with its part off; each held-out rater then interviewed by each,
+one question at a time as the API would (bench.interview_scale.interviewed), and also given
+their own first ratings in time order as answers (the answers the volunteered regression and
+its genre features read; they read nothing of an interview). A part's lift is the full
+model's NDCG@10 minus the variant's, per rater, over the raters with something relevant left
+under both, pooled over the folds and seeds, with a paired bootstrap CI. ``--keep`` keeps
+the other sizes already in the JSON (a large size measured on fewer folds and seeds).
 """
 
 import argparse
@@ -24,11 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.interview_scale import dataset, interviewed
-from bench.standin import source_split
+from bench.interview_scale import dataset, interviewed, kept_runs
 from coldstart.answer_protocols import answered_ndcg, first_answers, paired_lift, people
 from coldstart.domain import INTERVIEW_KS
 from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
+from coldstart.evaluation import N_FOLDS, rater_folds
 from coldstart.interview import ALL_PARTS, Parts
 from coldstart.plain import plain
 from harness.ablation_table import ablation_table
@@ -77,24 +78,34 @@ def per_rater(estimator: Any, test: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def measure(size: str, seeds: list[int]) -> dict[str, Any]:
-    """Every variant against the full model on ``size``, over ``seeds`` of the split."""
-    frame, sources = dataset(size)
+def measure(size: str, seeds: list[int], folds: int) -> dict[str, Any]:
+    """Every variant against the full model on ``size``, over ``seeds`` of the split and
+    the first ``folds`` of its N_FOLDS."""
+    frame = dataset(size)
     scores: dict[str, list[dict[str, np.ndarray]]] = {FULL: [], **{name: [] for name in VARIANTS}}
     seconds: dict[str, list[float]] = {name: [] for name in scores}
     for seed in seeds:
-        train, test = source_split(frame, sources, seed=seed)
-        for name, parts in {FULL: ALL_PARTS, **VARIANTS}.items():
-            started = time.perf_counter()
-            estimator = fitted(train, parts)
-            seconds[name].append(time.perf_counter() - started)
-            scores[name].append(per_rater(estimator, test))
-            print(f"{size} seed {seed} {name}: fitted and measured", flush=True)
+        by_fold: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in scores}
+        for fold, (train, test) in enumerate(rater_folds(frame, seed=seed)):
+            if fold == folds:
+                break
+            for name, parts in {FULL: ALL_PARTS, **VARIANTS}.items():
+                started = time.perf_counter()
+                estimator = fitted(train, parts)
+                seconds[name].append(time.perf_counter() - started)
+                by_fold[name].append(per_rater(estimator, test))
+                print(f"{size} seed {seed} fold {fold} {name}: fitted and measured", flush=True)
+        for name, measured in by_fold.items():  # a seed's folds hold different raters
+            scores[name].append(
+                {key: np.concatenate([m[key] for m in measured]) for key in PROTOCOLS}
+            )
     full = scores[FULL]
     return plain(
         {
             "size": size,
             "seeds": seeds,
+            "folds": folds,
+            "of_folds": N_FOLDS,
             "ratings": len(frame),
             "full": {key: _pooled_mean(full, key) for key in PROTOCOLS},
             "fit_seconds": {name: float(np.mean(values)) for name, values in seconds.items()},
@@ -116,14 +127,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["ml-100k"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
+    parser.add_argument("--folds", type=int, default=5, help=f"of the {N_FOLDS} folds, how many")
     parser.add_argument("--json", type=Path, default=JSON)
     parser.add_argument("--keep", action="store_true", help="keep the JSON's other sizes")
     args = parser.parse_args()
-    kept = []
-    if args.keep and args.json.exists():
-        kept = [run for run in json.loads(args.json.read_text())["runs"]]
-        kept = [run for run in kept if run["size"] not in args.sizes]
-    runs = [*kept, *(measure(size, args.seeds) for size in args.sizes)]
+    kept = kept_runs(args.json, args.sizes) if args.keep else []
+    runs = [*kept, *(measure(size, args.seeds, args.folds) for size in args.sizes)]
     report = {"protocols": PROTOCOLS, "runs": sorted(runs, key=lambda run: run["ratings"])}
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     print(ablation_table(report))

@@ -2,17 +2,18 @@
 ml-100k and the stand-in (bench/standin.py) at 100k, 300k and 1M ratings.
 
     python -m bench.interview_scale [--sizes ml-100k 100000 300000 1000000] [--seeds 42]
-        [--json docs/figures/interview-scale.json]
+        [--folds N] [--keep] [--json docs/figures/interview-scale.json]
 
-Per size and seed: one split BY SOURCE PERSON (a fifth of the real people held out, every
-copy of them with them); the project's default model fitted on the train raters exactly as
-``train_model`` fits it, and the baseline on the same raters; each held-out rater then
-interviewed by each, one question at a time as the API would, each answer their real
-rating or "not seen" (coldstart/answer_protocols.py's simulation), and ranked after 5 and
-10 questions, the answered movies out of the ranking and the relevant set. The pair's
-difference is over the raters with something relevant left under both, with a paired
-per-rater bootstrap CI. Also the fit's seconds and the process's peak RSS during it
-(psutil, sampled).
+Per size and seed: the people split in 5 folds BY SOURCE PERSON (coldstart.evaluation.rater_folds:
+every copy of a real person in the same fold), and for each of the first ``--folds``: the
+project's default model fitted on the other folds' raters exactly as ``train_model`` fits
+it, and the baseline on the same raters; each held-out rater then interviewed by each, one
+question at a time as the API would, each answer their real rating or "not seen"
+(coldstart/answer_protocols.py's simulation), and ranked after 5 and 10 questions, the
+answered movies out of the ranking and the relevant set. The pair's difference is over the
+raters with something relevant left under both, pooled over the folds, with a paired
+per-rater bootstrap CI. Also the fit's seconds (median over the folds) and the process's
+peak RSS during the fits (psutil, sampled). ``--keep`` keeps the JSON's other sizes.
 """
 
 import argparse
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.standin import ML100K, SIZES, read_frame, source_split, write_standin
+from bench.standin import ML100K, SIZES, read_frame, write_standin
 from coldstart.answer_protocols import (
     answered_ndcg,
     bootstrap_ci,
@@ -34,8 +35,9 @@ from coldstart.answer_protocols import (
     real_answers,
 )
 from coldstart.baselines import NearestRaters
-from coldstart.domain import INTERVIEW_KS, UNKNOWN_TITLE, K
+from coldstart.domain import INTERVIEW_KS, SOURCE, UNKNOWN_TITLE, K
 from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
+from coldstart.evaluation import N_FOLDS, rater_folds
 from coldstart.metrics import top_k
 from coldstart.plain import plain
 from harness.figures import interview_scale_results
@@ -67,7 +69,7 @@ class PeakMemory:
         self.peak = max(self.peak, memory(self.pid)["rss"])
 
 
-def dataset(size: str) -> tuple[pd.DataFrame, pd.Series]:
+def dataset(size: str) -> pd.DataFrame:
     """ml-100k itself (each rater their own source), or the stand-in of ``size`` ratings
     (written under var/ the first time)."""
     if size == "ml-100k":
@@ -96,8 +98,13 @@ def fit_baseline(train: pd.DataFrame, movie_ids: np.ndarray, seed: int) -> tuple
     ratings[rows, cols] = train["score"].to_numpy()
     titles = train.drop_duplicates("movie_id").sort_values("movie_id")["title"].astype(str)
     titles = titles.to_numpy()
+    person_of = train[SOURCE].to_numpy()[np.unique(rows, return_index=True)[1]]
     baseline = NearestRaters(seed=seed).fit(
-        ratings, movie_ids, pd.factorize(titles)[0], np.flatnonzero(titles == UNKNOWN_TITLE)
+        ratings,
+        movie_ids,
+        pd.factorize(titles)[0],
+        np.flatnonzero(titles == UNKNOWN_TITLE),
+        person_of,
     )
     return baseline, time.perf_counter() - started
 
@@ -119,29 +126,40 @@ def interviewed(scorer: Any, movie_ids: np.ndarray, test: pd.DataFrame) -> dict[
     return {k: np.array(values) for k, values in out.items()}
 
 
-def measure(size: str, seed: int) -> dict[str, Any]:
-    """One size and seed: both fitted on the train raters, both interviewing the held out."""
-    frame, sources = dataset(size)
-    train, test = source_split(frame, sources, seed=seed)
-    project, costs = fit_project(train)
-    baseline, baseline_seconds = fit_baseline(train, project.movie_ids_, seed)
-    ours = interviewed(project.scorer_, project.movie_ids_, test)
-    theirs = interviewed(baseline, baseline.movie_ids_, test)
+def measure(size: str, seed: int, folds: int) -> dict[str, Any]:
+    """One size and seed, over its first ``folds`` folds: both fitted on the train raters,
+    both interviewing the held out."""
+    frame = dataset(size)
+    ours, theirs, fits = [], [], []
+    for fold, (train, test) in enumerate(rater_folds(frame, seed=seed)):
+        if fold == folds:
+            break
+        project, costs = fit_project(train)
+        baseline, baseline_seconds = fit_baseline(train, project.movie_ids_, seed)
+        ours.append(interviewed(project.scorer_, project.movie_ids_, test))
+        theirs.append(interviewed(baseline, baseline.movie_ids_, test))
+        fits.append({**costs, "baseline": baseline_seconds, "train": train["rater_id"].nunique()})
+        fits[-1]["test"] = test["rater_id"].nunique()
+        print(f"{size} seed {seed} fold {fold}: fitted and measured", flush=True)
+    mine, base = _pooled(ours), _pooled(theirs)
     result: dict[str, Any] = {
         "size": size,
         "seed": seed,
+        "folds": folds,
+        "of_folds": N_FOLDS,
         "ratings": len(frame),
         "movies": frame["movie_id"].nunique(),
-        "train_raters": train["rater_id"].nunique(),
-        "test_raters": test["rater_id"].nunique(),
-        **costs,
-        "baseline_fit_seconds": baseline_seconds,
-        "rank_ms_p50": np.median(ours["ms"]),
-        "baseline_rank_ms_p50": np.median(theirs["ms"]),
+        "train_raters": round(np.mean([fit["train"] for fit in fits])),
+        "test_raters": sum(fit["test"] for fit in fits),
+        "fit_seconds": np.median([fit["fit_seconds"] for fit in fits]),
+        "peak_rss_mib": max(fit["peak_rss_mib"] for fit in fits),
+        "baseline_fit_seconds": np.median([fit["baseline"] for fit in fits]),
+        "rank_ms_p50": np.median(mine["ms"]),
+        "baseline_rank_ms_p50": np.median(base["ms"]),
     }
     for k in INTERVIEW_KS:
-        both = ~np.isnan(ours[k]) & ~np.isnan(theirs[k])
-        a, b = ours[k][both], theirs[k][both]
+        both = ~np.isnan(mine[k]) & ~np.isnan(base[k])
+        a, b = mine[k][both], base[k][both]
         result[f"interview-{k}"] = {
             "project": a.mean(),
             "baseline": b.mean(),
@@ -152,19 +170,37 @@ def measure(size: str, seed: int) -> dict[str, Any]:
     return plain(result)
 
 
+def _pooled(folds: list[dict[Any, np.ndarray]]) -> dict[Any, np.ndarray]:
+    """Each figure's per-rater values, the folds' raters one after another."""
+    return {key: np.concatenate([fold[key] for fold in folds]) for key in folds[0]}
+
+
+def kept_runs(path: Path, sizes: list[str]) -> list[dict[str, Any]]:
+    """The runs of a bench's JSON at ``path`` (if any) of sizes other than ``sizes``: a
+    large size is measured on fewer folds and seeds, in a run of its own."""
+    if not path.exists():
+        return []
+    return [run for run in json.loads(path.read_text())["runs"] if run["size"] not in sizes]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["ml-100k", *map(str, SIZES)])
     parser.add_argument("--seeds", nargs="+", type=int, default=[42])
+    parser.add_argument(
+        "--folds", type=int, default=N_FOLDS, help=f"of the {N_FOLDS} folds, how many"
+    )
     parser.add_argument("--json", type=Path, default=JSON)
+    parser.add_argument("--keep", action="store_true", help="keep the JSON's other sizes")
     args = parser.parse_args()
-    runs = []
+    runs = kept_runs(args.json, args.sizes) if args.keep else []
     for size in args.sizes:
         for seed in args.seeds:
-            runs.append(measure(size, seed))
+            runs.append(measure(size, seed, args.folds))
             print(json.dumps(runs[-1]), flush=True)
-    args.json.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
-    print(interview_scale_results({"runs": runs}), end="")
+    report = {"runs": sorted(runs, key=lambda run: (run["ratings"], run["seed"]))}
+    args.json.write_text(json.dumps(report, indent=1) + "\n")
+    print(interview_scale_results(report), end="")
 
 
 if __name__ == "__main__":

@@ -3,16 +3,16 @@ ml-100k's real raters over an enlarged catalogue, in the ml-100k layout.
 
     python -m bench.standin OUT_DIR [--ratings 1000000 --seed 0 --source ../shared/data/ml-100k]
 
-Each synthetic rater copies one real person (their age, gender, occupation and zip code)
-and keeps a random part (60-100 %) of that person's ratings, each score moved by one step
-now and then. The catalogue is ml-100k's movies plus clones of them (about 3,900 in all,
+Each synthetic rater copies one real person (their age, gender, occupation and zip code) and
+keeps a random part (60-100 %) of that person's ratings, each score moved by one step now
+and then. The catalogue is ml-100k's movies plus clones of them (about 3,900 in all,
 MovieLens-1M's size): a clone is rated by the people who rated its original, each with the
 clone's own probability (a perturbed popularity), so it shares the original's taste
 structure but not its audience exactly. ``u.source`` says which real person each synthetic
 rater copies: several synthetic raters copy one person (twins), so a split must keep each
-real person's copies on one side (``source_split``), or a nearest-raters method would find
-the held-out person's twin among the training raters.
-"""
+real person's copies on one side (coldstart.evaluation.rater_folds does, by the frame's
+SOURCE column), or a nearest-raters method would find the held-out person's twin among the
+training raters."""
 
 import argparse
 from pathlib import Path
@@ -21,6 +21,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
+from coldstart.domain import SOURCE
 from coldstart.ml100k import parse_genres, parse_movies, parse_raters, parse_ratings
 from harness.generate import MONTHS, UNKNOWN_MOVIE_ID, write_lines
 
@@ -157,10 +158,10 @@ def _split_year(title: str) -> tuple[str, str]:
     return (title[:at], title[at:]) if at > 0 and title.endswith(")") else (title, "")
 
 
-def read_frame(folder) -> tuple[pd.DataFrame, pd.Series]:
+def read_frame(folder) -> pd.DataFrame:
     """A folder in the ml-100k layout as a ratings frame like recommender's rating_frame()
-    (for fitting without a database), and each rater's source person (``u.source``; each
-    rater is their own source without it)."""
+    (for fitting without a database), with each rater's source person (SOURCE, from
+    ``u.source``; each rater is their own source without it)."""
     folder = Path(folder)
     real = read_ml100k(folder)
     ratings, raters = real["ratings"], real["raters"]
@@ -188,19 +189,9 @@ def read_frame(folder) -> tuple[pd.DataFrame, pd.Series]:
     if (folder / SOURCE_FILE).exists():
         pairs = np.loadtxt(folder / SOURCE_FILE, dtype=np.int64, delimiter="|", ndmin=2)
         sources = pd.Series(pairs[:, 1], index=pairs[:, 0], name="source")
-    return frame, sources
-
-
-def source_split(
-    frame: pd.DataFrame, sources: pd.Series, *, seed: int, test_share: float = 0.2
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, test) ratings, split BY SOURCE PERSON: every copy of a real person is on one
-    side, so no held-out rater has a twin among the training raters."""
-    people = np.unique(sources.to_numpy())
-    rng = np.random.default_rng(seed)
-    held = rng.choice(people, round(test_share * len(people)), replace=False)
-    test = frame["rater_id"].map(sources).isin(held).to_numpy()
-    return frame[~test], frame[test]
+    # The folds and the estimator's tuning thirds keep each person's copies together.
+    frame[SOURCE] = frame["rater_id"].map(sources).to_numpy()
+    return frame
 
 
 def main() -> None:

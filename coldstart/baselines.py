@@ -5,12 +5,13 @@ A new person's answers are compared with every training rater's ratings of the s
 each answer in one of three states (not seen, rated 1-3, rated 4-5): a rater gains 1 for
 each rated answer in the same state and ``unseen_weight`` for each shared "not seen". The
 raters are weighted by exp(``sharpness`` x that similarity), and a movie scores the
-weighted share of them who liked it (rated >= 4): with no answers, positive popularity.
-The list is chosen like the interview's (coldstart/interview/questions.py), on an inner
-split of the training raters: each step adds the candidate whose simulated answers (the
-real rating, else "not seen") most raise the held-out raters' NDCG@10, the asked movies out
-of the ranking and the relevant set. (sharpness, unseen_weight) are then tuned on the same
-split, after 5 and 10 questions. No demographics: it reads answers only.
+weighted share of them who liked it (rated >= 4): with no answers, positive popularity. The
+list is chosen like the interview's (coldstart/interview/questions.py), on an inner split
+of the training raters (by person, where raters copy one): each step adds the candidate
+whose simulated answers (the real rating, else "not seen") most raise the held-out raters'
+NDCG@10, the asked movies out of the ranking and the relevant set. (sharpness,
+unseen_weight) are then tuned on the same split, after 5 and 10 questions. No demographics:
+it reads answers only.
 """
 
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 
 from coldstart.answers import GivenAnswer
 from coldstart.domain import INTERVIEW_KS, POSITIVE_SCORE
+from coldstart.interview.fit import by_person
 from coldstart.interview.measure import mean_ndcg, ndcg_counted
 from coldstart.interview.questions import askable
 
@@ -70,15 +72,20 @@ class NearestRaters:
         movie_ids: np.ndarray,
         title_group: np.ndarray,
         unknown: np.ndarray,
+        person_of: np.ndarray | None = None,
     ) -> Self:
+        """``person_of``: each rater's person, where several raters copy one (a stand-in's
+        twins, kept out of the held-out raters' neighbours; None: each rater is their own)."""
         self.movie_ids_ = np.asarray(movie_ids, dtype=np.int64)
         self.title_group_ = np.asarray(title_group)
         self.states_ = answer_states(ratings)
         self.liked_ = (ratings >= POSITIVE_SCORE).astype(np.float32)
-        rng = np.random.default_rng(self.seed)
-        order = rng.permutation(len(ratings))
+        if person_of is None:
+            person_of = np.arange(len(ratings))
+        order, _ = by_person(person_of, self.seed)
         n_held = min(HELD_RATERS, len(ratings) // 3)
-        held, pool = order[:n_held], order[n_held:][:NEIGHBOUR_RATERS]
+        held, rest = order[:n_held], order[n_held:]
+        pool = rest[~np.isin(person_of[rest], person_of[held])][:NEIGHBOUR_RATERS]
         most_rated = np.argsort(-(ratings > 0).sum(axis=0), kind="stable")
         candidates = askable(most_rated, self.title_group_, unknown)
         split = _Split(ratings, held, pool, most_rated[:RANKED_MOVIES])

@@ -15,6 +15,9 @@ MIN_AGE, MAX_AGE = 0, 120
 MIN_SCORE, MAX_SCORE = 1, 5
 POSITIVE_SCORE = 4  # a rating this high or higher is a liked, relevant movie
 DEMOGRAPHICS = ["age", "gender", "occupation"]
+# A ratings frame's optional column of the person each rater copies (a stand-in's resampled
+# raters, bench/standin.py): folds and tuning splits keep every copy of a person together.
+SOURCE = "source"
 UNKNOWN_TITLE = "unknown"  # ml-100k's placeholder movie: never served, never asked about
 
 # What is measured: NDCG@K and the other ranking metrics; the interviews of INTERVIEW_KS

@@ -1,7 +1,8 @@
 """Cold-start recommenders as scikit-learn estimators.
 
 Every estimator is fitted on a ratings frame ``X`` (columns ``movie_id``, ``rater_id``,
-``age``, ``gender``, ``occupation``; one row per rating) with ``y`` the scores 1-5, and ranks
+``age``, ``gender``, ``occupation``; one row per rating; optionally domain.SOURCE, the person
+a resampled rater copies) with ``y`` the scores 1-5, and ranks
 the movies it saw (``movie_ids_``, ascending) for new people given only demographics:
 ``score_profiles(profiles)`` returns one row of scores per profile, higher is better.
 Fitting leaves that ranking in ``scorer_`` (coldstart/scoring.py), which is what the
@@ -19,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from coldstart.answers import Interview
-from coldstart.domain import DEMOGRAPHICS, FIRST_KS, POSITIVE_SCORE, UNKNOWN_TITLE
+from coldstart.domain import DEMOGRAPHICS, FIRST_KS, POSITIVE_SCORE, SOURCE, UNKNOWN_TITLE
 from coldstart.interview import ALL_PARTS, Parts, fit_interview
 from coldstart.scoring import DemographicScorer, FixedScores, InterviewScorer, Profiles
 
@@ -225,6 +226,7 @@ class DemographicPopularity(CatalogueRecommender):
             rater_rows, people = np.searchsorted(rows, rater_rows[sampled]), people.iloc[rows]
         ratings = np.zeros((len(people), len(self.movie_ids_)), dtype=np.int8)
         ratings[rater_rows, columns] = np.asarray(y)
+        firsts_of_raters = np.unique(rater_rows, return_index=True)[1]  # a rating each, by row
 
         def prior(fit_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
             """Demographic scores of ``rows`` by a prior fitted on ``fit_rows`` only."""
@@ -252,6 +254,7 @@ class DemographicPopularity(CatalogueRecommender):
             n_candidates=self.n_candidates,
             seed=self.random_state,
             parts=self.parts,
+            person_of=X[SOURCE].to_numpy()[firsts_of_raters] if SOURCE in X else None,
         )
 
 

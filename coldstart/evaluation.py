@@ -23,7 +23,7 @@ from sklearn.model_selection import GridSearchCV, GroupKFold, KFold
 from tqdm import tqdm
 
 from coldstart.answer_protocols import answer_protocols, learns_from_answers, summarise_answers
-from coldstart.domain import DEMOGRAPHICS, POSITIVE_SCORE, K
+from coldstart.domain import DEMOGRAPHICS, POSITIVE_SCORE, SOURCE, K
 from coldstart.estimators import (
     COLD_START_ONLY,
     DEFAULT_ALGORITHM,
@@ -205,17 +205,17 @@ def score_fold(
 def rater_folds(
     frame: pd.DataFrame, *, seed: int = SEED
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """Yield (train, test) rating frames of the protocol's folds over raters."""
-    raters = np.unique(frame["rater_id"].to_numpy())
-    if len(raters) < N_FOLDS:
+    """Yield (train, test) rating frames of the protocol's folds over raters; over people
+    where the frame has a SOURCE column, every copy of a person on one side."""
+    person = frame[SOURCE if SOURCE in frame else "rater_id"].to_numpy()
+    people = np.unique(person)
+    if len(people) < N_FOLDS:
         raise EvaluationError(
-            f"The protocol needs at least {N_FOLDS} raters; the database has {len(raters)}."
+            f"The protocol needs at least {N_FOLDS} raters; the database has {len(people)}."
         )
-    for train_at, test_at in KFold(N_FOLDS, shuffle=True, random_state=seed).split(raters):
-        yield (
-            frame[frame["rater_id"].isin(raters[train_at])],
-            frame[frame["rater_id"].isin(raters[test_at])],
-        )
+    for _, test_at in KFold(N_FOLDS, shuffle=True, random_state=seed).split(people):
+        test = np.isin(person, people[test_at])
+        yield frame[~test], frame[test]
 
 
 SUMMARISED = [*RANKING_METRICS, "coverage", "fit_seconds", "tune_seconds", "request_ms"]

@@ -1,4 +1,4 @@
-"""The ablation's figures (bench/ablation.py's JSON) as docs/interview-scale.md's table: per
+"""The ablation's figures (bench/ablation.py's JSON) as docs/quality.md's table: per
 data set, the full model's NDCG@10, then each part's paired lift with its 95 % CI."""
 
 from harness.figures import Report, row, rule
@@ -11,9 +11,11 @@ def ablation_table(report: Report) -> str:
     switching the part off costs it (full minus without; CIs in parentheses)."""
     protocols = report["protocols"]
     heads = [TITLES[p.split("-")[0]].format(k=p.split("-")[1]) for p in protocols]
-    lines = [row(["data (seeds)", "part", *heads, "a CI excludes 0"]), rule(len(heads) + 3)]
+    lines = [row(["data (seeds; folds)", "part", *heads, "a CI excludes 0"]), rule(len(heads) + 3)]
     for run in report["runs"]:
-        data = f"{run['size']} ({', '.join(map(str, run['seeds']))})"
+        folds, of = run["folds"], run["of_folds"]
+        folds = "every fold" if folds == of else f"{folds} of {of} folds"
+        data = f"{run['size']} ({', '.join(map(str, run['seeds']))}; {folds})"
         full = [f"{run['full'][p]:.3f}" for p in protocols]
         lines.append(row([data, "all parts: NDCG@10", *full, ""]))
         for part, lifts in run["parts"].items():

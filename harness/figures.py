@@ -234,10 +234,26 @@ def workers_results(report: Report) -> str:
     return "".join(lines)
 
 
+def _split(run: Report) -> str:
+    """Which raters a run held out: every fold, some of them, or (a run from before the
+    folds) one split of a fifth."""
+    if "folds" not in run:
+        return f"seed {run['seed']}, one split"
+    if run["folds"] == run["of_folds"]:
+        return f"seed {run['seed']}, every fold"
+    return f"seed {run['seed']}, {run['folds']} of {run['of_folds']} folds"
+
+
 def interview_scale_results(report: Report) -> str:
     """bench/interview_scale.py's runs: the interview against the nearest-raters baseline
     after k questions, the same held-out people, and the interview's cost."""
-    titles = ["data (ratings)", "train / held-out raters", "movies", "k", "interview"]
+    titles = [
+        "data (ratings), split",
+        "train raters per fit / held out",
+        "movies",
+        "k",
+        "interview",
+    ]
     titles += ["baseline", "difference (95 % CI)", "fit s", "peak RSS MiB"]
     lines = [row(titles), rule(len(titles))]
     for run in report["runs"]:
@@ -247,7 +263,7 @@ def interview_scale_results(report: Report) -> str:
             lines.append(
                 row(
                     [
-                        f"{run['size']} ({run['ratings']:,}), seed {run['seed']}",
+                        f"{run['size']} ({run['ratings']:,}), {_split(run)}",
                         f"{run['train_raters']:,} / {run['test_raters']:,}",
                         f"{run['movies']:,}",
                         k,

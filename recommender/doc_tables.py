@@ -190,6 +190,10 @@ TABLES = {
     "bench-scale": (FIGURES / "scale.json", figures.scale_results),
     "interview-scale": (FIGURES / "interview-scale.json", figures.interview_scale_results),
     "interview-ablation": (FIGURES / "ablation.json", ablation_table),
+    "interview-scale-one-split": (
+        FIGURES / "interview-scale-one-split.json",
+        figures.interview_scale_results,
+    ),
     "interview-scale-capped": (
         FIGURES / "interview-scale-capped.json",
         figures.interview_scale_results,

@@ -47,7 +47,8 @@ def test_the_ablation_table_gives_each_parts_lift_and_which_cis_exclude_zero():
         "protocols": ["interview-5", "first-5"],
         "runs": [
             {
-                "size": "ml-100k", "seeds": [42, 43], "full": {"interview-5": 0.52, "first-5": 0.4},
+                "size": "ml-100k", "seeds": [42, 43], "folds": 5, "of_folds": 5,
+                "full": {"interview-5": 0.52, "first-5": 0.4},
                 "parts": {
                     "the list's revision": {
                         "interview-5": lift(0.005, -0.003, 0.013), "first-5": lift(0, 0, 0),
@@ -61,6 +62,6 @@ def test_the_ablation_table_gives_each_parts_lift_and_which_cis_exclude_zero():
     }  # fmt: skip
     lines = ablation_table(report).splitlines()
     assert lines[0].split(" | ")[2:4] == ["5 questions", "first 5 ratings"]
-    assert lines[2] == "| ml-100k (42, 43) | all parts: NDCG@10 | 0.520 | 0.400 |  |"
+    assert lines[2] == "| ml-100k (42, 43; every fold) | all parts: NDCG@10 | 0.520 | 0.400 |  |"
     assert lines[3].endswith("| +0.005 (-0.003 to +0.013) | +0.000 (+0.000 to +0.000) | none |")
     assert lines[4].endswith("| +0.023 (+0.015 to +0.030) | first 5 ratings |")

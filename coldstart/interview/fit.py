@@ -42,6 +42,7 @@ def fit_interview(
     n_candidates: int,
     seed: int,
     parts: Parts = ALL_PARTS,
+    person_of: np.ndarray | None = None,
 ) -> Interview:
     """The interview state for a dense raters x movies matrix of scores (0: not rated).
 
@@ -49,9 +50,13 @@ def fit_interview(
     equal values for one title; ``unknown``: columns never to ask about; ``genres``: each
     column's genre flags (movies x genres, possibly none);
     ``prior(fit_rows, rows)``: the demographic scores of ``rows`` from a prior fitted on
-    ``fit_rows`` (raters x movies); ``parts``: which parts to fit (all but to measure one).
+    ``fit_rows`` (raters x movies); ``parts``: which parts to fit (all but to measure one);
+    ``person_of``: each rater's person, where several raters copy one (a stand-in's
+    resampled raters; None: each rater is their own).
     """
-    thirds = np.array_split(np.random.default_rng(seed).permutation(len(ratings)), 3)
+    if person_of is None:
+        person_of = np.arange(len(ratings))
+    thirds = tuning_thirds(person_of, seed)
     # One Gram matrix of every rater for the final factor model and the thirds' (each
     # centres its own part), dropped before the tuning, which holds the most at scale.
     raw = rater_gram(ratings, parts.blocks)
@@ -99,6 +104,27 @@ def fit_interview(
         prefix=prefix,
         volunteered=volunteered,
     )
+
+
+def tuning_thirds(person_of: np.ndarray, seed: int) -> list[np.ndarray]:
+    """The raters (rows) in three parts of shuffled people, every copy of a person in one:
+    a third's raters with copies of themselves in the other two would flatter every choice
+    tuned on it, as twins flatter a nearest-raters method. One rater per person gives the
+    seed's plain permutation of the raters, split in three."""
+    order, place = by_person(person_of, seed)
+    ends = np.cumsum([len(part) for part in np.array_split(np.arange(place.max() + 1), 3)])
+    return np.split(order, np.searchsorted(place[order], ends[:-1]))
+
+
+def by_person(person_of: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in an order of people shuffled by ``seed``, each person's rows together
+    (one row per person: the seed's permutation of the rows), and each row's person's
+    place in that order."""
+    people, of_row = np.unique(person_of, return_inverse=True)
+    shuffled = np.random.default_rng(seed).permutation(len(people))
+    place = np.empty_like(shuffled)
+    place[shuffled] = np.arange(len(people))
+    return np.argsort(place[of_row], kind="stable"), place[of_row]
 
 
 def search_candidates(n_movies: int, at_least: int) -> int:

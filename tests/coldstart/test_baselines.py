@@ -4,6 +4,7 @@ answer-weighted nearest raters."""
 import numpy as np
 import pytest
 
+from coldstart import baselines
 from coldstart.baselines import NearestRaters
 from coldstart.serving import Answer
 
@@ -56,3 +57,22 @@ def test_questions_skip_answered_titles_and_never_ask_about_the_placeholder(base
     assert len({10, 11} & set(asked.tolist())) == 1  # one per title
     answered = [Answer(movie_id=int(asked[0]), rating=4, seen=True)]
     assert baseline.next_questions({}, answered, n=1)[0] == asked[1]
+
+
+def test_the_tuning_keeps_a_held_out_persons_copies_out_of_their_neighbours(monkeypatch):
+    splits = []
+    original = baselines._Split
+
+    def recording(ratings, held, pool, ranked):
+        splits.append((held, pool))
+        return original(ratings, held, pool, ranked)
+
+    monkeypatch.setattr(baselines, "_Split", recording)
+    person_of = np.arange(60) // 4  # four copies of each of 15 people
+    titles = np.arange(len(MOVIE_IDS))
+    NearestRaters(n_questions=3).fit(two_tastes(), MOVIE_IDS, titles, np.array([11]), person_of)
+    NearestRaters(n_questions=3).fit(two_tastes(), MOVIE_IDS, titles, np.array([11]))
+    (held, pool), (alone_held, alone_pool) = splits
+    assert len(held) == 20 and len(pool)
+    assert not set(person_of[held]) & set(person_of[pool])
+    assert sorted([*alone_held, *alone_pool]) == list(range(60))  # each rater their own person

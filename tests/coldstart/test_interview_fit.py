@@ -24,7 +24,7 @@ from coldstart.interview.factors import (
     simulated,
     volunteered_posteriors,
 )
-from coldstart.interview.fit import CAPPED_CATALOGUE, search_candidates
+from coldstart.interview.fit import CAPPED_CATALOGUE, search_candidates, tuning_thirds
 from coldstart.interview.measure import Asked, ndcg_counted
 from coldstart.interview.volunteered import REGRESSION_MIN_COUNT, Regression
 from tests.coldstart.test_estimators import taste_groups
@@ -221,6 +221,39 @@ def test_the_interview_learns_from_at_most_interview_raters(monkeypatch):
     fitted = estimators.DemographicPopularity().fit(frame, frame["score"])
     assert shapes == [(30, frame["movie_id"].nunique())]
     assert len(fitted.scorer_.interview.questions)  # it still learns a list to ask
+
+
+def test_one_rater_per_person_gives_the_seeds_permutation_in_thirds():
+    thirds = tuning_thirds(np.arange(50), seed=7)
+    expected = np.array_split(np.random.default_rng(7).permutation(50), 3)
+    assert [t.tolist() for t in thirds] == [t.tolist() for t in expected]
+
+
+def test_every_copy_of_a_person_is_in_one_third():
+    person_of = np.random.default_rng(0).integers(0, 12, 60)  # 60 raters copying 12 people
+    thirds = tuning_thirds(person_of, seed=7)
+    assert sorted(np.concatenate(thirds).tolist()) == list(range(60))
+    people = [set(person_of[third].tolist()) for third in thirds]
+    assert all(people) and not (
+        people[0] & people[1] or people[0] & people[2] or people[1] & people[2]
+    )
+
+
+def test_the_estimator_passes_each_raters_source_person_to_the_interview(monkeypatch):
+    passed = []
+
+    def recording(*args, person_of=None, **kwargs):
+        passed.append(person_of)
+        return interview.fit_interview(*args, person_of=person_of, **kwargs)
+
+    monkeypatch.setattr(estimators, "fit_interview", recording)
+    frame = taste_groups(n_raters=48)
+    estimators.DemographicPopularity().fit(frame, frame["score"])
+    frame["source"] = frame["rater_id"] // 3 + 100  # three copies of each person
+    estimators.DemographicPopularity().fit(frame, frame["score"])
+    assert passed[0] is None
+    raters = np.unique(frame["rater_id"])
+    np.testing.assert_array_equal(passed[1], raters // 3 + 100)
 
 
 def first_rating_groups(n_raters=60):
