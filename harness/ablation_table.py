@@ -20,8 +20,8 @@ def ablation_table(report: Report) -> str:
         lines.append(row([data, "all parts: NDCG@10", *full, ""]))
         for part, lifts in run["parts"].items():
             cells = [_lift(lifts[p]) for p in protocols]
-            excludes = [h for h, p in zip(heads, protocols, strict=True) if _excludes(lifts[p])]
-            lines.append(row([data, part, *cells, ", ".join(excludes) or "none"]))
+            excludes = [_side(h, lifts[p]) for h, p in zip(heads, protocols, strict=True)]
+            lines.append(row([data, part, *cells, ", ".join(filter(None, excludes)) or "none"]))
     return "".join(lines)
 
 
@@ -30,6 +30,7 @@ def _lift(lift: Report) -> str:
     return f"{lift['lift']:+.3f} ({low:+.3f} to {high:+.3f})"
 
 
-def _excludes(lift: Report) -> bool:
+def _side(head: str, lift: Report) -> str:
+    """``head`` where the lift's CI is above 0, marked where it is below, else nothing."""
     low, high = lift["ci95"]
-    return low > 0 or high < 0
+    return head if low > 0 else f"{head} (below 0)" if high < 0 else ""

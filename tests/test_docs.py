@@ -56,6 +56,9 @@ def test_the_ablation_table_gives_each_parts_lift_and_which_cis_exclude_zero():
                     "the volunteered regression": {
                         "interview-5": lift(0, 0, 0), "first-5": lift(0.023, 0.015, 0.03),
                     },
+                    "its genre features": {
+                        "interview-5": lift(0, 0, 0), "first-5": lift(-0.003, -0.004, -0.001),
+                    },
                 },
             }
         ],
@@ -65,3 +68,4 @@ def test_the_ablation_table_gives_each_parts_lift_and_which_cis_exclude_zero():
     assert lines[2] == "| ml-100k (42, 43; every fold) | all parts: NDCG@10 | 0.520 | 0.400 |  |"
     assert lines[3].endswith("| +0.005 (-0.003 to +0.013) | +0.000 (+0.000 to +0.000) | none |")
     assert lines[4].endswith("| +0.023 (+0.015 to +0.030) | first 5 ratings |")
+    assert lines[5].endswith("| -0.003 (-0.004 to -0.001) | first 5 ratings (below 0) |")
