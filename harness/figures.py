@@ -170,6 +170,7 @@ SCALE_ROWS = [
     ("serve: gunicorn start to /readyz 200", "serve_readyz_s", "s", None),
     ("serve: one worker's RSS", "serve_worker_rss_mib", "MiB", None),
     ("serve: recommend p50 in-process", "serve_recommend_p50_ms", "ms", None),
+    ("serve: recommend with 10 answers, p50 in-process", "serve_answers10_p50_ms", "ms", None),
 ]
 
 
