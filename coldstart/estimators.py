@@ -181,7 +181,9 @@ class DemographicPopularity(CatalogueRecommender):
     def fit(self, X: pd.DataFrame, y: ArrayLike) -> Self:
         columns = self._index_movies(X)
         _, rater_rows = np.unique(X["rater_id"].to_numpy(), return_inverse=True)
-        people = X.iloc[np.unique(rater_rows, return_index=True)[1]][DEMOGRAPHICS]
+        # Each rater's demographics, and their source person where the frame says it.
+        person = [*DEMOGRAPHICS, SOURCE] if SOURCE in X else DEMOGRAPHICS
+        people = X.iloc[np.unique(rater_rows, return_index=True)[1]][person]
         liked = np.asarray(y) >= POSITIVE_SCORE
         demographic: dict[str, Any] = {
             "rater_age": people["age"].to_numpy(),
@@ -226,7 +228,6 @@ class DemographicPopularity(CatalogueRecommender):
             rater_rows, people = np.searchsorted(rows, rater_rows[sampled]), people.iloc[rows]
         ratings = np.zeros((len(people), len(self.movie_ids_)), dtype=np.int8)
         ratings[rater_rows, columns] = np.asarray(y)
-        firsts_of_raters = np.unique(rater_rows, return_index=True)[1]  # a rating each, by row
 
         def prior(fit_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
             """Demographic scores of ``rows`` by a prior fitted on ``fit_rows`` only."""
@@ -254,7 +255,7 @@ class DemographicPopularity(CatalogueRecommender):
             n_candidates=self.n_candidates,
             seed=self.random_state,
             parts=self.parts,
-            person_of=X[SOURCE].to_numpy()[firsts_of_raters] if SOURCE in X else None,
+            person_of=people[SOURCE].to_numpy() if SOURCE in people else None,
         )
 
 
