@@ -19,6 +19,7 @@ the other sizes already in the JSON (a large size measured on fewer folds and se
 import argparse
 import json
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -86,9 +87,7 @@ def measure(size: str, seeds: list[int], folds: int) -> dict[str, Any]:
     seconds: dict[str, list[float]] = {name: [] for name in scores}
     for seed in seeds:
         by_fold: dict[str, list[dict[str, np.ndarray]]] = {name: [] for name in scores}
-        for fold, (train, test) in enumerate(rater_folds(frame, seed=seed)):
-            if fold == folds:
-                break
+        for fold, (train, test) in enumerate(islice(rater_folds(frame, seed=seed), folds)):
             for name, parts in {FULL: ALL_PARTS, **VARIANTS}.items():
                 started = time.perf_counter()
                 estimator = fitted(train, parts)
@@ -127,7 +126,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["ml-100k"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
-    parser.add_argument("--folds", type=int, default=5, help=f"of the {N_FOLDS} folds, how many")
+    parser.add_argument(
+        "--folds", type=int, default=N_FOLDS, help=f"of the {N_FOLDS} folds, how many"
+    )
     parser.add_argument("--json", type=Path, default=JSON)
     parser.add_argument("--keep", action="store_true", help="keep the JSON's other sizes")
     args = parser.parse_args()

@@ -20,6 +20,7 @@ import argparse
 import json
 import threading
 import time
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -131,15 +132,19 @@ def measure(size: str, seed: int, folds: int) -> dict[str, Any]:
     both interviewing the held out."""
     frame = dataset(size)
     ours, theirs, fits = [], [], []
-    for fold, (train, test) in enumerate(rater_folds(frame, seed=seed)):
-        if fold == folds:
-            break
+    for fold, (train, test) in enumerate(islice(rater_folds(frame, seed=seed), folds)):
         project, costs = fit_project(train)
         baseline, baseline_seconds = fit_baseline(train, project.movie_ids_, seed)
         ours.append(interviewed(project.scorer_, project.movie_ids_, test))
         theirs.append(interviewed(baseline, baseline.movie_ids_, test))
-        fits.append({**costs, "baseline": baseline_seconds, "train": train["rater_id"].nunique()})
-        fits[-1]["test"] = test["rater_id"].nunique()
+        fits.append(
+            {
+                **costs,
+                "baseline": baseline_seconds,
+                "train": train["rater_id"].nunique(),
+                "test": test["rater_id"].nunique(),
+            }
+        )
         print(f"{size} seed {seed} fold {fold}: fitted and measured", flush=True)
     mine, base = _pooled(ours), _pooled(theirs)
     result: dict[str, Any] = {
