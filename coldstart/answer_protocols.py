@@ -133,16 +133,18 @@ def _against_prior(
     estimator: CatalogueRecommender,
     person: Person,
     answers: Sequence[Answer],
+    prior: np.ndarray,
     among: np.ndarray | None = None,
 ) -> np.ndarray:
     """(NDCG@10 with the answers, demographic-only NDCG@10), the answered movies out of
-    both rankings and the relevant set, both ranking only the movies ``among`` when given."""
+    both rankings and the relevant set, both ranking only the movies ``among`` when given
+    (``prior``: the person's demographic-only scores, left as they are)."""
     answered = [answer.movie_id for answer in answers]
     # A given movie that no train rater rated is unknown to the model: nothing to mask.
     ids = estimator.movie_ids_
     columns = np.searchsorted(ids, answered).clip(max=len(ids) - 1)
     columns = columns[np.isin(ids[columns], answered)]
-    prior = estimator.scorer_.score_profiles([person.profile])[0].astype(np.float64)
+    prior = prior.copy()
     prior[columns] = -np.inf
     rows = np.vstack([estimator.scorer_.score(person.profile, answers), prior])
     if among is not None:
@@ -179,19 +181,21 @@ def answer_protocols(
     for person in people(test):
         asked = interview(scorer, person, real_answers(person))
         unsure = interview(scorer, person, _unsure_answers(person, seed=seed))
+        prior = scorer.score_profiles([person.profile])[0].astype(np.float64)
         for k, answers in enumerate(asked, start=1):
-            pairs[f"interview-{k}"].append(_against_prior(estimator, person, answers))
+            pairs[f"interview-{k}"].append(_against_prior(estimator, person, answers, prior))
         for k in INTERVIEW_KS:
             if len(asked) >= k:
                 pairs[f"interview-{k}-{AMONG_RATED}"].append(
-                    _against_prior(estimator, person, asked[k - 1], among=person.rated_ids)
+                    _against_prior(estimator, person, asked[k - 1], prior, person.rated_ids)
                 )
             if len(unsure) >= k:
                 pairs[f"interview-{k}-{NO_OPINION}"].append(
-                    _against_prior(estimator, person, unsure[k - 1])
+                    _against_prior(estimator, person, unsure[k - 1], prior)
                 )
         for k in FIRST_KS:
-            pairs[f"first-{k}"].append(_against_prior(estimator, person, first_answers(person, k)))
+            given = first_answers(person, k)
+            pairs[f"first-{k}"].append(_against_prior(estimator, person, given, prior))
     measured = {key: np.array(values).reshape(-1, 2) for key, values in pairs.items()}
     return {key: rows[~np.isnan(rows[:, 0])] for key, rows in measured.items()}
 
