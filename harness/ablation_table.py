@@ -1,7 +1,7 @@
 """The ablation's figures (bench/ablation.py's JSON) as docs/quality.md's table: per
 data set, the full model's NDCG@10, then each part's paired lift with its 95 % CI."""
 
-from harness.figures import Report, row, rule
+from harness.figures import Report, held_out, row, rule
 
 TITLES = {"interview": "{k} questions", "first": "first {k} ratings"}
 
@@ -13,9 +13,7 @@ def ablation_table(report: Report) -> str:
     heads = [TITLES[p.split("-")[0]].format(k=p.split("-")[1]) for p in protocols]
     lines = [row(["data (seeds; folds)", "part", *heads, "a CI excludes 0"]), rule(len(heads) + 3)]
     for run in report["runs"]:
-        folds, of = run["folds"], run["of_folds"]
-        folds = "every fold" if folds == of else f"{folds} of {of} folds"
-        data = f"{run['size']} ({', '.join(map(str, run['seeds']))}; {folds})"
+        data = f"{run['size']} ({', '.join(map(str, run['seeds']))}; {held_out(run)})"
         full = [f"{run['full'][p]:.3f}" for p in protocols]
         lines.append(row([data, "all parts: NDCG@10", *full, ""]))
         for part, lifts in run["parts"].items():

@@ -235,14 +235,17 @@ def workers_results(report: Report) -> str:
     return "".join(lines)
 
 
-def _split(run: Report) -> str:
-    """Which raters a run held out: every fold, some of them, or (a run from before the
-    folds) one split of a fifth."""
-    if "folds" not in run:
-        return f"seed {run['seed']}, one split"
+def held_out(run: Report) -> str:
+    """Which of a run's folds were held out: every one, or the first few."""
     if run["folds"] == run["of_folds"]:
-        return f"seed {run['seed']}, every fold"
-    return f"seed {run['seed']}, {run['folds']} of {run['of_folds']} folds"
+        return "every fold"
+    return f"{run['folds']} of {run['of_folds']} folds"
+
+
+def _split(run: Report) -> str:
+    """A run's seed and which raters it held out (a run from before the folds: one split
+    of a fifth)."""
+    return f"seed {run['seed']}, {held_out(run) if 'folds' in run else 'one split'}"
 
 
 def interview_scale_results(report: Report) -> str:
