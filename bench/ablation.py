@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.interview_scale import dataset, interviewed, kept_runs
+from bench.interview_scale import dataset, interviewed, kept_runs, size_label
 from coldstart.answer_protocols import answered_ndcg, first_answers, paired_lift, people
 from coldstart.domain import INTERVIEW_KS
 from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
@@ -101,7 +101,7 @@ def measure(size: str, seeds: list[int], folds: int) -> dict[str, Any]:
     full = scores[FULL]
     return plain(
         {
-            "size": size,
+            "size": size_label(size),
             "seeds": seeds,
             "folds": folds,
             "of_folds": N_FOLDS,

@@ -3,6 +3,8 @@ ml-100k and the stand-in (bench/standin.py) at 100k, 300k and 1M ratings.
 
     python -m bench.interview_scale [--sizes ml-100k 100000 300000 1000000] [--seeds 42]
         [--folds N] [--keep] [--json docs/figures/interview-scale.json]
+    python -m bench.interview_scale --sizes FOLDER --json FILE   # a real set, ml-100k layout
+    python -m bench.interview_scale --shares 0.2 0.4 0.7 1 --json FILE   # fewer people
 
 Per size and seed: the people split in 5 folds BY SOURCE PERSON (coldstart.evaluation.rater_folds:
 every copy of a real person in the same fold), and for each of the first ``--folds``: the
@@ -14,6 +16,8 @@ answered movies out of the ranking and the relevant set. The pair's difference i
 raters with something relevant left under both, pooled over the folds, with a paired
 per-rater bootstrap CI. Also the fit's seconds (median over the folds) and the process's
 peak RSS during the fits (psutil, sampled). ``--keep`` keeps the JSON's other sizes.
+``--shares`` fits both on a seeded share of each fold's train people only (the same
+held-out people): how each learns from more people.
 """
 
 import argparse
@@ -71,14 +75,22 @@ class PeakMemory:
 
 
 def dataset(size: str) -> pd.DataFrame:
-    """ml-100k itself (each rater their own source), or the stand-in of ``size`` ratings
-    (written under var/ the first time)."""
+    """ml-100k itself (each rater their own source), the stand-in of ``size`` ratings
+    (written under var/ the first time), or any other folder in the ml-100k layout, e.g. a
+    real MovieLens-1M converted to it."""
     if size == "ml-100k":
         return read_frame(ML100K)
+    if not size.isdigit():
+        return read_frame(size)
     folder = STANDIN_DIR / f"standin-{size}"
     if not (folder / "u.data").exists():
         write_standin(folder, ratings=int(size))
     return read_frame(folder)
+
+
+def size_label(size: str) -> str:
+    """How a run names its data set: a size, or a folder's name (never its path)."""
+    return size if size.isdigit() else Path(size).name
 
 
 def fit_project(train: pd.DataFrame) -> tuple[Any, dict[str, float]]:
@@ -127,12 +139,13 @@ def interviewed(scorer: Any, movie_ids: np.ndarray, test: pd.DataFrame) -> dict[
     return {k: np.array(values) for k, values in out.items()}
 
 
-def measure(size: str, seed: int, folds: int) -> dict[str, Any]:
-    """One size and seed, over its first ``folds`` folds: both fitted on the train raters,
-    both interviewing the held out."""
+def measure(size: str, seed: int, folds: int, share: float = 1.0) -> dict[str, Any]:
+    """One size and seed, over its first ``folds`` folds: both fitted on the train raters
+    (a ``share`` of their people), both interviewing the held out."""
     frame = dataset(size)
     ours, theirs, fits = [], [], []
     for fold, (train, test) in enumerate(islice(rater_folds(frame, seed=seed), folds)):
+        train = people_share(train, share, seed=[seed, fold])
         project, costs = fit_project(train)
         baseline, baseline_seconds = fit_baseline(train, project.movie_ids_, seed)
         ours.append(interviewed(project.scorer_, project.movie_ids_, test))
@@ -148,8 +161,9 @@ def measure(size: str, seed: int, folds: int) -> dict[str, Any]:
         print(f"{size} seed {seed} fold {fold}: fitted and measured", flush=True)
     mine, base = _pooled(ours), _pooled(theirs)
     result: dict[str, Any] = {
-        "size": size,
+        "size": size_label(size),
         "seed": seed,
+        "share": share,
         "folds": folds,
         "of_folds": N_FOLDS,
         "ratings": len(frame),
@@ -175,6 +189,15 @@ def measure(size: str, seed: int, folds: int) -> dict[str, Any]:
     return plain(result)
 
 
+def people_share(train: pd.DataFrame, share: float, *, seed: list[int]) -> pd.DataFrame:
+    """The ratings of a seeded ``share`` of the people of ``train`` (all of them at 1)."""
+    if share >= 1:
+        return train
+    people = np.unique(train[SOURCE])
+    kept = np.random.default_rng(seed).permutation(people)[: round(share * len(people))]
+    return train[train[SOURCE].isin(kept)]
+
+
 def _pooled(folds: list[dict[Any, np.ndarray]]) -> dict[Any, np.ndarray]:
     """Each figure's per-rater values, the folds' raters one after another."""
     return {key: np.concatenate([fold[key] for fold in folds]) for key in folds[0]}
@@ -185,7 +208,8 @@ def kept_runs(path: Path, sizes: list[str]) -> list[dict[str, Any]]:
     large size is measured on fewer folds and seeds, in a run of its own."""
     if not path.exists():
         return []
-    return [run for run in json.loads(path.read_text())["runs"] if run["size"] not in sizes]
+    labels = {size_label(size) for size in sizes}
+    return [run for run in json.loads(path.read_text())["runs"] if run["size"] not in labels]
 
 
 def main() -> None:
@@ -197,13 +221,18 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=JSON)
     parser.add_argument("--keep", action="store_true", help="keep the JSON's other sizes")
+    parser.add_argument(
+        "--shares", nargs="+", type=float, default=[1.0], help="of each fold's train people"
+    )
     args = parser.parse_args()
     runs = kept_runs(args.json, args.sizes) if args.keep else []
     for size in args.sizes:
         for seed in args.seeds:
-            runs.append(measure(size, seed, args.folds))
-            print(json.dumps(runs[-1]), flush=True)
-    report = {"runs": sorted(runs, key=lambda run: (run["ratings"], run["seed"]))}
+            for share in args.shares:
+                runs.append(measure(size, seed, args.folds, share))
+                print(json.dumps(runs[-1]), flush=True)
+    order = ("ratings", "seed", "train_raters")
+    report = {"runs": sorted(runs, key=lambda run: [run[key] for key in order])}
     args.json.write_text(json.dumps(report, indent=1) + "\n")
     print(interview_scale_results(report), end="")
 

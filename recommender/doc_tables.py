@@ -189,6 +189,7 @@ TABLES = {
     "bench-workers": (FIGURES / "workers.json", figures.workers_results),
     "bench-scale": (FIGURES / "scale.json", figures.scale_results),
     "interview-scale": (FIGURES / "interview-scale.json", figures.interview_scale_results),
+    "interview-people": (FIGURES / "interview-people.json", figures.interview_scale_results),
     "interview-ablation": (FIGURES / "ablation.json", ablation_table),
     "interview-scale-one-split": (
         FIGURES / "interview-scale-one-split.json",
