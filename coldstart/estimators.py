@@ -143,9 +143,10 @@ class DemographicPopularity(CatalogueRecommender):
     model of how answers move the ranking; ``n_questions=0`` learns none of it. Its blends
     are tuned inside ``fit`` on the training raters; ``random_state`` splits them.
 
-    ``parts`` (a class attribute, not a parameter: get_params and the reports leave it
-    out) says which parts of the interview model are fitted, all of them but in
-    bench/ablation.py, which sets it on an instance to measure one part's worth.
+    ``parts`` and ``interview_raters`` (class attributes, not parameters: get_params and
+    the reports leave them out) say which parts of the interview model are fitted and from
+    at most how many raters, all of them and INTERVIEW_RATERS but in bench/ablation.py,
+    which sets them on an instance to measure what a part or the cap is worth.
 
     The demographic defaults are what the inner-split search of ``evaluate_model``
     (PARAM_GRIDS) chose on all of ml-100k's raters (see recommender/quality_ml100k.json).
@@ -154,6 +155,7 @@ class DemographicPopularity(CatalogueRecommender):
     """
 
     parts: Parts = ALL_PARTS
+    interview_raters: int = INTERVIEW_RATERS
 
     def __init__(
         self,
@@ -218,11 +220,11 @@ class DemographicPopularity(CatalogueRecommender):
         titles = X["title"].iloc[firsts].to_numpy() if "title" in X else self.movie_ids_.astype(str)
         title_group = pd.factorize(titles)[0]
         genres = movie_genres(X, firsts)
-        if len(people) > INTERVIEW_RATERS:
+        if len(people) > self.interview_raters:
             # Learned from a seeded sample of raters: memory and time stay bounded as the
             # ratings grow (its tables are raters x movies), the demographic part sees all.
             rng = np.random.default_rng(self.random_state)
-            rows = np.sort(rng.choice(len(people), INTERVIEW_RATERS, replace=False))
+            rows = np.sort(rng.choice(len(people), self.interview_raters, replace=False))
             sampled = np.isin(rater_rows, rows)
             X, y, columns = X[sampled], np.asarray(y)[sampled], columns[sampled]
             rater_rows, people = np.searchsorted(rows, rater_rows[sampled]), people.iloc[rows]

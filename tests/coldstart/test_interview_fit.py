@@ -216,9 +216,10 @@ def test_the_interview_learns_from_at_most_interview_raters(monkeypatch):
         return interview.fit_interview(ratings, *args, **kwargs)
 
     monkeypatch.setattr(estimators, "fit_interview", recording)
-    monkeypatch.setattr(estimators, "INTERVIEW_RATERS", 30)
     frame = taste_groups(n_raters=48)
-    fitted = estimators.DemographicPopularity().fit(frame, frame["score"])
+    model = estimators.DemographicPopularity()
+    model.interview_raters = 30
+    fitted = model.fit(frame, frame["score"])
     assert shapes == [(30, frame["movie_id"].nunique())]
     assert len(fitted.scorer_.interview.questions)  # it still learns a list to ask
 
