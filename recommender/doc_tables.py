@@ -191,6 +191,7 @@ TABLES = {
     "interview-scale": (FIGURES / "interview-scale.json", figures.interview_scale_results),
     "interview-people": (FIGURES / "interview-people.json", figures.interview_scale_results),
     "interview-ablation": (FIGURES / "ablation.json", ablation_table),
+    "rater-cap": (FIGURES / "rater-cap.json", ablation_table),
     "interview-scale-one-split": (
         FIGURES / "interview-scale-one-split.json",
         figures.interview_scale_results,
