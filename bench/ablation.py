@@ -48,6 +48,7 @@ VARIANTS = {
     "the prefix regressions": {"parts": Parts(prefix=False)},
     "the volunteered regression": {"parts": Parts(volunteered=False)},
     "its genre features": {"parts": Parts(genres=False)},
+    "its own list (vs the baseline's)": {"parts": Parts(own_list=False)},
 }
 # The cap on the raters the interview learns from, against every rater: it binds only
 # above INTERVIEW_RATERS train raters, where the parts are not measured (--cap).

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from coldstart.answers import Interview
+from coldstart.baselines import NearestRaters
 from coldstart.domain import DEMOGRAPHICS, FIRST_KS, POSITIVE_SCORE, SOURCE, UNKNOWN_TITLE
 from coldstart.interview import ALL_PARTS, Parts, fit_interview
 from coldstart.scoring import DemographicScorer, FixedScores, InterviewScorer, Profiles
@@ -245,11 +246,18 @@ class DemographicPopularity(CatalogueRecommender):
             )
             return scorer.score_profiles(people.iloc[rows]).astype(np.float32)
 
+        unknown = np.flatnonzero(titles == UNKNOWN_TITLE)
+        person_of = people[SOURCE].to_numpy() if SOURCE in people else None
+        questions = None
+        if not self.parts.own_list:
+            baseline = NearestRaters(n_questions=self.n_questions, seed=self.random_state)
+            baseline.fit(ratings, self.movie_ids_, title_group, unknown, person_of)
+            questions = baseline.questions_[: self.n_questions]
         return fit_interview(
             ratings,
             first_ratings(X, columns, rater_rows),
             title_group,
-            np.flatnonzero(titles == UNKNOWN_TITLE),
+            unknown,
             prior,
             genres,
             rank=self.rank,
@@ -257,7 +265,8 @@ class DemographicPopularity(CatalogueRecommender):
             n_candidates=self.n_candidates,
             seed=self.random_state,
             parts=self.parts,
-            person_of=people[SOURCE].to_numpy() if SOURCE in people else None,
+            person_of=person_of,
+            questions=questions,
         )
 
 

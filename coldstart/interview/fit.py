@@ -43,6 +43,7 @@ def fit_interview(
     seed: int,
     parts: Parts = ALL_PARTS,
     person_of: np.ndarray | None = None,
+    questions: np.ndarray | None = None,
 ) -> Interview:
     """The interview state for a dense raters x movies matrix of scores (0: not rated).
 
@@ -52,7 +53,8 @@ def fit_interview(
     ``prior(fit_rows, rows)``: the demographic scores of ``rows`` from a prior fitted on
     ``fit_rows`` (raters x movies); ``parts``: which parts to fit (all but to measure one);
     ``person_of``: each rater's person, where several raters copy one (a stand-in's
-    resampled raters; None: each rater is their own).
+    resampled raters; None: each rater is their own); ``questions``: a list of columns to
+    ask instead of the one the greedy search would choose (a part's ablation).
     """
     if person_of is None:
         person_of = np.arange(len(ratings))
@@ -67,7 +69,11 @@ def fit_interview(
     candidates = askable(most_rated, title_group, unknown)
     n_candidates = search_candidates(ratings.shape[1], n_candidates)
     ranked = most_rated[: RANKED_PER_CANDIDATE * n_candidates]
-    greedy = choose_questions(held, candidates[:n_candidates], n_questions, ranked, parts.revise)
+    greedy = questions
+    if greedy is None:
+        greedy = choose_questions(
+            held, candidates[:n_candidates], n_questions, ranked, parts.revise
+        )
     tuned = np.sort(most_rated[:CAPPED_CATALOGUE])
     val_ratings, val_prior, val_factors = held[0]
     interview_blend = tune_interview(val_ratings, val_prior, val_factors, greedy, tuned)

@@ -13,13 +13,16 @@ class Parts:
     seen, liked, loved, disliked) it models, at least the first two that serving always
     reads; ``revise``: the question list's revision pass after greedy; ``prefix``: the
     prefix regressions (off: mix 0, the factor model's shift alone); ``volunteered``: the
-    volunteered regression (off: mix 0); ``genres``: its genre features."""
+    volunteered regression (off: mix 0); ``genres``: its genre features; ``own_list``:
+    the question list chosen for this model (off: the nearest-raters baseline's list,
+    coldstart/baselines.py, with everything else tuned for it)."""
 
     blocks: int = len(BLOCK_RATINGS)
     revise: bool = True
     prefix: bool = True
     volunteered: bool = True
     genres: bool = True
+    own_list: bool = True
 
     def __post_init__(self) -> None:
         if not 2 <= self.blocks <= len(BLOCK_RATINGS):

@@ -16,8 +16,9 @@ from coldstart.answers import (
     posterior,
     volunteered_rows,
 )
+from coldstart.baselines import NearestRaters
 from coldstart.domain import POSITIVE_SCORE, K
-from coldstart.interview import measure, questions, volunteered
+from coldstart.interview import Parts, measure, questions, volunteered
 from coldstart.interview.factors import (
     fit_factors,
     rater_gram,
@@ -363,3 +364,22 @@ def test_the_regression_reads_at_most_its_number_of_pairs_the_most_found(monkeyp
     read = np.flatnonzero(regression.feature_of >= 0)
     assert regression.n_pairs == 2
     assert read.tolist() == [0 * N_LEVELS + RATING_LEVEL[1], 1 * N_LEVELS + RATING_LEVEL[3]]
+
+
+def test_without_its_own_list_the_interview_asks_the_baselines(monkeypatch):
+    expected = []
+
+    def recording(ratings, first_cols, title_group, unknown, *args, **kwargs):
+        baseline = NearestRaters(n_questions=kwargs["n_questions"], seed=kwargs["seed"])
+        baseline.fit(ratings, np.arange(ratings.shape[1]), title_group, unknown)
+        expected.append(baseline.questions_[: kwargs["n_questions"]])
+        return interview.fit_interview(ratings, first_cols, title_group, unknown, *args, **kwargs)
+
+    monkeypatch.setattr(estimators, "fit_interview", recording)
+    frame = taste_groups(n_raters=48)
+    model = estimators.DemographicPopularity(n_questions=4)
+    model.parts = Parts(own_list=False)
+    asked = model.fit(frame, frame["score"]).scorer_.interview.questions[:4]
+    own = estimators.DemographicPopularity(n_questions=4).fit(frame, frame["score"])
+    np.testing.assert_array_equal(asked, expected[0])
+    assert asked.tolist() != own.scorer_.interview.questions[:4].tolist()
