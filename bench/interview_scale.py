@@ -43,6 +43,7 @@ from coldstart.baselines import NearestRaters
 from coldstart.domain import INTERVIEW_KS, SOURCE, UNKNOWN_TITLE, K
 from coldstart.estimators import DEFAULT_ALGORITHM, make_estimator
 from coldstart.evaluation import N_FOLDS, rater_folds
+from coldstart.interview.fit import by_person
 from coldstart.metrics import top_k
 from coldstart.plain import plain
 from harness.figures import interview_scale_results
@@ -193,9 +194,8 @@ def people_share(train: pd.DataFrame, share: float, *, seed: list[int]) -> pd.Da
     """The ratings of a seeded ``share`` of the people of ``train`` (all of them at 1)."""
     if share >= 1:
         return train
-    people = np.unique(train[SOURCE])
-    kept = np.random.default_rng(seed).permutation(people)[: round(share * len(people))]
-    return train[train[SOURCE].isin(kept)]
+    _, place = by_person(train[SOURCE].to_numpy(), seed)  # each row's person's place
+    return train[place < round(share * (place.max() + 1))]
 
 
 def _pooled(folds: list[dict[Any, np.ndarray]]) -> dict[Any, np.ndarray]:

@@ -122,7 +122,7 @@ def tuning_thirds(person_of: np.ndarray, seed: int) -> list[np.ndarray]:
     return np.split(order, np.searchsorted(place[order], ends[:-1]))
 
 
-def by_person(person_of: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def by_person(person_of: np.ndarray, seed: int | list[int]) -> tuple[np.ndarray, np.ndarray]:
     """The rows in an order of people shuffled by ``seed``, each person's rows together
     (one row per person: the seed's permutation of the rows), and each row's person's
     place in that order."""
